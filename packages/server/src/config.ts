@@ -1,0 +1,105 @@
+import { Ajv } from 'ajv';
+
+/**
+ * Configuration, read once from the environment at start-up, validated, then frozen.
+ * Each option is documented here with its default; the README's launch contract lists the same.
+ */
+export interface Config {
+  /** TCP port to listen on. @default 8080 */
+  readonly port: number;
+  /** Interface to bind. @default 127.0.0.1 */
+  readonly host: string;
+  /** `sqlite:<path>` (relative to the working directory, or absolute) or `postgres://...`. @default sqlite:./data/storefront-auth.db */
+  readonly databaseUrl: string;
+  /** Store created on start when missing. @default demo */
+  readonly storeId: string;
+  /** Public API key made valid for `storeId` on start; generated and printed once when unset. */
+  readonly apiKey: string | undefined;
+  /** Access-token lifetime, seconds. @default 900 */
+  readonly accessTokenTtl: number;
+  /** Idle lifetime of a session: a refresh token dies this long after its rotation, seconds. @default 2592000 */
+  readonly refreshTokenTtl: number;
+  /** Absolute lifetime of a session, never extended by refresh, seconds. @default 7776000 */
+  readonly sessionMaxAge: number;
+  /** Grace window for a just-rotated refresh token, seconds; 0 disables it. @default 30 */
+  readonly refreshReuseGrace: number;
+  /** pino level. @default info */
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `iss` prefix of every token; the store id is appended. @default storefront-auth */
+  readonly issuer: string;
+  /** SQLite `synchronous` pragma (see docs/storage.md for the trade-off). @default NORMAL */
+  readonly sqliteSynchronous: 'NORMAL' | 'FULL';
+  /** New anonymous sessions allowed per client address per minute; 0 disables the limit. @default 60 */
+  readonly anonymousRateLimit: number;
+  /** Trust `X-Forwarded-For` from a proxy in front (for per-address limits). @default false */
+  readonly trustProxy: boolean;
+}
+
+const ENV_SCHEMA = {
+  type: 'object',
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    DATABASE_URL: {
+      type: 'string',
+      pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
+      default: 'sqlite:./data/storefront-auth.db',
+    },
+    STORE_ID: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'demo' },
+    API_KEY: { type: 'string', minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' },
+    ACCESS_TOKEN_TTL: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
+    REFRESH_TOKEN_TTL: { type: 'integer', minimum: 1, maximum: 31536000, default: 2592000 },
+    SESSION_MAX_AGE: { type: 'integer', minimum: 1, maximum: 157680000, default: 7776000 },
+    REFRESH_REUSE_GRACE: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
+    LOG_LEVEL: {
+      type: 'string',
+      enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+    },
+    ISSUER: { type: 'string', minLength: 1, maxLength: 200, default: 'storefront-auth' },
+    SQLITE_SYNCHRONOUS: { type: 'string', enum: ['NORMAL', 'FULL'], default: 'NORMAL' },
+    ANONYMOUS_RATE_LIMIT: { type: 'integer', minimum: 0, default: 60 },
+    TRUST_PROXY: { type: 'boolean', default: false },
+  },
+} as const;
+
+const validate = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true }).compile(ENV_SCHEMA);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const name of Object.keys(ENV_SCHEMA.properties)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') raw[name] = value.trim();
+  }
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const variable = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? '');
+      // Never echo the value: API_KEY is a secret.
+      return `${variable} ${e.message}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  // Validated and defaulted by the schema above: every field now has the type Config says.
+  const v = raw as Record<string, unknown>;
+  return Object.freeze({
+    port: v['PORT'],
+    host: v['HOST'],
+    databaseUrl: v['DATABASE_URL'],
+    storeId: v['STORE_ID'],
+    apiKey: v['API_KEY'],
+    accessTokenTtl: v['ACCESS_TOKEN_TTL'],
+    refreshTokenTtl: v['REFRESH_TOKEN_TTL'],
+    sessionMaxAge: v['SESSION_MAX_AGE'],
+    refreshReuseGrace: v['REFRESH_REUSE_GRACE'],
+    logLevel: v['LOG_LEVEL'],
+    issuer: v['ISSUER'],
+    sqliteSynchronous: v['SQLITE_SYNCHRONOUS'],
+    anonymousRateLimit: v['ANONYMOUS_RATE_LIMIT'],
+    trustProxy: v['TRUST_PROXY'],
+  }) as unknown as Config;
+}

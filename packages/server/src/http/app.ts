@@ -1,0 +1,88 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
+import type { Config } from '../config.js';
+import { AppError } from '../errors/codes.js';
+import { MemoryRateLimiter } from '../ratelimit/memory.js';
+import { registerAnonymous } from '../routes/auth/anonymous.js';
+import { registerRefreshToken } from '../routes/auth/refresh-token.js';
+import { registerHealthAndDocs } from '../routes/health.js';
+import type { SessionContext } from '../sessions/context.js';
+import type { SessionStore } from '../storage/contract.js';
+import { StoreDirectory } from '../stores/directory.js';
+import { randomId } from '../util/ids.js';
+import { errorHandler, notFoundHandler } from './errors.js';
+import { RequestLogController } from './logging.js';
+import type { Services } from './services.js';
+
+export interface AppOptions {
+  config: Config;
+  store: SessionStore;
+  clock?: Clock;
+  /** Where logs go (default stdout). Tests pass a stream to read them. */
+  logStream?: DestinationStream;
+  /** Readiness probe; defaults to always ready (the caller migrated before building). */
+  isReady?: () => boolean;
+}
+
+/** Request bodies are a token or a few form fields: anything larger is refused early. */
+const BODY_LIMIT = 16 * 1024;
+
+/** Builds the HTTP app: route -> session service -> store. Does not listen. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, store } = options;
+  const clock = options.clock ?? systemClock;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Defence in depth: no serializer here prints headers, but if one ever does, these stay out.
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.body'],
+        censor: '[redacted]',
+      },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    logController: new RequestLogController(),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomId(9),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+    // Validation must not coerce: `{"refresh_token": 123}` is a bad request, not the string "123".
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  const sessions: SessionContext = {
+    store,
+    clock,
+    policy: {
+      accessTokenTtl: config.accessTokenTtl,
+      refreshTokenTtl: config.refreshTokenTtl,
+      sessionMaxAge: config.sessionMaxAge,
+      refreshReuseGrace: config.refreshReuseGrace,
+    },
+    onSecurityEvent: (event) => app.log.warn({ security_event: event }, `security event: ${event.type}`),
+  };
+  const services: Services = {
+    config,
+    sessions,
+    directory: new StoreDirectory(store, clock, config.issuer),
+    rateLimiter: new MemoryRateLimiter(clock),
+    isReady: options.isReady ?? (() => true),
+  };
+
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (!services.isReady() && request.url !== '/healthz' && request.url !== '/readyz') {
+      throw new AppError('SERVICE_UNAVAILABLE', 'Starting up; retry shortly.', { headers: { 'retry-after': '1' } });
+    }
+  });
+  registerHealthAndDocs(app, services);
+  registerRefreshToken(app, services);
+  await registerAnonymous(app, services);
+  return app;
+}

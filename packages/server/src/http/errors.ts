@@ -1,0 +1,63 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERROR_CODES, type ErrorCode } from '../errors/codes.js';
+import type { ErrorBody } from './envelope.js';
+
+/** Fastify's own failures (body parsing, limits), mapped to registry codes. */
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+};
+
+type ValidationIssue = { instancePath?: string; message?: string; params?: Record<string, unknown> };
+
+/** Ajv's findings as `{field: problem}`, without echoing any submitted value. */
+function fieldErrors(issues: ValidationIssue[]): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const issue of issues) {
+    const missing = issue.params?.['missingProperty'];
+    const field =
+      typeof missing === 'string'
+        ? [issue.instancePath?.slice(1), missing].filter(Boolean).join('.')
+        : issue.instancePath?.slice(1).replaceAll('/', '.') || 'body';
+    errors[field] ??= typeof missing === 'string' ? 'is required' : (issue.message ?? 'is invalid');
+  }
+  return errors;
+}
+
+function send(reply: FastifyReply, code: ErrorCode, message?: string, errors?: Record<string, string>) {
+  const body: ErrorBody = { message: message ?? ERROR_CODES[code].message, success: false, code };
+  if (errors) body.errors = errors;
+  return reply.status(ERROR_CODES[code].status).send(body);
+}
+
+/** The one place where failures become HTTP answers. A 5xx never carries internals. */
+export function errorHandler(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
+  if (error instanceof AppError) {
+    if (error.headers) reply.headers(error.headers);
+    return send(reply, error.code, error.message, error.errors);
+  }
+  if (error.validation) {
+    const errors = fieldErrors(error.validation as ValidationIssue[]);
+    const fields = Object.keys(errors);
+    return send(reply, 'BAD_REQUEST', `Invalid request: ${fields.map((f) => `${f} ${errors[f]}`).join('; ')}.`, errors);
+  }
+  const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
+  if (mapped) {
+    // Parser messages can quote the body (a token); use the registry's words instead.
+    const message = mapped === 'BAD_REQUEST' ? 'The request body is not valid JSON.' : undefined;
+    return send(reply, mapped, message);
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return send(reply, status === 404 ? 'NOT_FOUND' : status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST');
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return send(reply, 'INTERNAL_ERROR');
+}
+
+export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply) {
+  return send(reply, 'NOT_FOUND');
+}

@@ -1,0 +1,14 @@
+import type { Config } from '../config.js';
+import type { RateLimiter } from '../ratelimit/contract.js';
+import type { SessionContext } from '../sessions/context.js';
+import type { StoreDirectory } from '../stores/directory.js';
+
+/** What routes are handed: the domain and its collaborators, built once per app. */
+export interface Services {
+  config: Config;
+  sessions: SessionContext;
+  directory: StoreDirectory;
+  rateLimiter: RateLimiter;
+  /** True once the database is migrated and the default store's keys are loaded. */
+  isReady(): boolean;
+}

@@ -1,0 +1,24 @@
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../errors/codes.js';
+import type { Tenant } from '../stores/directory.js';
+import type { Services } from './services.js';
+
+/** Every store route lives under this prefix. */
+export const STORE_PREFIX = '/api/v1/:store_id/storefront';
+
+const STORE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+/** The store named in the path, or STORE_NOT_FOUND (without a database read for a malformed id). */
+export function tenantOf(services: Services, request: FastifyRequest): Promise<Tenant> {
+  const storeId = (request.params as { store_id?: string }).store_id ?? '';
+  if (!STORE_ID.test(storeId)) return Promise.reject(new AppError('STORE_NOT_FOUND'));
+  return services.directory.require(storeId);
+}
+
+/** The Bearer token of the Authorization header, if any. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(header);
+  return match?.[1];
+}

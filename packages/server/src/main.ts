@@ -1,0 +1,45 @@
+import { systemClock } from './clock.js';
+import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { openStore } from './storage/open.js';
+import { ensureStore } from './stores/bootstrap.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const store = await openStore(config);
+  let ready = false;
+  const app = await buildApp({ config, store, isReady: () => ready });
+
+  await store.migrate();
+  const { created, generatedApiKey } = await ensureStore(store, systemClock, config.storeId, config.apiKey);
+  await app.listen({ port: config.port, host: config.host });
+  ready = true;
+  app.log.info({ store_id: config.storeId, created }, 'store ready');
+  if (generatedApiKey) {
+    // Shown once, on the terminal rather than in the structured log: the log never holds a key.
+    process.stdout.write(
+      `\nCreated store "${config.storeId}". Its API key (shown once, stored only as a hash):\n\n  ${generatedApiKey}\n\n`,
+    );
+  }
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`storefront-auth failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors/codes.js';
+import { ok } from '../../http/envelope.js';
+import type { Services } from '../../http/services.js';
+import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import { routeSchema } from '../../openapi/document.js';
+import { startAnonymousSession } from '../../sessions/anonymous.js';
+import type { UserRecord } from '../../storage/contract.js';
+import { sha256Hex } from '../../util/ids.js';
+
+export function anonymousUserView(user: UserRecord) {
+  return {
+    id: user.id,
+    is_anonymous: user.isAnonymous,
+    is_logged_in: !user.isAnonymous,
+    first_name: user.firstName,
+    last_name: user.lastName,
+    phone: user.phone,
+    email: user.email,
+    is_email_verified: user.isEmailVerified,
+    is_phone_verified: user.isPhoneVerified,
+    profile_image_url: null,
+    created_at: new Date(user.createdAt).toISOString(),
+    modified_at: new Date(user.modifiedAt).toISOString(),
+  };
+}
+
+/** POST /auth/anonymous: the store's public API key in X-Api-Key; no body, any Content-Type. */
+export async function registerAnonymous(app: FastifyInstance, services: Services): Promise<void> {
+  await app.register(async (scope) => {
+    // The official SDK sends `Content-Type: application/json` with no body; others send nothing or
+    // something else. The body is ignored, but still bounded by bodyLimit.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
+
+    scope.post(`${STORE_PREFIX}/auth/anonymous`, { schema: routeSchema('get-anonymous-token') }, async (request, reply) => {
+      const tenant = await tenantOf(services, request);
+      const apiKey = request.headers['x-api-key'];
+      if (typeof apiKey !== 'string' || !(await services.sessions.store.findApiKey(tenant.record.id, sha256Hex(apiKey)))) {
+        throw new AppError('UNAUTHORIZED', 'A valid X-Api-Key for this store is required.');
+      }
+      const limit = services.config.anonymousRateLimit;
+      if (limit > 0) {
+        const decision = await services.rateLimiter.hit(`anon:${tenant.record.id}:${request.ip}`, limit, 60_000);
+        if (!decision.allowed) {
+          reply.header('retry-after', String(decision.retryAfterSeconds));
+          throw new AppError('RATE_LIMITED', 'Too many new sessions from this address; retry later.');
+        }
+      }
+      const { user, tokens } = await startAnonymousSession(services.sessions, tenant, bearerToken(request));
+      return ok('Anonymous token created successfully', { user: anonymousUserView(user), ...tokens });
+    });
+  });
+}

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import { ok } from '../../http/envelope.js';
+import type { Services } from '../../http/services.js';
+import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import { routeSchema } from '../../openapi/document.js';
+import { refreshSession } from '../../sessions/rotate.js';
+
+/**
+ * POST /auth/refresh-token. Needs neither an API key nor a Bearer token: the refresh token is the
+ * credential. A Bearer header, if sent (the official SDK does on manual calls), is ignored.
+ */
+export function registerRefreshToken(app: FastifyInstance, services: Services): void {
+  app.post<{ Body: { refresh_token: string } }>(
+    `${STORE_PREFIX}/auth/refresh-token`,
+    { schema: routeSchema('refresh-token') },
+    async (request) => {
+      const tenant = await tenantOf(services, request);
+      const tokens = await refreshSession(services.sessions, tenant, request.body.refresh_token);
+      return ok('Token refreshed successfully', tokens);
+    },
+  );
+}

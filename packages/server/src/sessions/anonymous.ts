@@ -1,0 +1,69 @@
+import { AppError } from '../errors/codes.js';
+import type { UserRecord } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import type { TokenPair } from '../tokens/issue.js';
+import { verifyAccessToken } from '../tokens/verify.js';
+import { ulid } from '../util/ids.js';
+import type { SessionContext } from './context.js';
+import { openSession } from './create.js';
+
+/**
+ * POST /auth/anonymous: a new anonymous session. When the caller presents the access token of an
+ * earlier anonymous session of this store, the same user id is kept (a cart lives on it), but only
+ * while that session was not revoked and the token expired less than the idle lifetime ago: an
+ * old leaked access token cannot be turned into a fresh session.
+ */
+export async function startAnonymousSession(
+  ctx: SessionContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+): Promise<{ user: UserRecord; tokens: TokenPair }> {
+  const now = ctx.clock.now();
+  let user = bearer ? await continuingUser(ctx, tenant, bearer, now) : null;
+  if (!user) {
+    user = newAnonymousUser(tenant, now);
+    await ctx.store.createUser(user);
+  }
+  const { tokens } = await openSession(ctx, tenant, user, null);
+  return { user, tokens };
+}
+
+function newAnonymousUser(tenant: Tenant, now: number): UserRecord {
+  return {
+    id: ulid(now),
+    storeId: tenant.record.id,
+    isAnonymous: true,
+    email: null,
+    phone: null,
+    countryCode: null,
+    firstName: null,
+    lastName: null,
+    customerId: null,
+    customerGroupId: null,
+    isEmailVerified: false,
+    isPhoneVerified: false,
+    createdAt: now,
+    modifiedAt: now,
+  };
+}
+
+async function continuingUser(
+  ctx: SessionContext,
+  tenant: Tenant,
+  bearer: string,
+  now: number,
+): Promise<UserRecord | null> {
+  // A token we cannot verify is ignored, not an error: the caller simply gets a new identity.
+  const claims = verifyAccessToken(tenant.keyring, tenant.issuer, bearer, now, { allowExpired: true });
+  if (!claims) return null;
+  const expired = now >= claims.exp * 1000;
+  if (claims.is_logged_in) {
+    if (!expired) throw new AppError('USER_ALREADY_AUTHENTICATED');
+    return null;
+  }
+  if (!claims.is_anonymous || now - claims.exp * 1000 >= ctx.policy.refreshTokenTtl * 1000) return null;
+  const found = await ctx.store.getSession(claims.sid);
+  if (!found || found.session.revokedAt !== null || found.session.storeId !== tenant.record.id) return null;
+  if (found.user.id !== claims.ulid || !found.user.isAnonymous) return null;
+  return found.user;
+}

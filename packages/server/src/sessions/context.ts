@@ -1,0 +1,21 @@
+import type { Clock } from '../clock.js';
+import type { SecurityEvent, SessionStore } from '../storage/contract.js';
+
+/** Lifetimes and the grace window, seconds (see config.ts for each default). */
+export interface SessionPolicy {
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  sessionMaxAge: number;
+  refreshReuseGrace: number;
+}
+
+/** Receives security events (reuse detected, family revoked) after they are stored. */
+export type SecurityEventListener = (event: SecurityEvent) => void;
+
+/** What the session operations need: a store, a clock and the policy. No HTTP, no SQL. */
+export interface SessionContext {
+  store: SessionStore;
+  clock: Clock;
+  policy: SessionPolicy;
+  onSecurityEvent: SecurityEventListener;
+}

@@ -1,0 +1,37 @@
+import type { SessionRecord, UserRecord } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
+import { randomId } from '../util/ids.js';
+import type { SessionContext } from './context.js';
+
+/** Opens a new session (a new token family at generation 0) for a user and mints its pair. */
+export async function openSession(
+  ctx: SessionContext,
+  tenant: Tenant,
+  user: UserRecord,
+  anonymousId: string | null,
+): Promise<{ session: SessionRecord; tokens: TokenPair }> {
+  const now = ctx.clock.now();
+  const absoluteExpiresAt = now + ctx.policy.sessionMaxAge * 1000;
+  const session: SessionRecord = {
+    id: randomId(16),
+    storeId: tenant.record.id,
+    userId: user.id,
+    anonymousId,
+    generation: 0,
+    createdAt: now,
+    rotatedAt: now,
+    idleExpiresAt: Math.min(now + ctx.policy.refreshTokenTtl * 1000, absoluteExpiresAt),
+    absoluteExpiresAt,
+    revokedAt: null,
+    revokedReason: null,
+  };
+  await ctx.store.createSession(session);
+  const tokens = issueTokenPair(
+    tenant.keyring,
+    { issuer: tenant.issuer, accessTokenTtl: ctx.policy.accessTokenTtl },
+    session,
+    user,
+  );
+  return { session, tokens };
+}

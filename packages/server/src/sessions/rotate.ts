@@ -1,0 +1,76 @@
+import { AppError } from '../errors/codes.js';
+import type { RotateResult } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
+import { verifyRefreshToken } from '../tokens/verify.js';
+import type { SessionContext } from './context.js';
+
+/**
+ * POST /auth/refresh-token, the heart of the service (DESIGN.md, "Sessions and rotation").
+ *
+ * A session is a token family; each refresh token carries the generation it was minted at.
+ * Presenting generation g:
+ *   - g is current: compare-and-swap g -> g+1 and answer the new pair;
+ *   - g was replaced within the grace window: answer the same successor again (lost responses,
+ *     retries, racing tabs), minting no new branch;
+ *   - g is older, or the grace window has passed: reuse. Revoke the family (RFC 9700 §4.14.2).
+ */
+export async function refreshSession(ctx: SessionContext, tenant: Tenant, refreshToken: string): Promise<TokenPair> {
+  const now = ctx.clock.now();
+  const claims = verifyRefreshToken(tenant.keyring, tenant.issuer, refreshToken, now);
+  const policy = ctx.policy;
+  const tokenPolicy = { issuer: tenant.issuer, accessTokenTtl: policy.accessTokenTtl };
+
+  // Two attempts: a backend whose read can trail a concurrent winner (PostgreSQL's statement
+  // snapshot) may report the presented generation as current after losing the swap.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const result: RotateResult | null = await ctx.store.rotateSession({
+      sessionId: claims.sid,
+      generation: claims.gen,
+      now,
+      idleExpiresAt: now + policy.refreshTokenTtl * 1000,
+    });
+    // A validly signed token whose session is gone (purged, user deleted): the seed's NotFound.
+    if (!result || result.session.storeId !== tenant.record.id || result.user.id !== claims.sub) {
+      throw new AppError('SESSION_NOT_FOUND');
+    }
+    const { session, user } = result;
+    if (result.rotated) return issueTokenPair(tenant.keyring, tokenPolicy, session, user);
+
+    if (session.revokedAt !== null) throw new AppError('SESSION_REVOKED');
+    if (session.absoluteExpiresAt <= now || session.idleExpiresAt <= now) throw new AppError('SESSION_EXPIRED');
+
+    if (session.generation === claims.gen + 1) {
+      const sinceRotation = now - session.rotatedAt;
+      if (policy.refreshReuseGrace > 0 && sinceRotation >= 0 && sinceRotation <= policy.refreshReuseGrace * 1000) {
+        return issueTokenPair(tenant.keyring, tokenPolicy, session, user);
+      }
+    } else if (session.generation === claims.gen) {
+      continue;
+    } else if (session.generation < claims.gen) {
+      // Signed by us for a generation the row never reached: the database went back in time
+      // (restored from a backup). Refuse the token, leave the session alone.
+      throw new AppError('INVALID_REFRESH_TOKEN');
+    }
+
+    // Reuse: an old generation came back after its successor was issued and the grace window
+    // passed. One of the two holders may be a thief, and we cannot tell which: end the family.
+    const revoked = await ctx.store.revokeSession(session.id, 'reuse', now);
+    if (revoked) {
+      const event = {
+        storeId: tenant.record.id,
+        type: 'refresh_token_reused' as const,
+        sessionId: session.id,
+        userId: user.id,
+        detail: { presented_generation: claims.gen, current_generation: session.generation },
+        createdAt: now,
+      };
+      await ctx.store.recordSecurityEvent(event);
+      ctx.onSecurityEvent(event);
+    }
+    throw new AppError('REFRESH_TOKEN_REUSED');
+  }
+  throw new AppError('SERVICE_UNAVAILABLE', 'The session is being refreshed concurrently; retry.', {
+    headers: { 'retry-after': '1' },
+  });
+}

@@ -1,0 +1,262 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  ApiKeyRecord,
+  RevokeReason,
+  RotateInput,
+  RotateResult,
+  SecurityEvent,
+  SessionRecord,
+  SessionStore,
+  SessionWithUser,
+  SigningKeyRecord,
+  StoreRecord,
+  UserRecord,
+} from '../contract.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+
+type Row = Record<string, unknown>;
+
+export interface SqliteOptions {
+  /** File path, or `:memory:`. Relative paths resolve against the working directory. */
+  path: string;
+  /**
+   * NORMAL (default): with WAL, a committed refresh survives a crash of this process; only an
+   * operating-system crash or power loss can drop the last transactions. FULL also survives that,
+   * at the cost of an fsync on every commit. See docs/storage.md.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+}
+
+/** Parses `sqlite:<path>`; answers null for other URLs. */
+export function sqlitePathFromUrl(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return null;
+  const rest = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  return rest === ':memory:' ? rest : resolve(rest);
+}
+
+const SESSION_COLUMNS = `s.id AS s_id, s.store_id AS s_store_id, s.user_id AS s_user_id,
+  s.anonymous_id AS s_anonymous_id, s.generation AS s_generation, s.created_at AS s_created_at,
+  s.rotated_at AS s_rotated_at, s.idle_expires_at AS s_idle_expires_at,
+  s.absolute_expires_at AS s_absolute_expires_at, s.revoked_at AS s_revoked_at,
+  s.revoked_reason AS s_revoked_reason`;
+
+export class SqliteSessionStore implements SessionStore {
+  readonly db: Database.Database;
+  private prepared: ReturnType<SqliteSessionStore['prepare']> | undefined;
+
+  constructor(options: SqliteOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    // Several processes may share the file (CLI beside a server): wait for the writer, do not fail.
+    this.db.pragma('busy_timeout = 5000');
+  }
+
+  private get q() {
+    this.prepared ??= this.prepare();
+    return this.prepared;
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      getStore: db.prepare('SELECT * FROM stores WHERE id = ?'),
+      createStore: db.prepare(
+        'INSERT INTO stores (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      ),
+      addApiKey: db.prepare(
+        `INSERT INTO api_keys (id, store_id, key_hash, kind, created_at, revoked_at)
+         VALUES (@id, @storeId, @keyHash, @kind, @createdAt, @revokedAt)`,
+      ),
+      findApiKey: db.prepare(
+        'SELECT * FROM api_keys WHERE store_id = ? AND key_hash = ? AND revoked_at IS NULL',
+      ),
+      listSigningKeys: db.prepare('SELECT * FROM signing_keys WHERE store_id = ? ORDER BY created_at, kid'),
+      addSigningKey: db.prepare(
+        `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
+         VALUES (@kid, @storeId, @use, @alg, @privateJwk, @createdAt, @rotatedAt, @retiredAt)`,
+      ),
+      createUser: db.prepare(
+        `INSERT INTO users (id, store_id, is_anonymous, email, phone, country_code, first_name, last_name,
+           customer_id, customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at)
+         VALUES (@id, @storeId, @isAnonymous, @email, @phone, @countryCode, @firstName, @lastName,
+           @customerId, @customerGroupId, @isEmailVerified, @isPhoneVerified, @createdAt, @modifiedAt)`,
+      ),
+      getUser: db.prepare('SELECT * FROM users WHERE id = ?'),
+      createSession: db.prepare(
+        `INSERT INTO sessions (id, store_id, user_id, anonymous_id, generation, created_at, rotated_at,
+           idle_expires_at, absolute_expires_at, revoked_at, revoked_reason)
+         VALUES (@id, @storeId, @userId, @anonymousId, @generation, @createdAt, @rotatedAt,
+           @idleExpiresAt, @absoluteExpiresAt, @revokedAt, @revokedReason)`,
+      ),
+      getSession: db.prepare(
+        `SELECT ${SESSION_COLUMNS}, u.* FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
+      ),
+      // The compare-and-swap: zero rows changed means another request won, or the session is over.
+      rotate: db.prepare(
+        `UPDATE sessions
+            SET generation = generation + 1, rotated_at = @now,
+                idle_expires_at = MIN(@idleExpiresAt, absolute_expires_at)
+          WHERE id = @sessionId AND generation = @generation AND revoked_at IS NULL
+            AND idle_expires_at > @now AND absolute_expires_at > @now`,
+      ),
+      revoke: db.prepare(
+        'UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL',
+      ),
+      addEvent: db.prepare(
+        `INSERT INTO security_events (store_id, type, session_id, user_id, detail, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+    };
+  }
+
+  async migrate(): Promise<void> {
+    const db = this.db;
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+    // IMMEDIATE takes the write lock first, so two processes starting at once migrate one at a time.
+    const apply = db.transaction(() => {
+      const done = new Set(
+        (db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => r['version']),
+      );
+      for (const m of SQLITE_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+          m.version,
+          m.name,
+          Date.now(),
+        );
+      }
+    });
+    apply.immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  async getStore(id: string): Promise<StoreRecord | null> {
+    const row = this.q.getStore.get(id) as Row | undefined;
+    return row ? { id: row['id'] as string, name: row['name'] as string, createdAt: row['created_at'] as number } : null;
+  }
+
+  async createStore(store: StoreRecord): Promise<boolean> {
+    return this.q.createStore.run(store.id, store.name, store.createdAt).changes === 1;
+  }
+
+  async addApiKey(key: ApiKeyRecord): Promise<void> {
+    this.q.addApiKey.run(key);
+  }
+
+  async findApiKey(storeId: string, keyHash: string): Promise<ApiKeyRecord | null> {
+    const row = this.q.findApiKey.get(storeId, keyHash) as Row | undefined;
+    if (!row) return null;
+    return {
+      id: row['id'] as string,
+      storeId: row['store_id'] as string,
+      keyHash: row['key_hash'] as string,
+      kind: row['kind'] as ApiKeyRecord['kind'],
+      createdAt: row['created_at'] as number,
+      revokedAt: row['revoked_at'] as number | null,
+    };
+  }
+
+  async listSigningKeys(storeId: string): Promise<SigningKeyRecord[]> {
+    return (this.q.listSigningKeys.all(storeId) as Row[]).map((row) => ({
+      kid: row['kid'] as string,
+      storeId: row['store_id'] as string,
+      use: row['use'] as SigningKeyRecord['use'],
+      alg: row['alg'] as SigningKeyRecord['alg'],
+      privateJwk: row['private_jwk'] as string,
+      createdAt: row['created_at'] as number,
+      rotatedAt: row['rotated_at'] as number | null,
+      retiredAt: row['retired_at'] as number | null,
+    }));
+  }
+
+  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+    this.q.addSigningKey.run(key);
+  }
+
+  async createUser(user: UserRecord): Promise<void> {
+    this.q.createUser.run({
+      ...user,
+      isAnonymous: user.isAnonymous ? 1 : 0,
+      isEmailVerified: user.isEmailVerified ? 1 : 0,
+      isPhoneVerified: user.isPhoneVerified ? 1 : 0,
+    });
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const row = this.q.getUser.get(id) as Row | undefined;
+    return row ? userFromRow(row) : null;
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    this.q.createSession.run(session);
+  }
+
+  async getSession(id: string): Promise<SessionWithUser | null> {
+    const row = this.q.getSession.get(id) as Row | undefined;
+    return row ? { session: sessionFromRow(row), user: userFromRow(row) } : null;
+  }
+
+  async rotateSession(input: RotateInput): Promise<RotateResult | null> {
+    // Update and read back in one SQLite transaction: in-process, so this is one "round trip".
+    const q = this.q;
+    const run = this.db.transaction((i: RotateInput) => {
+      const rotated = q.rotate.run(i).changes === 1;
+      const row = q.getSession.get(i.sessionId) as Row | undefined;
+      return row ? { rotated, session: sessionFromRow(row), user: userFromRow(row) } : null;
+    });
+    return run.immediate(input);
+  }
+
+  async revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean> {
+    return this.q.revoke.run(now, reason, id).changes === 1;
+  }
+
+  async recordSecurityEvent(e: SecurityEvent): Promise<void> {
+    this.q.addEvent.run(e.storeId, e.type, e.sessionId, e.userId, JSON.stringify(e.detail), e.createdAt);
+  }
+}
+
+function userFromRow(row: Row): UserRecord {
+  return {
+    id: row['id'] as string,
+    storeId: row['store_id'] as string,
+    isAnonymous: row['is_anonymous'] === 1,
+    email: row['email'] as string | null,
+    phone: row['phone'] as string | null,
+    countryCode: row['country_code'] as string | null,
+    firstName: row['first_name'] as string | null,
+    lastName: row['last_name'] as string | null,
+    customerId: row['customer_id'] as string | null,
+    customerGroupId: row['customer_group_id'] as string | null,
+    isEmailVerified: row['is_email_verified'] === 1,
+    isPhoneVerified: row['is_phone_verified'] === 1,
+    createdAt: row['created_at'] as number,
+    modifiedAt: row['modified_at'] as number,
+  };
+}
+
+function sessionFromRow(row: Row): SessionRecord {
+  return {
+    id: row['s_id'] as string,
+    storeId: row['s_store_id'] as string,
+    userId: row['s_user_id'] as string,
+    anonymousId: row['s_anonymous_id'] as string | null,
+    generation: row['s_generation'] as number,
+    createdAt: row['s_created_at'] as number,
+    rotatedAt: row['s_rotated_at'] as number,
+    idleExpiresAt: row['s_idle_expires_at'] as number,
+    absoluteExpiresAt: row['s_absolute_expires_at'] as number,
+    revokedAt: row['s_revoked_at'] as number | null,
+    revokedReason: row['s_revoked_reason'] as RevokeReason | null,
+  };
+}

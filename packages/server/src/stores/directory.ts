@@ -1,0 +1,76 @@
+import type { Clock } from '../clock.js';
+import { AppError } from '../errors/codes.js';
+import type { SessionStore, StoreRecord } from '../storage/contract.js';
+import { Keyring } from '../tokens/keys.js';
+
+export interface Tenant {
+  record: StoreRecord;
+  keyring: Keyring;
+  /** `iss` of this store's tokens. */
+  issuer: string;
+}
+
+interface Entry {
+  tenant: Tenant | null;
+  loadedAt: number;
+}
+
+/** How long a loaded store (and its keys) is trusted before it is read again. */
+const TTL_MS = 60_000;
+/** Unknown store ids are remembered briefly, so a flood of them does not become database load. */
+const MISSING_TTL_MS = 5_000;
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Stores and their keyrings, cached in memory. Another instance's key rotation is seen within
+ * TTL_MS, or sooner through `reload`.
+ */
+export class StoreDirectory {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<Tenant | null>>();
+
+  constructor(
+    private readonly store: SessionStore,
+    private readonly clock: Clock,
+    private readonly issuerBase: string,
+  ) {}
+
+  async get(storeId: string): Promise<Tenant | null> {
+    const entry = this.entries.get(storeId);
+    const now = this.clock.now();
+    if (entry && now - entry.loadedAt < (entry.tenant ? TTL_MS : MISSING_TTL_MS)) return entry.tenant;
+    return this.reload(storeId);
+  }
+
+  /** Like `get`, but an unknown store is the STORE_NOT_FOUND error. */
+  async require(storeId: string): Promise<Tenant> {
+    const tenant = await this.get(storeId);
+    if (!tenant) throw new AppError('STORE_NOT_FOUND');
+    return tenant;
+  }
+
+  /** Reads the store again now (one read shared by concurrent callers). */
+  reload(storeId: string): Promise<Tenant | null> {
+    let pending = this.loading.get(storeId);
+    if (!pending) {
+      pending = this.load(storeId).finally(() => this.loading.delete(storeId));
+      this.loading.set(storeId, pending);
+    }
+    return pending;
+  }
+
+  private async load(storeId: string): Promise<Tenant | null> {
+    const now = this.clock.now();
+    const record = await this.store.getStore(storeId);
+    const tenant = record
+      ? {
+          record,
+          keyring: new Keyring(await this.store.listSigningKeys(storeId), now),
+          issuer: `${this.issuerBase}/${storeId}`,
+        }
+      : null;
+    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
+    this.entries.set(storeId, { tenant, loadedAt: now });
+    return tenant;
+  }
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { type Config, loadConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
+import type { SessionStore } from '../../src/storage/contract.js';
+import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
+import { ensureStore } from '../../src/stores/bootstrap.js';
+
+export const API_KEY = 'test-api-key-0123456789';
+export const STORE = 'demo';
+export const BASE = `/api/v1/${STORE}/storefront`;
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  constructor(public ms = Date.UTC(2026, 0, 1)) {}
+  now = () => this.ms;
+  advance(seconds: number) {
+    this.ms += seconds * 1000;
+  }
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  store: SessionStore;
+  clock: ManualClock;
+  config: Config;
+  dir: string;
+  /** Every log line written so far, raw. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A real app on a real SQLite file in a fresh temporary folder, with a manual clock. */
+export async function makeTestApp(
+  env: Record<string, string> = {},
+  opts: { store?: SessionStore; dir?: string } = {},
+): Promise<TestApp> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sfa-test-'));
+  const config = loadConfig({
+    DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
+    LOG_LEVEL: 'info',
+    API_KEY,
+    ...env,
+  });
+  const store = opts.store ?? new SqliteSessionStore({ path: join(dir, 'auth.db') });
+  await store.migrate();
+  const clock = new ManualClock();
+  await ensureStore(store, clock, config.storeId, config.apiKey);
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const app = await buildApp({ config, store, clock, logStream });
+  await app.ready();
+  return {
+    app,
+    store,
+    clock,
+    config,
+    dir,
+    logs,
+    async close() {
+      await app.close();
+      await store.close();
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** POST /auth/anonymous with the test key; answers the parsed body. */
+export async function anonymous(app: FastifyInstance, headers: Record<string, string> = {}) {
+  const res = await app.inject({ method: 'POST', url: `${BASE}/auth/anonymous`, headers: { 'x-api-key': API_KEY, ...headers } });
+  return { status: res.statusCode, body: res.json(), headers: res.headers };
+}
+
+/** POST /auth/refresh-token with a JSON body. */
+export async function refresh(app: FastifyInstance, refreshToken: unknown, headers: Record<string, string> = {}) {
+  const res = await app.inject({
+    method: 'POST',
+    url: `${BASE}/auth/refresh-token`,
+    payload: { refresh_token: refreshToken },
+    headers,
+  });
+  return { status: res.statusCode, body: res.json(), headers: res.headers };
+}
+
+/** The payload of a JWT, unverified. */
+export function claims(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+}
