@@ -46,6 +46,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomId(9),
     bodyLimit: BODY_LIMIT,
+    // A malformed URL (bad percent-encoding) gets the envelope like every other failure.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
     trustProxy: config.trustProxy,
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
     // Validation must not coerce: `{"refresh_token": 123}` is a bad request, not the string "123".
@@ -78,7 +80,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (!services.isReady() && request.url !== '/healthz' && request.url !== '/readyz') {
-      throw new AppError('SERVICE_UNAVAILABLE', 'Starting up; retry shortly.', { headers: { 'retry-after': '1' } });
+      throw new AppError('SERVICE_UNAVAILABLE', 'Starting up; retry shortly.', {
+        headers: { 'retry-after': '1' },
+      });
     }
   });
   registerHealthAndDocs(app, services);

@@ -9,6 +9,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
   FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_BAD_URL: 'BAD_REQUEST',
 };
 
 type ValidationIssue = { instancePath?: string; message?: string; params?: Record<string, unknown> };
@@ -42,12 +43,22 @@ export function errorHandler(error: FastifyError | AppError, request: FastifyReq
   if (error.validation) {
     const errors = fieldErrors(error.validation as ValidationIssue[]);
     const fields = Object.keys(errors);
-    return send(reply, 'BAD_REQUEST', `Invalid request: ${fields.map((f) => `${f} ${errors[f]}`).join('; ')}.`, errors);
+    return send(
+      reply,
+      'BAD_REQUEST',
+      `Invalid request: ${fields.map((f) => `${f} ${errors[f]}`).join('; ')}.`,
+      errors,
+    );
   }
   const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
   if (mapped) {
     // Parser messages can quote the body (a token); use the registry's words instead.
-    const message = mapped === 'BAD_REQUEST' ? 'The request body is not valid JSON.' : undefined;
+    const message =
+      error.code === 'FST_ERR_BAD_URL'
+        ? 'The URL is malformed.'
+        : mapped === 'BAD_REQUEST'
+          ? 'The request body is not valid JSON.'
+          : undefined;
     return send(reply, mapped, message);
   }
   const status = error.statusCode ?? 500;

@@ -20,10 +20,14 @@ export function registerHealthAndDocs(app: FastifyInstance, services: Services):
 
   app.get('/openapi.json', async (_request, reply) => reply.type('application/json').send(openapiJson));
 
-  app.get(`${STORE_PREFIX}/.well-known/jwks.json`, { schema: routeSchema('get-jwks') }, async (request, reply) => {
-    const tenant = await tenantOf(services, request);
-    // Verifiers may cache the set for a few minutes; a retiring key stays listed far longer.
-    reply.header('cache-control', 'public, max-age=300');
-    return tenant.keyring.jwks();
-  });
+  app.get(
+    `${STORE_PREFIX}/.well-known/jwks.json`,
+    { schema: routeSchema('get-jwks') },
+    async (request, reply) => {
+      const tenant = await tenantOf(services, request);
+      // Verifiers may cache the set for a few minutes; a retiring key stays listed far longer.
+      reply.header('cache-control', 'public, max-age=300');
+      return tenant.keyring.jwks();
+    },
+  );
 }

@@ -15,7 +15,11 @@ import type { SessionContext } from './context.js';
  *     retries, racing tabs), minting no new branch;
  *   - g is older, or the grace window has passed: reuse. Revoke the family (RFC 9700 §4.14.2).
  */
-export async function refreshSession(ctx: SessionContext, tenant: Tenant, refreshToken: string): Promise<TokenPair> {
+export async function refreshSession(
+  ctx: SessionContext,
+  tenant: Tenant,
+  refreshToken: string,
+): Promise<TokenPair> {
   const now = ctx.clock.now();
   const claims = verifyRefreshToken(tenant.keyring, tenant.issuer, refreshToken, now);
   const policy = ctx.policy;
@@ -38,11 +42,16 @@ export async function refreshSession(ctx: SessionContext, tenant: Tenant, refres
     if (result.rotated) return issueTokenPair(tenant.keyring, tokenPolicy, session, user);
 
     if (session.revokedAt !== null) throw new AppError('SESSION_REVOKED');
-    if (session.absoluteExpiresAt <= now || session.idleExpiresAt <= now) throw new AppError('SESSION_EXPIRED');
+    if (session.absoluteExpiresAt <= now || session.idleExpiresAt <= now)
+      throw new AppError('SESSION_EXPIRED');
 
     if (session.generation === claims.gen + 1) {
       const sinceRotation = now - session.rotatedAt;
-      if (policy.refreshReuseGrace > 0 && sinceRotation >= 0 && sinceRotation <= policy.refreshReuseGrace * 1000) {
+      if (
+        policy.refreshReuseGrace > 0 &&
+        sinceRotation >= 0 &&
+        sinceRotation <= policy.refreshReuseGrace * 1000
+      ) {
         return issueTokenPair(tenant.keyring, tokenPolicy, session, user);
       }
     } else if (session.generation === claims.gen) {

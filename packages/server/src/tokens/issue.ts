@@ -1,6 +1,6 @@
 import type { SessionRecord, UserRecord } from '../storage/contract.js';
-import type { Keyring } from './keys.js';
 import { b64urlJson } from './jwt.js';
+import type { Keyring } from './keys.js';
 
 export interface TokenPair {
   access_token: string;

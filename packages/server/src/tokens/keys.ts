@@ -59,7 +59,16 @@ function keyRecord(
   jwk: JsonWebKey,
   now: number,
 ): SigningKeyRecord {
-  return { kid, storeId, use, alg, privateJwk: JSON.stringify(jwk), createdAt: now, rotatedAt: null, retiredAt: null };
+  return {
+    kid,
+    storeId,
+    use,
+    alg,
+    privateJwk: JSON.stringify(jwk),
+    createdAt: now,
+    rotatedAt: null,
+    retiredAt: null,
+  };
 }
 
 /** Turns a stored record into a usable key. The algorithm is the record's, never the token's. */
@@ -87,10 +96,19 @@ export function loadKey(record: SigningKeyRecord): Key {
   const privateKey: KeyObject = createPrivateKey({ key: jwk, format: 'jwk' });
   const publicKey: KeyObject = createPublicKey(privateKey);
   const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
-  const publicJwk: JsonWebKey = { kty, crv, x, ...(y ? { y } : {}), kid: record.kid, alg: record.alg, use: 'sig' };
+  const publicJwk: JsonWebKey = {
+    kty,
+    crv,
+    x,
+    ...(y ? { y } : {}),
+    kid: record.kid,
+    alg: record.alg,
+    use: 'sig',
+  };
   // ES256 signatures are the raw r||s form of RFC 7518 §3.4, not DER.
   const digest = record.alg === 'EdDSA' ? null : 'sha256';
-  const options = record.alg === 'EdDSA' ? privateKey : { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
+  const options =
+    record.alg === 'EdDSA' ? privateKey : { key: privateKey, dsaEncoding: 'ieee-p1363' as const };
   const verifyOptions =
     record.alg === 'EdDSA' ? publicKey : { key: publicKey, dsaEncoding: 'ieee-p1363' as const };
   return {

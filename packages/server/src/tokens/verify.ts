@@ -40,7 +40,12 @@ export interface RefreshClaims {
  * Verifies a refresh token of this store without touching the database: a forged or foreign
  * token costs one HMAC. Throws INVALID_REFRESH_TOKEN or REFRESH_TOKEN_EXPIRED.
  */
-export function verifyRefreshToken(keyring: Keyring, issuer: string, token: string, now: number): RefreshClaims {
+export function verifyRefreshToken(
+  keyring: Keyring,
+  issuer: string,
+  token: string,
+  now: number,
+): RefreshClaims {
   const p = verifiedPayload(keyring, token, 'refresh');
   if (
     !p ||

@@ -75,12 +75,20 @@ export async function makeTestApp(
 
 /** POST /auth/anonymous with the test key; answers the parsed body. */
 export async function anonymous(app: FastifyInstance, headers: Record<string, string> = {}) {
-  const res = await app.inject({ method: 'POST', url: `${BASE}/auth/anonymous`, headers: { 'x-api-key': API_KEY, ...headers } });
+  const res = await app.inject({
+    method: 'POST',
+    url: `${BASE}/auth/anonymous`,
+    headers: { 'x-api-key': API_KEY, ...headers },
+  });
   return { status: res.statusCode, body: res.json(), headers: res.headers };
 }
 
 /** POST /auth/refresh-token with a JSON body. */
-export async function refresh(app: FastifyInstance, refreshToken: unknown, headers: Record<string, string> = {}) {
+export async function refresh(
+  app: FastifyInstance,
+  refreshToken: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await app.inject({
     method: 'POST',
     url: `${BASE}/auth/refresh-token`,
@@ -93,4 +101,42 @@ export async function refresh(app: FastifyInstance, refreshToken: unknown, heade
 /** The payload of a JWT, unverified. */
 export function claims(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+}
+
+/** A logged-in customer's pair, minted through the domain (customer login is another issue's route). */
+export async function customerPair(t: TestApp): Promise<{ access_token: string; refresh_token: string }> {
+  const { StoreDirectory } = await import('../../src/stores/directory.js');
+  const { openSession } = await import('../../src/sessions/create.js');
+  const { ulid } = await import('../../src/util/ids.js');
+  const tenant = await new StoreDirectory(t.store, t.clock, t.config.issuer).require(t.config.storeId);
+  const now = t.clock.now();
+  const user = {
+    id: ulid(now),
+    storeId: t.config.storeId,
+    isAnonymous: false,
+    email: 'shopper@example.com',
+    phone: null,
+    countryCode: null,
+    firstName: 'Ada',
+    lastName: null,
+    customerId: `cus_${ulid(now)}`,
+    customerGroupId: null,
+    isEmailVerified: true,
+    isPhoneVerified: false,
+    createdAt: now,
+    modifiedAt: now,
+  };
+  await t.store.createUser(user);
+  const ctx = {
+    store: t.store,
+    clock: t.clock,
+    policy: {
+      accessTokenTtl: t.config.accessTokenTtl,
+      refreshTokenTtl: t.config.refreshTokenTtl,
+      sessionMaxAge: t.config.sessionMaxAge,
+      refreshReuseGrace: t.config.refreshReuseGrace,
+    },
+    onSecurityEvent: () => {},
+  };
+  return (await openSession(ctx, tenant, user, null)).tokens;
 }

@@ -33,22 +33,33 @@ export async function registerAnonymous(app: FastifyInstance, services: Services
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
 
-    scope.post(`${STORE_PREFIX}/auth/anonymous`, { schema: routeSchema('get-anonymous-token') }, async (request, reply) => {
-      const tenant = await tenantOf(services, request);
-      const apiKey = request.headers['x-api-key'];
-      if (typeof apiKey !== 'string' || !(await services.sessions.store.findApiKey(tenant.record.id, sha256Hex(apiKey)))) {
-        throw new AppError('UNAUTHORIZED', 'A valid X-Api-Key for this store is required.');
-      }
-      const limit = services.config.anonymousRateLimit;
-      if (limit > 0) {
-        const decision = await services.rateLimiter.hit(`anon:${tenant.record.id}:${request.ip}`, limit, 60_000);
-        if (!decision.allowed) {
-          reply.header('retry-after', String(decision.retryAfterSeconds));
-          throw new AppError('RATE_LIMITED', 'Too many new sessions from this address; retry later.');
+    scope.post(
+      `${STORE_PREFIX}/auth/anonymous`,
+      { schema: routeSchema('get-anonymous-token') },
+      async (request, reply) => {
+        const tenant = await tenantOf(services, request);
+        const apiKey = request.headers['x-api-key'];
+        if (
+          typeof apiKey !== 'string' ||
+          !(await services.sessions.store.findApiKey(tenant.record.id, sha256Hex(apiKey)))
+        ) {
+          throw new AppError('UNAUTHORIZED', 'A valid X-Api-Key for this store is required.');
         }
-      }
-      const { user, tokens } = await startAnonymousSession(services.sessions, tenant, bearerToken(request));
-      return ok('Anonymous token created successfully', { user: anonymousUserView(user), ...tokens });
-    });
+        const limit = services.config.anonymousRateLimit;
+        if (limit > 0) {
+          const decision = await services.rateLimiter.hit(
+            `anon:${tenant.record.id}:${request.ip}`,
+            limit,
+            60_000,
+          );
+          if (!decision.allowed) {
+            reply.header('retry-after', String(decision.retryAfterSeconds));
+            throw new AppError('RATE_LIMITED', 'Too many new sessions from this address; retry later.');
+          }
+        }
+        const { user, tokens } = await startAnonymousSession(services.sessions, tenant, bearerToken(request));
+        return ok('Anonymous token created successfully', { user: anonymousUserView(user), ...tokens });
+      },
+    );
   });
 }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('configuration', () => {
+  it('has defaults that work on a laptop', () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'sqlite:./data/storefront-auth.db',
+      storeId: 'demo',
+      apiKey: undefined,
+      accessTokenTtl: 900,
+      refreshTokenTtl: 2592000,
+      sessionMaxAge: 7776000,
+      refreshReuseGrace: 30,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads numbers and is frozen', () => {
+    const config = loadConfig({ PORT: '9000', REFRESH_REUSE_GRACE: '0', DATABASE_URL: 'sqlite:/tmp/x.db' });
+    expect(config.port).toBe(9000);
+    expect(config.refreshReuseGrace).toBe(0);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['ACCESS_TOKEN_TTL', '-5'],
+    ['REFRESH_REUSE_GRACE', '1.5'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['STORE_ID', 'Not A Store'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses %s=%s with a message naming the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrowError(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrowError(new RegExp(`\\b${name}\\b`));
+  });
+
+  it('never echoes a bad API_KEY', () => {
+    const secret = 'short';
+    try {
+      loadConfig({ API_KEY: secret });
+      expect.unreachable();
+    } catch (error) {
+      expect(String(error)).toMatch(/API_KEY/);
+      expect(String(error)).not.toContain(`${secret}'`);
+      expect(String(error)).not.toContain(`"${secret}"`);
+    }
+  });
+});
