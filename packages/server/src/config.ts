@@ -33,6 +33,15 @@ export interface Config {
   readonly anonymousRateLimit: number;
   /** Trust `X-Forwarded-For` from a proxy in front (for per-address limits). @default false */
   readonly trustProxy: boolean;
+  /** PostgreSQL only: most connections this process keeps open (see docs/production.md). @default 10 */
+  readonly databasePoolSize: number;
+  /** PostgreSQL only: server-side statement timeout, milliseconds; 0 disables it. @default 5000 */
+  readonly databaseStatementTimeout: number;
+  /**
+   * `redis://` or `rediss://` URL of a Redis shared by every instance, for rate limits. Unset: limits
+   * are counted in this process's memory (right for one instance). @default unset
+   */
+  readonly redisUrl: string | undefined;
 }
 
 const ENV_SCHEMA = {
@@ -60,6 +69,9 @@ const ENV_SCHEMA = {
     SQLITE_SYNCHRONOUS: { type: 'string', enum: ['NORMAL', 'FULL'], default: 'NORMAL' },
     ANONYMOUS_RATE_LIMIT: { type: 'integer', minimum: 0, default: 60 },
     TRUST_PROXY: { type: 'boolean', default: false },
+    DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+    DATABASE_STATEMENT_TIMEOUT: { type: 'integer', minimum: 0, maximum: 600000, default: 5000 },
+    REDIS_URL: { type: 'string', pattern: '^rediss?://.+$' },
   },
 } as const;
 
@@ -101,5 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqliteSynchronous: v['SQLITE_SYNCHRONOUS'],
     anonymousRateLimit: v['ANONYMOUS_RATE_LIMIT'],
     trustProxy: v['TRUST_PROXY'],
+    databasePoolSize: v['DATABASE_POOL_SIZE'],
+    databaseStatementTimeout: v['DATABASE_STATEMENT_TIMEOUT'],
+    redisUrl: v['REDIS_URL'],
   }) as unknown as Config;
 }

@@ -1,10 +1,23 @@
 import type { Config } from '../config.js';
 import type { SessionStore } from './contract.js';
+import { PostgresSessionStore } from './postgres/store.js';
 import { SqliteSessionStore, sqlitePathFromUrl } from './sqlite/store.js';
 
-/** Opens the backend that DATABASE_URL names. */
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'sqliteSynchronous'>): Promise<SessionStore> {
+export type StoreConfig = Pick<
+  Config,
+  'databaseUrl' | 'sqliteSynchronous' | 'databasePoolSize' | 'databaseStatementTimeout'
+>;
+
+/** Opens the backend that DATABASE_URL names: `sqlite:<path>` or `postgres://...`. */
+export async function openStore(config: StoreConfig): Promise<SessionStore> {
   const path = sqlitePathFromUrl(config.databaseUrl);
   if (path) return new SqliteSessionStore({ path, synchronous: config.sqliteSynchronous });
-  throw new Error('DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path>');
+  if (/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
+    return new PostgresSessionStore({
+      url: config.databaseUrl,
+      poolSize: config.databasePoolSize,
+      statementTimeout: config.databaseStatementTimeout,
+    });
+  }
+  throw new Error('DATABASE_URL: expected sqlite:<path> or postgres://...');
 }

@@ -1,0 +1,110 @@
+/**
+ * Versioned schema for PostgreSQL, in step with `../sqlite/migrations.ts`: the same versions with
+ * the same meaning. Append only: a released migration is never edited.
+ *
+ * Times are BIGINT milliseconds since the epoch, as in the contract, so both backends answer the
+ * same numbers.
+ */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'stores, keys, users, sessions',
+    sql: `
+      CREATE TABLE stores (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        key_hash TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('public', 'secret')),
+        created_at BIGINT NOT NULL,
+        revoked_at BIGINT
+      );
+      CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        use TEXT NOT NULL CHECK (use IN ('access', 'refresh')),
+        alg TEXT NOT NULL,
+        private_jwk TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        rotated_at BIGINT,
+        retired_at BIGINT
+      );
+      CREATE INDEX signing_keys_store ON signing_keys(store_id);
+      CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        is_anonymous BOOLEAN NOT NULL,
+        email TEXT,
+        phone TEXT,
+        country_code TEXT,
+        first_name TEXT,
+        last_name TEXT,
+        customer_id TEXT,
+        customer_group_id TEXT,
+        is_email_verified BOOLEAN NOT NULL DEFAULT false,
+        is_phone_verified BOOLEAN NOT NULL DEFAULT false,
+        created_at BIGINT NOT NULL,
+        modified_at BIGINT NOT NULL
+      );
+      CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        anonymous_id TEXT,
+        generation INTEGER NOT NULL,
+        created_at BIGINT NOT NULL,
+        rotated_at BIGINT NOT NULL,
+        idle_expires_at BIGINT NOT NULL,
+        absolute_expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        revoked_reason TEXT
+      );
+      CREATE INDEX sessions_user ON sessions(user_id);
+      CREATE INDEX sessions_expiry ON sessions(absolute_expires_at);
+      CREATE TABLE security_events (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        store_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        session_id TEXT,
+        user_id TEXT,
+        detail JSONB NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: 'customers: credentials, status, OTPs, store settings',
+    sql: `
+      ALTER TABLE stores ADD COLUMN otp_debug BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE users ADD COLUMN password_hash TEXT;
+      ALTER TABLE users ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+      ALTER TABLE users ADD COLUMN login_methods JSONB NOT NULL DEFAULT '[]';
+      ALTER TABLE users ADD COLUMN notification_preferences JSONB;
+      CREATE UNIQUE INDEX users_store_email ON users(store_id, email)
+        WHERE NOT is_anonymous AND email IS NOT NULL;
+      CREATE UNIQUE INDEX users_store_phone ON users(store_id, country_code, phone)
+        WHERE NOT is_anonymous AND phone IS NOT NULL;
+      CREATE TABLE otps (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        user_id TEXT REFERENCES users(id) ON DELETE CASCADE,
+        code_hash TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        expires_at BIGINT NOT NULL,
+        consumed_at BIGINT,
+        payload JSONB NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE INDEX otps_expiry ON otps(expires_at);
+      CREATE INDEX otps_user ON otps(user_id);
+    `,
+  },
+];

@@ -1,0 +1,464 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../src/errors/codes.js';
+import type { SessionContext } from '../../src/sessions/context.js';
+import { openSession } from '../../src/sessions/create.js';
+import { refreshSession } from '../../src/sessions/rotate.js';
+import type { SessionRecord, SessionStore, UserAccount, UserRecord } from '../../src/storage/contract.js';
+import type { Tenant } from '../../src/stores/directory.js';
+import { generateSigningKey, Keyring } from '../../src/tokens/keys.js';
+import { randomId, ulid } from '../../src/util/ids.js';
+
+/** A backend under test: an empty, migrated database and a way to open it a second time. */
+export interface StoreFixture {
+  store: SessionStore;
+  /** Another handle on the same database (another connection pool; for SQLite, another connection). */
+  second(): Promise<SessionStore>;
+  dispose(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 0, 1);
+const DAY = 86_400_000;
+
+/**
+ * The storage contract's conformance suite, written once and run against every backend
+ * (test/storage/sqlite.test.ts, test/storage/postgres.test.ts), including the races that decide
+ * refresh: the database, not this process, must pick exactly one winner.
+ */
+export function describeSessionStore(name: string, makeFixture: () => Promise<StoreFixture>): void {
+  describe(`storage contract: ${name}`, () => {
+    let fx: StoreFixture;
+    let store: SessionStore;
+    let other: SessionStore;
+    const storeId = 'conf';
+
+    beforeAll(async () => {
+      fx = await makeFixture();
+      store = fx.store;
+      other = await fx.second();
+      await store.createStore({ id: storeId, name: 'Conformance', createdAt: T0 });
+    });
+    afterAll(async () => {
+      await other?.close();
+      await fx?.dispose();
+    });
+
+    function user(overrides: Partial<UserRecord> = {}): UserRecord {
+      return {
+        id: ulid(T0),
+        storeId,
+        isAnonymous: true,
+        email: null,
+        phone: null,
+        countryCode: null,
+        firstName: null,
+        lastName: null,
+        customerId: null,
+        customerGroupId: null,
+        isEmailVerified: false,
+        isPhoneVerified: false,
+        createdAt: T0,
+        modifiedAt: T0,
+        ...overrides,
+      };
+    }
+
+    async function newSession(overrides: Partial<SessionRecord> = {}) {
+      const u = user();
+      await store.createUser(u);
+      const session: SessionRecord = {
+        id: randomId(16),
+        storeId,
+        userId: u.id,
+        anonymousId: null,
+        generation: 0,
+        createdAt: T0,
+        rotatedAt: T0,
+        idleExpiresAt: T0 + 30 * DAY,
+        absoluteExpiresAt: T0 + 90 * DAY,
+        revokedAt: null,
+        revokedReason: null,
+        ...overrides,
+      };
+      await store.createSession(session);
+      return { user: u, session };
+    }
+
+    it('migrates again without harm, from either handle', async () => {
+      await store.migrate();
+      await other.migrate();
+      expect(await store.getStore(storeId)).toEqual({ id: storeId, name: 'Conformance', createdAt: T0 });
+    });
+
+    it('creates a store once and reports whether it did', async () => {
+      const id = `s${randomId(4).toLowerCase()}`;
+      expect(await store.getStore(id)).toBeNull();
+      expect(await store.createStore({ id, name: 'one', createdAt: T0 })).toBe(true);
+      expect(await other.createStore({ id, name: 'two', createdAt: T0 + 1 })).toBe(false);
+      expect(await store.getStore(id)).toEqual({ id, name: 'one', createdAt: T0 });
+    });
+
+    it('finds a live API key by its hash, and not a revoked one or another store`s', async () => {
+      const live = {
+        id: randomId(),
+        storeId,
+        keyHash: randomId(),
+        kind: 'public' as const,
+        createdAt: T0,
+        revokedAt: null,
+      };
+      const revoked = { ...live, id: randomId(), keyHash: randomId(), revokedAt: T0 + 1 };
+      await store.addApiKey(live);
+      await store.addApiKey(revoked);
+      expect(await other.findApiKey(storeId, live.keyHash)).toEqual(live);
+      expect(await store.findApiKey(storeId, revoked.keyHash)).toBeNull();
+      expect(await store.findApiKey('elsewhere', live.keyHash)).toBeNull();
+    });
+
+    it('lists signing keys in creation order, exactly as stored', async () => {
+      const id = `k${randomId(4).toLowerCase()}`;
+      await store.createStore({ id, name: id, createdAt: T0 });
+      const later = { ...generateSigningKey(id, 'access', T0 + 10), rotatedAt: T0 + 20, retiredAt: T0 + 30 };
+      const first = generateSigningKey(id, 'refresh', T0);
+      await store.addSigningKey(later);
+      await store.addSigningKey(first);
+      // A key added through one handle is seen by the other: what cross-instance rotation needs.
+      expect(await other.listSigningKeys(id)).toEqual([first, later]);
+    });
+
+    it('round-trips users and sessions, booleans and nulls included', async () => {
+      const u = user({
+        isAnonymous: false,
+        email: 'a@example.com',
+        phone: '5550100',
+        countryCode: '+1',
+        firstName: 'Ada',
+        lastName: 'L',
+        customerId: 'cus_1',
+        customerGroupId: 'grp',
+        isEmailVerified: true,
+      });
+      await store.createUser(u);
+      expect(await other.getUser(u.id)).toEqual(u);
+      expect(await store.getUser('missing')).toBeNull();
+      const { session, user: anon } = await newSession({ anonymousId: 'anon-1' });
+      expect(await other.getSession(session.id)).toEqual({ session, user: anon });
+      expect(await store.getSession('missing')).toBeNull();
+    });
+
+    describe('rotateSession (the compare-and-swap)', () => {
+      it('bumps the generation, stamps the time and slides the idle expiry, capped at the absolute one', async () => {
+        const { session, user: u } = await newSession({ absoluteExpiresAt: T0 + 40 * DAY });
+        const now = T0 + DAY;
+        const result = await store.rotateSession({
+          sessionId: session.id,
+          generation: 0,
+          now,
+          idleExpiresAt: now + 60 * DAY,
+        });
+        expect(result).toEqual({
+          rotated: true,
+          user: u,
+          session: { ...session, generation: 1, rotatedAt: now, idleExpiresAt: T0 + 40 * DAY },
+        });
+        expect((await other.getSession(session.id))?.session.generation).toBe(1);
+      });
+
+      it('does not match a stale generation, and answers the row as found', async () => {
+        const { session } = await newSession();
+        await store.rotateSession({
+          sessionId: session.id,
+          generation: 0,
+          now: T0 + 1,
+          idleExpiresAt: T0 + DAY,
+        });
+        const result = await other.rotateSession({
+          sessionId: session.id,
+          generation: 0,
+          now: T0 + 2,
+          idleExpiresAt: T0 + DAY,
+        });
+        expect(result?.rotated).toBe(false);
+        expect(result?.session.generation).toBe(1);
+        expect(result?.session.rotatedAt).toBe(T0 + 1);
+      });
+
+      it('does not rotate a revoked, idle-expired or absolutely expired session', async () => {
+        const revoked = await newSession({ revokedAt: T0, revokedReason: 'logout' });
+        const idle = await newSession({ idleExpiresAt: T0 + 10 });
+        const absolute = await newSession({ absoluteExpiresAt: T0 + 10 });
+        for (const { session } of [revoked, idle, absolute]) {
+          const result = await store.rotateSession({
+            sessionId: session.id,
+            generation: 0,
+            now: T0 + 10,
+            idleExpiresAt: T0 + DAY,
+          });
+          expect(result?.rotated).toBe(false);
+          expect(result?.session).toEqual(session);
+        }
+      });
+
+      it('answers null for a session that does not exist', async () => {
+        expect(
+          await store.rotateSession({ sessionId: 'gone', generation: 0, now: T0, idleExpiresAt: T0 + DAY }),
+        ).toBeNull();
+      });
+
+      it('picks exactly one winner among 40 concurrent swaps from two handles', async () => {
+        const { session } = await newSession();
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            (i % 2 ? other : store).rotateSession({
+              sessionId: session.id,
+              generation: 0,
+              now: T0 + 5,
+              idleExpiresAt: T0 + DAY,
+            }),
+          ),
+        );
+        expect(results.filter((r) => r?.rotated)).toHaveLength(1);
+        // Losers see the row either before the winner (a statement snapshot) or after it.
+        for (const r of results) expect([0, 1]).toContain(r?.session.generation);
+        expect((await store.getSession(session.id))?.session.generation).toBe(1);
+      });
+    });
+
+    it('revokes a live session once', async () => {
+      const { session } = await newSession();
+      expect(await store.revokeSession(session.id, 'logout', T0 + 3)).toBe(true);
+      expect(await other.revokeSession(session.id, 'admin', T0 + 4)).toBe(false);
+      expect(await store.revokeSession('gone', 'admin', T0)).toBe(false);
+      const found = await other.getSession(session.id);
+      expect(found?.session.revokedAt).toBe(T0 + 3);
+      expect(found?.session.revokedReason).toBe('logout');
+    });
+
+    it('records a security event', async () => {
+      await expect(
+        store.recordSecurityEvent({
+          storeId,
+          type: 'refresh_token_reused',
+          sessionId: 's',
+          userId: 'u',
+          detail: { presented_generation: 1 },
+          createdAt: T0,
+        }),
+      ).resolves.toBeUndefined();
+    });
+
+    describe('refresh through the domain, racing on two handles', () => {
+      const clock = {
+        ms: T0,
+        now() {
+          return this.ms;
+        },
+      };
+      let tenant: Tenant;
+      beforeAll(() => {
+        tenant = {
+          record: { id: storeId, name: 'Conformance', createdAt: T0 },
+          keyring: new Keyring(
+            [generateSigningKey(storeId, 'access', T0), generateSigningKey(storeId, 'refresh', T0)],
+            T0,
+          ),
+          issuer: `test/${storeId}`,
+        };
+      });
+      const ctx = (s: SessionStore, grace: number): SessionContext => ({
+        store: s,
+        clock,
+        policy: {
+          accessTokenTtl: 900,
+          refreshTokenTtl: 30 * 86400,
+          sessionMaxAge: 90 * 86400,
+          refreshReuseGrace: grace,
+        },
+        onSecurityEvent: () => {},
+      });
+      const codeOf = (e: unknown) => (e instanceof AppError ? e.code : String(e));
+
+      it('grace on: 40 concurrent refreshes of one token all get the same single successor', async () => {
+        const u = user();
+        await store.createUser(u);
+        const { session, tokens } = await openSession(ctx(store, 30), tenant, u, null);
+        clock.ms += 1000;
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            refreshSession(ctx(i % 2 ? other : store, 30), tenant, tokens.refresh_token),
+          ),
+        );
+        expect(new Set(results.map((r) => r.refresh_token)).size).toBe(1);
+        expect(results[0]!.refresh_token).not.toBe(tokens.refresh_token);
+        const row = (await store.getSession(session.id))!.session;
+        expect(row.generation).toBe(1);
+        expect(row.revokedAt).toBeNull();
+      });
+
+      it('grace 0: exactly one of 40 concurrent refreshes wins, and the family is revoked as reused', async () => {
+        const u = user();
+        await store.createUser(u);
+        const { session, tokens } = await openSession(ctx(store, 0), tenant, u, null);
+        clock.ms += 1000;
+        const settled = await Promise.allSettled(
+          Array.from({ length: 40 }, (_, i) =>
+            refreshSession(ctx(i % 2 ? other : store, 0), tenant, tokens.refresh_token),
+          ),
+        );
+        expect(settled.filter((s) => s.status === 'fulfilled')).toHaveLength(1);
+        for (const s of settled) {
+          if (s.status === 'rejected')
+            expect(['REFRESH_TOKEN_REUSED', 'SESSION_REVOKED']).toContain(codeOf(s.reason));
+        }
+        const row = (await store.getSession(session.id))!.session;
+        expect(row.generation).toBe(1);
+        expect(row.revokedReason).toBe('reuse');
+      });
+    });
+
+    describe('customer accounts', () => {
+      function account(overrides: Partial<UserRecord> = {}): UserAccount {
+        return {
+          user: user({ isAnonymous: false, email: `${randomId(6)}@example.com`, ...overrides }),
+          passwordHash: null,
+          status: 'active',
+          loginMethods: ['email'],
+          notificationPreferences: null,
+        };
+      }
+
+      it('creates an account once per store email, and finds it by email or phone', async () => {
+        const a = account({ phone: '5550101', countryCode: '+1' });
+        expect(await store.createAccount(a)).toBe(true);
+        expect(
+          await other.createAccount({ ...account(), user: { ...account().user, email: a.user.email } }),
+        ).toBe(false);
+        expect(await other.getAccount(a.user.id)).toEqual(a);
+        expect(await store.findAccountByEmail(storeId, a.user.email!)).toEqual(a);
+        expect(await store.findAccountByPhone(storeId, '+1', '5550101')).toEqual(a);
+        expect(await store.findAccountByEmail('elsewhere', a.user.email!)).toBeNull();
+      });
+
+      it('updates fields, and reports a conflicting email or a missing user', async () => {
+        const a = account();
+        const b = account();
+        await store.createAccount(a);
+        await store.createAccount(b);
+        const prefs = {
+          transactional: { email: true, sms: false, whatsapp: false },
+          promotional: { email: false, sms: false, whatsapp: false },
+          newsletter: { email: true, sms: false, whatsapp: false },
+        };
+        expect(
+          await store.updateUser(
+            a.user.id,
+            {
+              firstName: 'Grace',
+              isPhoneVerified: true,
+              loginMethods: ['email', 'password'],
+              notificationPreferences: prefs,
+            },
+            T0 + 9,
+          ),
+        ).toBe('updated');
+        const got = await other.getAccount(a.user.id);
+        expect(got?.user).toMatchObject({ firstName: 'Grace', isPhoneVerified: true, modifiedAt: T0 + 9 });
+        expect(got?.loginMethods).toEqual(['email', 'password']);
+        expect(got?.notificationPreferences).toEqual(prefs);
+        expect(await store.updateUser(b.user.id, { email: a.user.email }, T0 + 9)).toBe('conflict');
+        expect(await store.updateUser('missing', { firstName: 'x' }, T0)).toBe('missing');
+      });
+
+      it('deactivating revokes every live session; revoking all but one keeps that one', async () => {
+        const a = account();
+        await store.createAccount(a);
+        const mk = async () => {
+          const s: SessionRecord = {
+            id: randomId(16),
+            storeId,
+            userId: a.user.id,
+            anonymousId: null,
+            generation: 0,
+            createdAt: T0,
+            rotatedAt: T0,
+            idleExpiresAt: T0 + DAY,
+            absoluteExpiresAt: T0 + 2 * DAY,
+            revokedAt: null,
+            revokedReason: null,
+          };
+          await store.createSession(s);
+          return s.id;
+        };
+        const [s1, s2, s3] = [await mk(), await mk(), await mk()];
+        expect(await store.revokeUserSessions(a.user.id, 'password_change', T0 + 1, s1)).toBe(2);
+        expect((await other.getSession(s2))?.session.revokedReason).toBe('password_change');
+        expect((await other.getSession(s1))?.session.revokedAt).toBeNull();
+        expect(await store.deactivateUser(a.user.id, T0 + 2)).toBe(true);
+        expect((await other.getAccount(a.user.id))?.status).toBe('deactivated');
+        expect((await other.getSession(s1))?.session.revokedReason).toBe('user_deactivated');
+        expect((await other.getSession(s3))?.session.revokedReason).toBe('password_change');
+        expect(await store.deactivateUser('missing', T0)).toBe(false);
+        expect(await store.deleteUser(a.user.id)).toBe(true);
+        expect(await other.getSession(s1)).toBeNull();
+        expect(await store.deleteUser(a.user.id)).toBe(false);
+      });
+
+      it('an OTP is consumed by exactly one of 20 concurrent right-code attempts', async () => {
+        const id = randomId(32);
+        await store.createOtp({
+          id,
+          storeId,
+          action: 'login',
+          channel: 'email',
+          identifier: 'x@example.com',
+          userId: null,
+          codeHash: 'right',
+          attempts: 0,
+          expiresAt: T0 + 60_000,
+          consumedAt: null,
+          payload: { a: 1 },
+          createdAt: T0,
+        });
+        expect((await store.attemptOtp(id, 'wrong', T0 + 1, 25)).outcome).toBe('wrong_code');
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).attemptOtp(id, 'right', T0 + 2, 25)),
+        );
+        expect(outcomes.filter((o) => o.outcome === 'verified')).toHaveLength(1);
+        expect(outcomes.filter((o) => o.outcome === 'consumed')).toHaveLength(19);
+        const verified = outcomes.find((o) => o.outcome === 'verified');
+        expect(verified && 'record' in verified ? verified.record.payload : null).toEqual({ a: 1 });
+        expect((await store.attemptOtp('missing', 'x', T0, 5)).outcome).toBe('missing');
+      });
+
+      it('an OTP stops counting at its attempt limit and at its expiry', async () => {
+        const base = {
+          storeId,
+          action: 'login' as const,
+          channel: 'sms' as const,
+          identifier: '+15550101',
+          userId: null,
+          codeHash: 'right',
+          attempts: 0,
+          consumedAt: null,
+          payload: {},
+          createdAt: T0,
+        };
+        const limited = randomId(32);
+        await store.createOtp({ ...base, id: limited, expiresAt: T0 + 60_000 });
+        expect((await store.attemptOtp(limited, 'wrong', T0, 2)).outcome).toBe('wrong_code');
+        expect((await store.attemptOtp(limited, 'wrong', T0, 2)).outcome).toBe('wrong_code');
+        expect((await other.attemptOtp(limited, 'right', T0, 2)).outcome).toBe('exhausted');
+        const expiring = randomId(32);
+        await store.createOtp({ ...base, id: expiring, expiresAt: T0 + 10 });
+        expect((await store.attemptOtp(expiring, 'right', T0 + 10, 5)).outcome).toBe('expired');
+      });
+    });
+
+    it('store settings default to off and round-trip', async () => {
+      const id = `x${randomId(4).toLowerCase()}`;
+      await store.createStore({ id, name: id, createdAt: T0 });
+      expect(await store.getStoreSettings(id)).toEqual({ otpDebug: false });
+      await store.setStoreSettings(id, { otpDebug: true });
+      expect(await other.getStoreSettings(id)).toEqual({ otpDebug: true });
+    });
+  });
+}
