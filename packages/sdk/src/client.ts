@@ -1,0 +1,244 @@
+import { execute, type Transport } from './http/execute.js';
+import type { ApiResult } from './http/result.js';
+import type { Lock } from './lock/contract.js';
+import { noLock } from './lock/contract.js';
+import { defaultLock } from './lock/default.js';
+import { callAnonymous, callRefreshToken, syntheticOk } from './session/api.js';
+import { type Outcome, type RetryOptions, SessionManager, type SessionHooks } from './session/manager.js';
+import type { TokenPair, TokenStorage } from './storage/contract.js';
+import { decodeClaims, type TokenClaims } from './tokens/jwt.js';
+import type { AnonymousTokenContent, RefreshTokenBody, RefreshTokenContent } from './types.js';
+
+export interface StorefrontSDKOptions extends SessionHooks {
+  /** The store's `https://host/api/v1/{store_id}/storefront`; a trailing slash is fine. */
+  baseUrl: string;
+  /** The store's public API key, sent only to POST /auth/anonymous. */
+  apiKey?: string;
+  /** Where the managed session lives. Without it the SDK is manual: it never stores, refreshes or retries. */
+  tokenStorage?: TokenStorage;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+  /** Cross-tab/instance refresh lock; `false` disables it (tests). @default Web Locks, else a localStorage lease, else in-process */
+  lock?: Lock | false;
+  /** Local clock, ms since the epoch. @default Date.now */
+  now?: () => number;
+  /** How the SDK waits between refresh retries. @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** Budget for one HTTP request, answer included, ms. @default 10000 */
+  timeoutMs?: number;
+  retry?: RetryOptions;
+  /** Refresh when the access token has less than this left (capped at half its lifetime), s. @default 30 */
+  refreshLeewaySeconds?: number;
+  /** Refresh on a timer shortly before expiry even with no request pending (open pages). @default false */
+  autoRefresh?: boolean;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** Any fetch body; buffered once so the 401 retry can send it again. */
+  body?: BodyInit | null;
+  /** Shorthand for a JSON body. */
+  json?: unknown;
+}
+
+export interface SessionInfo {
+  /** The `ulid` claim. */
+  userId: string | null;
+  isAnonymous: boolean | null;
+  isLoggedIn: boolean | null;
+  /** By the server's clock as far as the SDK has learnt it. */
+  secondsToExpiry: number | null;
+  claims: TokenClaims | null;
+}
+
+export interface StorefrontSDK {
+  auth: {
+    /** POST /auth/refresh-token. In managed mode it never sends a refresh token the SDK already spent. */
+    refreshToken(body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>>;
+    /** POST /auth/anonymous with the API key (and, managed, the current anonymous token to keep its user). */
+    getAnonymousToken(): Promise<ApiResult<AnonymousTokenContent>>;
+  };
+  /** Any storefront call below baseUrl, with the managed session's Bearer and one retry on 401. */
+  request<T = unknown>(path: string, options?: RequestOptions): Promise<ApiResult<T>>;
+  session: {
+    /** Whether a tokenStorage was given. */
+    readonly managed: boolean;
+    getTokens(): Promise<TokenPair | null>;
+    /** A usable access token, bootstrapping or refreshing first when needed. */
+    ensureAccessToken(): Promise<string | null>;
+    info(): Promise<SessionInfo>;
+  };
+  /** Stops the auto-refresh timer. */
+  dispose(): void;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Normalises the base URL; throws on misuse (the only throws of the SDK). */
+function normaliseBaseUrl(baseUrl: string): string {
+  if (typeof baseUrl !== 'string' || baseUrl.length === 0) throw new TypeError('createStorefrontSDK: baseUrl is required');
+  return baseUrl.replace(/\/+$/, '');
+}
+
+export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSDK {
+  const baseUrl = normaliseBaseUrl(options.baseUrl);
+  const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
+  if (typeof fetchImpl !== 'function') throw new TypeError('createStorefrontSDK: no fetch in this runtime; pass one');
+  const transport: Transport = { baseUrl, fetch: fetchImpl, timeoutMs: options.timeoutMs ?? 10_000 };
+  const now = options.now ?? Date.now;
+  const storage = options.tokenStorage;
+  const lock = options.lock === false ? noLock : (options.lock ?? defaultLock(storage));
+
+  const manager = storage
+    ? new SessionManager({
+        transport,
+        apiKey: options.apiKey,
+        storage,
+        lock,
+        lockName: `storefront-auth:${baseUrl}:${storage.key ?? 'default'}`,
+        now,
+        sleep: options.sleep ?? defaultSleep,
+        retry: options.retry ?? {},
+        refreshLeewaySeconds: options.refreshLeewaySeconds ?? 30,
+        onTokensUpdated: (tokens, info) => {
+          schedule(tokens);
+          return options.onTokensUpdated?.(tokens, info);
+        },
+        onSessionEnded: options.onSessionEnded,
+        onRefreshFailed: options.onRefreshFailed,
+      })
+    : null;
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  function schedule(tokens: TokenPair): void {
+    if (!options.autoRefresh || !manager) return;
+    clearTimeout(timer);
+    const left = manager.secondsLeft(tokens.access_token);
+    if (left === null) return;
+    const leeway = Math.min(options.refreshLeewaySeconds ?? 30, left / 2);
+    // Never sooner than a second, so a token that is already due cannot spin the timer.
+    const delayMs = Math.max(1000, (left - leeway) * 1000);
+    timer = setTimeout(() => {
+      void manager.accessToken();
+    }, delayMs);
+  }
+
+  async function refreshToken(body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> {
+    if (!manager) return callRefreshToken(transport, body);
+    const stored = await manager.storage.getTokens();
+    // The SDK rotated this token already (here or in a sibling tab): sending it again could count
+    // as reuse and end the session. What it was rotated into is in storage: answer that.
+    if (stored && manager.isSpent(body.refresh_token, stored)) {
+      return syntheticOk(stored, 'Token refreshed successfully');
+    }
+    if (stored && stored.refresh_token === body.refresh_token) {
+      return outcomeResult(await manager.refresh({ force: true, seen: stored }), body);
+    }
+    // A token the SDK does not manage: one plain call, and the pair it yields becomes the session.
+    const result = await callRefreshToken(transport, body);
+    if (result.data) await manager.adoptExternal(result.data);
+    return result;
+  }
+
+  async function outcomeResult(outcome: Outcome, body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> {
+    switch (outcome.kind) {
+      case 'rotated':
+      case 'ended':
+      case 'failed':
+        return outcome.result;
+      case 'anonymous':
+      case 'adopted':
+        return syntheticOk(outcome.tokens, 'Token refreshed successfully');
+      case 'missing':
+        return callRefreshToken(transport, body);
+    }
+  }
+
+  async function getAnonymousToken(): Promise<ApiResult<AnonymousTokenContent>> {
+    if (!manager) return callAnonymous(transport, options.apiKey, undefined);
+    const outcome = await manager.anonymous();
+    if (outcome.kind === 'anonymous' || outcome.kind === 'failed') {
+      return outcome.result as ApiResult<AnonymousTokenContent>;
+    }
+    // Only reachable if the manager changes: joined someone else's operation. Make the call for real.
+    return callAnonymous(transport, options.apiKey, undefined);
+  }
+
+  async function request<T>(path: string, init: RequestOptions = {}): Promise<ApiResult<T>> {
+    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    // Buffer the body once: a stream or FormData can be read only once, and the retry needs it again.
+    let bytes: Uint8Array | undefined;
+    if (init.json !== undefined) {
+      bytes = new TextEncoder().encode(JSON.stringify(init.json));
+      headers['content-type'] ??= 'application/json';
+    } else if (init.body != null) {
+      const buffered = new Request('http://buffer.invalid/', {
+        method: 'POST',
+        body: init.body,
+        duplex: 'half',
+      } as RequestInit);
+      bytes = new Uint8Array(await buffered.arrayBuffer());
+      const type = buffered.headers.get('content-type');
+      if (type && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = type;
+    }
+    const suffix = path.startsWith('/') ? path : `/${path}`;
+    const send = (token: string | null) =>
+      execute<T>(
+        transport,
+        {
+          method: init.method ?? (bytes ? 'POST' : 'GET'),
+          path: suffix,
+          headers: token ? { ...headers, authorization: `Bearer ${token}` } : headers,
+          body: bytes ? bytes.slice() : null,
+        },
+        (body) => unwrapAny(body) as T,
+      );
+    if (!manager) return send(null);
+    const token = await manager.accessToken();
+    const first = await send(token);
+    if (first.response.status !== 401 || !token) return first;
+    // One retry: the server refused this token (its clock, a revoked key); refresh and resend.
+    const outcome = await manager.refresh({ rejected: token });
+    if (
+      (outcome.kind === 'rotated' || outcome.kind === 'adopted' || outcome.kind === 'anonymous') &&
+      outcome.tokens.access_token !== token
+    ) {
+      return send(outcome.tokens.access_token);
+    }
+    return first;
+  }
+
+  async function info(): Promise<SessionInfo> {
+    const tokens = storage ? await storage.getTokens() : null;
+    const claims = decodeClaims(tokens?.access_token);
+    return {
+      userId: typeof claims?.ulid === 'string' ? claims.ulid : null,
+      isAnonymous: typeof claims?.is_anonymous === 'boolean' ? claims.is_anonymous : null,
+      isLoggedIn: typeof claims?.is_logged_in === 'boolean' ? claims.is_logged_in : null,
+      secondsToExpiry: tokens && manager ? manager.secondsLeft(tokens.access_token) : null,
+      claims,
+    };
+  }
+
+  return {
+    auth: { refreshToken, getAnonymousToken },
+    request,
+    session: {
+      managed: manager !== null,
+      getTokens: async () => (storage ? storage.getTokens() : null),
+      ensureAccessToken: async () => (manager ? manager.accessToken() : null),
+      info,
+    },
+    dispose() {
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A generic call: `content` when the envelope has it, the body otherwise, null for an empty 2xx. */
+function unwrapAny(body: unknown): unknown {
+  if (body === undefined) return null;
+  if (body !== null && typeof body === 'object' && 'content' in body) return (body as { content: unknown }).content;
+  return body;
+}

@@ -1,0 +1,63 @@
+/**
+ * Error codes the SDK can hand back in `error.code`. The server's registry (docs/errors.md) plus
+ * the codes the SDK makes itself; a test keeps the server part in step with docs/errors.md.
+ */
+export const SERVER_ERROR_CODES = [
+  'BAD_REQUEST',
+  'INVALID_REFRESH_TOKEN',
+  'REFRESH_TOKEN_EXPIRED',
+  'REFRESH_TOKEN_REUSED',
+  'SESSION_REVOKED',
+  'SESSION_EXPIRED',
+  'USER_ALREADY_AUTHENTICATED',
+  'UNAUTHORIZED',
+  'SESSION_NOT_FOUND',
+  'STORE_NOT_FOUND',
+  'NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'INTERNAL_ERROR',
+  'SERVICE_UNAVAILABLE',
+] as const;
+
+export const SDK_ERROR_CODES = [
+  /** The request never got an answer: connection refused or cut, DNS, timeout, CORS. */
+  'NETWORK_ERROR',
+  /** A 2xx answer that is not the JSON the operation promises (no `content`, not JSON). */
+  'INVALID_RESPONSE',
+  /** A non-2xx answer without a JSON error body (a proxy's HTML page, an empty 502). */
+  'HTTP_ERROR',
+] as const;
+
+/** The codes after which the session is over: the only ones on which the SDK clears tokens. */
+export const SESSION_ENDING_CODES = [
+  'REFRESH_TOKEN_REUSED',
+  'REFRESH_TOKEN_EXPIRED',
+  'INVALID_REFRESH_TOKEN',
+  'SESSION_REVOKED',
+  'SESSION_EXPIRED',
+  'SESSION_NOT_FOUND',
+] as const;
+
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
+export type ErrorCode = ServerErrorCode | SdkErrorCode;
+export type SessionEndReason = (typeof SESSION_ENDING_CODES)[number];
+
+export function isSessionEnding(code: unknown): code is SessionEndReason {
+  return typeof code === 'string' && (SESSION_ENDING_CODES as readonly string[]).includes(code);
+}
+
+/** The error half of every result: the server's error body, or one the SDK made. */
+export interface ApiError {
+  message: string;
+  success: false;
+  /** A stable code; branch on it, never on `message`. Unknown future codes still come through. */
+  code: ErrorCode | (string & {});
+  /** Field name to problem, on validation failures. */
+  errors?: Record<string, string>;
+  /** For NETWORK_ERROR: what fetch threw. Never sent anywhere by the SDK. */
+  cause?: unknown;
+}

@@ -1,0 +1,40 @@
+export { createStorefrontSDK, type RequestOptions, type SessionInfo, type StorefrontSDK, type StorefrontSDKOptions } from './client.js';
+export {
+  type ApiError,
+  type ErrorCode,
+  isSessionEnding,
+  SDK_ERROR_CODES,
+  type SdkErrorCode,
+  SERVER_ERROR_CODES,
+  type ServerErrorCode,
+  SESSION_ENDING_CODES,
+  type SessionEndReason,
+} from './http/errors.js';
+export type { ApiResult } from './http/result.js';
+export { type Lock, type LockTimeouts, noLock } from './lock/contract.js';
+export { defaultLock } from './lock/default.js';
+export { inProcessLock } from './lock/in-process.js';
+export { type StorageLockOptions, storageLock } from './lock/storage-lock.js';
+export { webLocks, webLocksAvailable } from './lock/web-locks.js';
+export type { RetryOptions, SessionHooks, TokenSource } from './session/manager.js';
+export type { TokenPair, TokenStorage } from './storage/contract.js';
+export type { CookieOptions } from './storage/cookies.js';
+export { documentCookieStorage } from './storage/document-cookie.js';
+export { type LocalStorageOptions, localStorageStorage } from './storage/local-storage.js';
+export { memoryStorage } from './storage/memory.js';
+export {
+  type ServerCookieStorageOptions,
+  serverCookieStorage,
+  serverCookieStorageFromRequest,
+} from './storage/server-cookie.js';
+export { decodeClaims, type TokenClaims } from './tokens/jwt.js';
+export type {
+  AnonymousTokenContent,
+  AnonymousUser,
+  components,
+  operations,
+  paths,
+  RefreshTokenBody,
+  RefreshTokenContent,
+  ServerErrorBody,
+} from './types.js';

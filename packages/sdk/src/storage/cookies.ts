@@ -1,0 +1,66 @@
+import { decodeClaims } from '../tokens/jwt.js';
+import type { TokenPair } from './contract.js';
+
+/** Options shared by the cookie adapters. */
+export interface CookieOptions {
+  /** Cookie names. @default {access: "sfa_access_token", refresh: "sfa_refresh_token"} */
+  names?: { access?: string; refresh?: string };
+  /** @default "/" */
+  path?: string;
+  domain?: string;
+  /** @default "Lax" */
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  /** Send only over HTTPS. @default true, except on http://localhost pages in the browser adapter */
+  secure?: boolean;
+}
+
+export function cookieNames(options: CookieOptions) {
+  return {
+    access: options.names?.access ?? 'sfa_access_token',
+    refresh: options.names?.refresh ?? 'sfa_refresh_token',
+  };
+}
+
+/** name=value pairs of a Cookie header (or document.cookie). */
+export function parseCookies(header: string | null | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    const raw = part.slice(eq + 1).trim();
+    try {
+      if (!out.has(name)) out.set(name, decodeURIComponent(raw));
+    } catch {
+      // A cookie someone else set with a malformed escape is not ours to read.
+    }
+  }
+  return out;
+}
+
+/** A Set-Cookie / document.cookie string. maxAge 0 deletes. */
+export function serializeCookie(
+  name: string,
+  value: string,
+  maxAgeSeconds: number,
+  options: CookieOptions & { httpOnly?: boolean; secure: boolean },
+): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${options.path ?? '/'}`, `Max-Age=${maxAgeSeconds}`];
+  if (options.domain) parts.push(`Domain=${options.domain}`);
+  parts.push(`SameSite=${options.sameSite ?? 'Lax'}`);
+  if (options.secure) parts.push('Secure');
+  if (options.httpOnly) parts.push('HttpOnly');
+  return parts.join('; ');
+}
+
+/**
+ * Both cookies live as long as the refresh token: an access cookie that vanished at its own `exp`
+ * would leave a refresh token without the access token whose claims (anonymous user id) the SDK
+ * needs to keep a cart across a lost session.
+ */
+export function cookieLifetimeSeconds(tokens: TokenPair, nowMs: number): number {
+  const exp = decodeClaims(tokens.refresh_token)?.exp;
+  if (typeof exp !== 'number') return 60 * 60 * 24 * 30;
+  return Math.max(1, Math.floor(exp - nowMs / 1000));
+}
