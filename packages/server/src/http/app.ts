@@ -3,7 +3,9 @@ import type { DestinationStream } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors/codes.js';
+import type { RateLimiter } from '../ratelimit/contract.js';
 import { MemoryRateLimiter } from '../ratelimit/memory.js';
+import { RedisRateLimiter } from '../ratelimit/redis.js';
 import { registerAnonymous } from '../routes/auth/anonymous.js';
 import { registerRefreshToken } from '../routes/auth/refresh-token.js';
 import { registerHealthAndDocs } from '../routes/health.js';
@@ -69,7 +71,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     config,
     sessions,
     directory: new StoreDirectory(store, clock, config.issuer),
-    rateLimiter: new MemoryRateLimiter(clock),
+    rateLimiter: rateLimiterFor(config, clock, app),
     isReady: options.isReady ?? (() => true),
   };
 
@@ -89,4 +91,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerRefreshToken(app, services);
   await registerAnonymous(app, services);
   return app;
+}
+
+/**
+ * In-process counters for one instance; with REDIS_URL, counters in Redis shared by every instance
+ * (the in-process ones stand in while Redis is unreachable).
+ */
+function rateLimiterFor(config: Config, clock: Clock, app: FastifyInstance): RateLimiter {
+  const memory = new MemoryRateLimiter(clock);
+  if (!config.redisUrl) return memory;
+  const redis = new RedisRateLimiter({
+    url: config.redisUrl,
+    fallback: memory,
+    onStateChange: (state) =>
+      state === 'down'
+        ? app.log.warn('rate limits: Redis unreachable, counting in this process until it is back')
+        : app.log.info('rate limits: Redis reachable again'),
+  });
+  app.addHook('onClose', () => redis.close());
+  return redis;
 }
