@@ -20,6 +20,11 @@ const TTL_MS = 60_000;
 /** Unknown store ids are remembered briefly, so a flood of them does not become database load. */
 const MISSING_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
+/**
+ * A token whose kid the cached keyring lacks may come from a key another instance just added:
+ * re-read the store, but at most this often per store, so made-up kids cannot become database load.
+ */
+const UNKNOWN_KID_RELOAD_MS = 5_000;
 
 /**
  * Stores and their keyrings, cached in memory. Another instance's key rotation is seen within
@@ -28,6 +33,7 @@ const MAX_ENTRIES = 10_000;
 export class StoreDirectory {
   private readonly entries = new Map<string, Entry>();
   private readonly loading = new Map<string, Promise<Tenant | null>>();
+  private readonly kidReloads = new Map<string, number>();
 
   constructor(
     private readonly store: SessionStore,
@@ -47,6 +53,24 @@ export class StoreDirectory {
     const tenant = await this.get(storeId);
     if (!tenant) throw new AppError('STORE_NOT_FOUND');
     return tenant;
+  }
+
+  /**
+   * Like `require`, for a request that carries a token signed with key `kid`: when the keyring does
+   * not know that kid, the store is read again first (rate limited per store), so every instance
+   * verifies what any instance signed without waiting for TTL_MS.
+   */
+  async requireForKey(storeId: string, kid: unknown, use: 'access' | 'refresh'): Promise<Tenant> {
+    const tenant = await this.require(storeId);
+    if (typeof kid !== 'string' || tenant.keyring.verifier(kid, use)) return tenant;
+    const now = this.clock.now();
+    const last = this.kidReloads.get(storeId);
+    if (last !== undefined && now - last >= 0 && now - last < UNKNOWN_KID_RELOAD_MS) return tenant;
+    if (this.kidReloads.size >= MAX_ENTRIES) this.kidReloads.clear();
+    this.kidReloads.set(storeId, now);
+    const fresh = await this.reload(storeId);
+    if (!fresh) throw new AppError('STORE_NOT_FOUND');
+    return fresh;
   }
 
   /** Reads the store again now (one read shared by concurrent callers). */
