@@ -1,0 +1,41 @@
+// npm run bench: refresh throughput and latency beside a raw node:http baseline, same run, same client.
+// Figures on a shared machine are noisy: read the ratios, not the absolute numbers.
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { drive, HEADER, rawChain, refreshChain, row, startAuthServer, startRawBaseline } from './lib.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const LEVELS = (process.env.BENCH_C ?? '1,10,64').split(',').map(Number);
+
+/** ES256 signing alone, for scale: the largest CPU cost inside one refresh. */
+function es256Microbench() {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const data = Buffer.from('x'.repeat(600));
+  const n = 4000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+const lines = [HEADER];
+const raw = await startRawBaseline();
+const auth = await startAuthServer();
+const baselines = {};
+try {
+  for (const c of LEVELS) {
+    baselines[c] = await drive({ urls: raw.url, connections: c, seconds: SECONDS, ...rawChain });
+    lines.push(row('raw node:http', c, baselines[c]));
+    const r = await drive({ urls: auth.url, connections: c, seconds: SECONDS, ...refreshChain() });
+    lines.push(row('refresh, SQLite', c, r, baselines[c]));
+    console.error(lines.slice(-2).join('\n'));
+  }
+} finally {
+  await raw.stop();
+  await auth.stop();
+}
+
+const extra = process.env.BENCH_POSTGRES_URL ? await import('./postgres.mjs') : null;
+if (extra) lines.push(...(await extra.rows({ seconds: SECONDS })));
+
+console.log(`\nrefresh-token benchmark, ${SECONDS} s per row\n`);
+console.log(lines.join('\n'));
+console.log(`\nES256 signature with node:crypto: ${es256Microbench().toFixed(1)} us each`);
