@@ -4,7 +4,7 @@ import type { Lock } from './lock/contract.js';
 import { noLock } from './lock/contract.js';
 import { defaultLock } from './lock/default.js';
 import { callAnonymous, callRefreshToken, syntheticOk } from './session/api.js';
-import { type Outcome, type RetryOptions, SessionManager, type SessionHooks } from './session/manager.js';
+import { type Outcome, type RetryOptions, type SessionHooks, SessionManager } from './session/manager.js';
 import type { TokenPair, TokenStorage } from './storage/contract.js';
 import { decodeClaims, type TokenClaims } from './tokens/jwt.js';
 import type { AnonymousTokenContent, RefreshTokenBody, RefreshTokenContent } from './types.js';
@@ -77,14 +77,16 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 /** Normalises the base URL; throws on misuse (the only throws of the SDK). */
 function normaliseBaseUrl(baseUrl: string): string {
-  if (typeof baseUrl !== 'string' || baseUrl.length === 0) throw new TypeError('createStorefrontSDK: baseUrl is required');
+  if (typeof baseUrl !== 'string' || baseUrl.length === 0)
+    throw new TypeError('createStorefrontSDK: baseUrl is required');
   return baseUrl.replace(/\/+$/, '');
 }
 
 export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSDK {
   const baseUrl = normaliseBaseUrl(options.baseUrl);
   const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
-  if (typeof fetchImpl !== 'function') throw new TypeError('createStorefrontSDK: no fetch in this runtime; pass one');
+  if (typeof fetchImpl !== 'function')
+    throw new TypeError('createStorefrontSDK: no fetch in this runtime; pass one');
   const transport: Transport = { baseUrl, fetch: fetchImpl, timeoutMs: options.timeoutMs ?? 10_000 };
   const now = options.now ?? Date.now;
   const storage = options.tokenStorage;
@@ -141,7 +143,10 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     return result;
   }
 
-  async function outcomeResult(outcome: Outcome, body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> {
+  async function outcomeResult(
+    outcome: Outcome,
+    body: RefreshTokenBody,
+  ): Promise<ApiResult<RefreshTokenContent>> {
     switch (outcome.kind) {
       case 'rotated':
       case 'ended':
@@ -180,7 +185,8 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
       } as RequestInit);
       bytes = new Uint8Array(await buffered.arrayBuffer());
       const type = buffered.headers.get('content-type');
-      if (type && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = type;
+      if (type && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+        headers['content-type'] = type;
     }
     const suffix = path.startsWith('/') ? path : `/${path}`;
     const send = (token: string | null) =>
@@ -239,6 +245,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
 /** A generic call: `content` when the envelope has it, the body otherwise, null for an empty 2xx. */
 function unwrapAny(body: unknown): unknown {
   if (body === undefined) return null;
-  if (body !== null && typeof body === 'object' && 'content' in body) return (body as { content: unknown }).content;
+  if (body !== null && typeof body === 'object' && 'content' in body)
+    return (body as { content: unknown }).content;
   return body;
 }

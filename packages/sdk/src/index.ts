@@ -1,4 +1,10 @@
-export { createStorefrontSDK, type RequestOptions, type SessionInfo, type StorefrontSDK, type StorefrontSDKOptions } from './client.js';
+export {
+  createStorefrontSDK,
+  type RequestOptions,
+  type SessionInfo,
+  type StorefrontSDK,
+  type StorefrontSDKOptions,
+} from './client.js';
 export {
   type ApiError,
   type ErrorCode,
@@ -6,8 +12,8 @@ export {
   SDK_ERROR_CODES,
   type SdkErrorCode,
   SERVER_ERROR_CODES,
-  type ServerErrorCode,
   SESSION_ENDING_CODES,
+  type ServerErrorCode,
   type SessionEndReason,
 } from './http/errors.js';
 export type { ApiResult } from './http/result.js';

@@ -44,6 +44,354 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/register/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with password
+         * @description Starts a registration with email or phone and a password. Nothing is created yet: a code goes to the email (or phone) and verify-otp with otp_action `register` creates the account and signs the customer in. The password must be 8 to 128 characters and equal to confirm_password.
+         */
+        post: operations["register-with-password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/register/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with email
+         * @description Starts a registration by email: a code goes to the email; verify-otp with otp_action `register` creates the account.
+         */
+        post: operations["register-with-email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/register/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with phone
+         * @description Starts a registration by phone: a code goes by SMS; verify-otp with otp_action `register` creates the account.
+         */
+        post: operations["register-with-phone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/register/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register with whatsapp
+         * @description Starts a registration by phone: a code goes by WhatsApp; verify-otp with otp_action `register` creates the account.
+         */
+        post: operations["register-with-whatsapp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login with password
+         * @description Signs a customer in with email (or phone and country_code) and password. With the Bearer access token of a live anonymous session, that shopper's id becomes the new session's anonymous_id and the anonymous session is revoked. An unknown account and a wrong password give the same INVALID_CREDENTIALS answer.
+         */
+        post: operations["login-with-password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login with email
+         * @description Sends a login code to the email; then verify-otp with otp_action `login`. An unknown account is USER_NOT_FOUND unless register_if_not_exists.
+         */
+        post: operations["login-with-email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login with phone
+         * @description Sends a login code by SMS; then verify-otp with otp_action `login`. An unknown account is USER_NOT_FOUND unless register_if_not_exists.
+         */
+        post: operations["login-with-phone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login with whatsapp
+         * @description Sends a login code by WhatsApp; then verify-otp with otp_action `login`. An unknown account is USER_NOT_FOUND unless register_if_not_exists.
+         */
+        post: operations["login-with-whatsapp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verify-otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify OTP
+         * @description Spends a code (single use, 10 minutes, at most 5 attempts per otp_token) and signs the customer in with a new session: `register` creates the account, `login` signs in, `verify-email`/`verify-phone`/`update-email`/`update-phone` (with the customer's Bearer) mark or change the email or phone. `reset-password` codes are spent at /auth/reset-password.
+         */
+        post: operations["verify-otp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description Revokes the caller's session and answers a fresh anonymous session (a new anonymous user). No request body.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/change-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change password
+         * @description Checks the old password, stores the new one, revokes every other session of the customer and rotates the caller's session: the answer is its new pair.
+         */
+        post: operations["change-password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/forgot-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Forgot password
+         * @description Sends a reset code to the account's email (or phone). For an unknown account the answer looks the same and nothing is sent, so accounts cannot be discovered here.
+         */
+        post: operations["forgot-password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset password
+         * @description Sets a new password with the code from forgot-password, ends every session of the customer and signs the caller in with a new one.
+         */
+        post: operations["reset-password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/generate-otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate OTP
+         * @description Sends a code for `register`, `reset-password`, or (with the customer's Bearer) to verify the current email/phone or to change to a new one. Spend it at verify-otp (reset-password codes at /auth/reset-password).
+         */
+        post: operations["generate-otp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/user/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve user detail
+         * @description The signed-in customer's own user. Another id answers USER_NOT_FOUND.
+         */
+        get: operations["get-user-detail"];
+        /**
+         * Update user
+         * @description Changes the writable fields given (partial bodies are fine). A changed email or phone becomes unverified. Read-only fields, customer_group_id and business are ignored.
+         */
+        put: operations["update-user"];
+        post?: never;
+        /**
+         * Delete user
+         * @description Deletes the signed-in customer's account with its sessions (their refresh tokens then answer SESSION_NOT_FOUND). No content.
+         */
+        delete: operations["delete-user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/user/{id}/deactivate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Deactivate user
+         * @description Deactivates the signed-in customer's account: every session is revoked and it can no longer sign in. No request body, no content.
+         */
+        put: operations["deactivate-user"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/verified-email-phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check verified email and phone
+         * @description Which of the given emails and phones are verified. Only the caller's own are ever reported.
+         */
+        post: operations["check-verification-status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -68,6 +416,120 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        User: {
+            /** @description The user id (a ULID); the `ulid` claim. */
+            readonly id: string;
+            first_name: string | null;
+            last_name: string | null;
+            email: string | null;
+            phone: string | null;
+            country_code: string | null;
+            readonly is_email_verified: boolean;
+            readonly is_phone_verified: boolean;
+            readonly is_anonymous: boolean;
+            readonly is_logged_in: boolean;
+            readonly profile_image_url: string | null;
+            login_methods: ("email" | "phone" | "whatsapp" | "password")[];
+            notification_preferences: {
+                transactional: {
+                    email: boolean;
+                    sms: boolean;
+                    whatsapp: boolean;
+                };
+                promotional: {
+                    email: boolean;
+                    sms: boolean;
+                    whatsapp: boolean;
+                };
+                newsletter: {
+                    email: boolean;
+                    sms: boolean;
+                    whatsapp: boolean;
+                };
+            };
+            customer_group_id?: string | null;
+            /** @description The customer id; null only for the anonymous user logout answers. */
+            readonly customer_id: string | null;
+            readonly customer_group: null | {
+                id: string;
+                name: string;
+                slug: string;
+                description: string | null;
+                is_default: boolean;
+                active: boolean;
+            };
+            business: null | {
+                type: string;
+                name: string;
+                metadata?: {
+                    [key: string]: string;
+                };
+                registered_address?: Record<string, never>;
+            };
+            /** Format: date-time */
+            readonly created_at?: string;
+            /** Format: date-time */
+            readonly modified_at?: string;
+        };
+        /** @description The writable fields of User; every field optional. */
+        UserUpdate: {
+            first_name?: string | null;
+            last_name?: string | null;
+            email?: string | null;
+            phone?: string | null;
+            country_code?: string | null;
+            login_methods?: ("email" | "phone" | "whatsapp" | "password")[];
+            notification_preferences?: {
+                transactional: {
+                    email: boolean;
+                    sms: boolean;
+                    whatsapp: boolean;
+                };
+                promotional: {
+                    email: boolean;
+                    sms: boolean;
+                    whatsapp: boolean;
+                };
+                newsletter: {
+                    email: boolean;
+                    sms: boolean;
+                    whatsapp: boolean;
+                };
+            };
+            /** @description Ignored: not the customer's to set. */
+            customer_group_id?: string | null;
+            /** @description Ignored. */
+            business?: unknown;
+        };
+        OtpContent: {
+            /** @description Names this code at verify-otp; single use. */
+            otp_token: string;
+            /** @enum {string} */
+            otp_action: "login" | "register" | "reset-password" | "verify-phone" | "verify-email" | "update-phone" | "update-email";
+            /** @description Development only: the code itself, with `x-debug-mode: true` on a store whose OTP debug setting is on. */
+            otp?: string;
+        };
+        RegisterWithEmailPassword: {
+            /** @description Email address. */
+            email: string;
+            password: string;
+            confirm_password: string;
+            phone?: string | null;
+            country_code?: string | null;
+            first_name?: string | null;
+            last_name?: string | null;
+        };
+        RegisterWithPhonePassword: {
+            /** @description Phone number, national digits (10 for India). */
+            phone: string;
+            password: string;
+            confirm_password: string;
+            /** @description Country calling code, e.g. +91. */
+            country_code?: string | null;
+            email?: string | null;
+            first_name?: string | null;
+            last_name?: string | null;
+        };
         AnonymousUser: {
             /** @description The user id (a ULID); the `ulid` claim of the access token. */
             id: string;
@@ -130,6 +592,34 @@ export interface components {
                     message: string;
                     /** @default false */
                     success: boolean;
+                    code: string;
+                };
+            };
+        };
+        /** @description Conflict with an existing resource */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    message: string;
+                    success: boolean;
+                    /** @description A stable error code from docs/errors.md. */
+                    code: string;
+                };
+            };
+        };
+        /** @description Temporarily unavailable; retry later */
+        ServiceUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": {
+                    message: string;
+                    success: boolean;
+                    /** @description A stable error code from docs/errors.md. */
                     code: string;
                 };
             };
@@ -233,6 +723,833 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "register-with-password": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterWithEmailPassword"] | components["schemas"]["RegisterWithPhonePassword"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "register-with-email": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Email address. */
+                    email: string;
+                    first_name: string;
+                    last_name?: string | null;
+                    phone?: string | null;
+                    /** @description Country calling code, e.g. +91. */
+                    country_code?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "register-with-phone": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Phone number, national digits (10 for India). */
+                    phone: string;
+                    /** @description Country calling code, e.g. +91. */
+                    country_code?: string | null;
+                    first_name: string;
+                    last_name?: string | null;
+                    email?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "register-with-whatsapp": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Phone number, national digits (10 for India). */
+                    phone: string;
+                    /** @description Country calling code, e.g. +91. */
+                    country_code?: string | null;
+                    first_name: string;
+                    last_name?: string | null;
+                    email?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "login-with-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Email address. */
+                    email: string;
+                    password: string;
+                } | {
+                    /** @description Phone number, national digits (10 for India). */
+                    phone: string;
+                    /** @description Country calling code, e.g. +91. */
+                    country_code?: string | null;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: {
+                            user: components["schemas"]["User"];
+                            /** @description It is a string-based token utilized for authentication and authorization. */
+                            access_token: string;
+                            /** @description It is a string-based token designed for refreshing the user's access token. */
+                            refresh_token: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    "login-with-email": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Email address. */
+                    email: string;
+                    /**
+                     * @description Create the account when none exists; verify-otp then creates it.
+                     * @default false
+                     */
+                    register_if_not_exists?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "login-with-phone": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Phone number, national digits (10 for India). */
+                    phone: string;
+                    /** @description Country calling code, e.g. +91. */
+                    country_code?: string | null;
+                    /**
+                     * @description Create the account when none exists; verify-otp then creates it.
+                     * @default false
+                     */
+                    register_if_not_exists?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "login-with-whatsapp": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Phone number, national digits (10 for India). */
+                    phone: string;
+                    /** @description Country calling code, e.g. +91. */
+                    country_code?: string | null;
+                    /**
+                     * @description Create the account when none exists; verify-otp then creates it.
+                     * @default false
+                     */
+                    register_if_not_exists?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "verify-otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The 6-digit code the customer received. */
+                    otp: string;
+                    /** @description The otp_token the sending operation answered. */
+                    otp_token: string;
+                    /** @enum {string} */
+                    otp_action: "login" | "register" | "reset-password" | "verify-phone" | "verify-email" | "update-phone" | "update-email";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: {
+                            user: components["schemas"]["User"];
+                            /** @description It is a string-based token utilized for authentication and authorization. */
+                            access_token: string;
+                            /** @description It is a string-based token designed for refreshing the user's access token. */
+                            refresh_token: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: {
+                            user: components["schemas"]["User"];
+                            /** @description It is a string-based token utilized for authentication and authorization. */
+                            access_token: string;
+                            /** @description It is a string-based token designed for refreshing the user's access token. */
+                            refresh_token: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "change-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    old_password: string;
+                    new_password: string;
+                    confirm_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: {
+                            /** @description It is a string-based token utilized for authentication and authorization. */
+                            access_token: string;
+                            /** @description It is a string-based token designed for refreshing the user's access token. */
+                            refresh_token: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    "forgot-password": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Email address. */
+                    email: string;
+                } | {
+                    /** @description Phone number, national digits (10 for India). */
+                    phone: string;
+                    /** @description Country calling code, e.g. +91. */
+                    country_code?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    new_password: string;
+                    confirm_password: string;
+                    /** @description The otp_token the sending operation answered. */
+                    otp_token: string;
+                    /** @description The 6-digit code the customer received. */
+                    otp: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: {
+                            user: components["schemas"]["User"];
+                            /** @description It is a string-based token utilized for authentication and authorization. */
+                            access_token: string;
+                            /** @description It is a string-based token designed for refreshing the user's access token. */
+                            refresh_token: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "generate-otp": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
+                "x-debug-mode"?: "true" | "false";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    channel: "sms" | "whatsapp";
+                    /** @description Phone number, national digits (10 for India). */
+                    phone: string;
+                    /** @description Country calling code, e.g. +91. */
+                    country_code?: string | null;
+                    /** @enum {string} */
+                    otp_action: "register" | "reset-password" | "verify-phone" | "update-phone";
+                } | {
+                    /** @enum {string} */
+                    channel: "email";
+                    /** @description Email address. */
+                    email: string;
+                    /** @enum {string} */
+                    otp_action: "register" | "reset-password" | "verify-email" | "update-email";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: components["schemas"]["OtpContent"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    "get-user-detail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id; only the caller's own. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: {
+                            user: components["schemas"]["User"];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id; only the caller's own. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdate"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: {
+                            user: components["schemas"]["User"];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+        };
+    };
+    "delete-user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id; only the caller's own. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "deactivate-user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id; only the caller's own. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "check-verification-status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    phone?: string[];
+                    email?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the success or failure of the operation. */
+                        message: string;
+                        /** @description Indicates whether the request was successful or failure (true for success, false for failure). */
+                        success: boolean;
+                        /** @description An object containing the response content. */
+                        content: {
+                            verified_phone: string[];
+                            verified_email: string[];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
         };
     };

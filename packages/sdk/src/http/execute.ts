@@ -22,7 +22,8 @@ export type Unwrap<T> = (body: unknown) => T | undefined;
 
 /** `content` of the envelope when present (the Commerce Engine convention), else the whole body. */
 export function unwrapContent(body: unknown): unknown {
-  if (body !== null && typeof body === 'object' && 'content' in body) return (body as { content: unknown }).content;
+  if (body !== null && typeof body === 'object' && 'content' in body)
+    return (body as { content: unknown }).content;
   return body;
 }
 
@@ -39,7 +40,11 @@ export function networkError(cause: unknown): ApiResult<never> {
  * half-way (a lost response) all become NETWORK_ERROR, because for the caller they mean the same
  * thing: the server may or may not have acted, and the answer is unknown.
  */
-export async function execute<T>(transport: Transport, spec: RequestSpec, unwrap: Unwrap<T>): Promise<ApiResult<T>> {
+export async function execute<T>(
+  transport: Transport,
+  spec: RequestSpec,
+  unwrap: Unwrap<T>,
+): Promise<ApiResult<T>> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timeout')), transport.timeoutMs);
   let response: Response;
@@ -76,7 +81,11 @@ export async function execute<T>(transport: Transport, spec: RequestSpec, unwrap
   if (data === undefined) {
     return {
       data: null,
-      error: { message: 'The server answered without the expected content.', success: false, code: 'INVALID_RESPONSE' },
+      error: {
+        message: 'The server answered without the expected content.',
+        success: false,
+        code: 'INVALID_RESPONSE',
+      },
       response,
     };
   }

@@ -7,6 +7,7 @@ import { webLocks, webLocksAvailable } from './web-locks.js';
 /** Web Locks where present; a localStorage lease for localStorage sessions elsewhere; else in-process. */
 export function defaultLock(storage: TokenStorage | undefined): Lock {
   if (webLocksAvailable()) return webLocks();
-  if (storage?.kind === 'localStorage' && typeof globalThis.localStorage !== 'undefined') return storageLock();
+  if (storage?.kind === 'localStorage' && typeof globalThis.localStorage !== 'undefined')
+    return storageLock();
   return inProcessLock();
 }

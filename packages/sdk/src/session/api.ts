@@ -11,7 +11,10 @@ function unwrapPair<T extends TokenPair>(body: unknown): T | undefined {
 }
 
 /** POST /auth/refresh-token, exactly one HTTP exchange. */
-export function callRefreshToken(transport: Transport, body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> {
+export function callRefreshToken(
+  transport: Transport,
+  body: RefreshTokenBody,
+): Promise<ApiResult<RefreshTokenContent>> {
   return execute(
     transport,
     { method: 'POST', path: '/auth/refresh-token', headers: JSON_HEADERS, body: JSON.stringify(body) },
@@ -28,7 +31,11 @@ export function callAnonymous(
   const headers: Record<string, string> = { accept: 'application/json' };
   if (apiKey) headers['x-api-key'] = apiKey;
   if (bearer) headers['authorization'] = `Bearer ${bearer}`;
-  return execute(transport, { method: 'POST', path: '/auth/anonymous', headers }, unwrapPair<AnonymousTokenContent>);
+  return execute(
+    transport,
+    { method: 'POST', path: '/auth/anonymous', headers },
+    unwrapPair<AnonymousTokenContent>,
+  );
 }
 
 /** A 200 the SDK answers itself, when it already holds what a call would have fetched. */

@@ -152,8 +152,8 @@ export class SessionManager {
       this.clock.learnFromFreshToken(tokens.access_token);
       await this.o.storage.setTokens(tokens);
     });
-    this.observe(tokens);
     this.notify({ tokens }, 'manual');
+    this.observe(tokens);
   }
 
   /**
@@ -187,7 +187,8 @@ export class SessionManager {
     if (!stored) return { kind: 'missing' };
     const { intent } = operation;
     if (intent.force) {
-      if (intent.seen && stored.refresh_token !== intent.seen.refresh_token) return { kind: 'adopted', tokens: stored };
+      if (intent.seen && stored.refresh_token !== intent.seen.refresh_token)
+        return { kind: 'adopted', tokens: stored };
     } else if (stored.access_token !== intent.rejected && !this.needsRefresh(stored.access_token)) {
       return { kind: 'adopted', tokens: stored };
     }
@@ -254,16 +255,16 @@ export class SessionManager {
   private afterLock(outcome: Outcome, operation: Operation): void {
     switch (outcome.kind) {
       case 'rotated':
-        this.observe(outcome.tokens);
         this.notify(outcome, 'refresh');
+        this.observe(outcome.tokens);
         break;
       case 'anonymous':
-        this.observe(outcome.tokens);
         this.notify(outcome, 'anonymous');
+        this.observe(outcome.tokens);
         break;
       case 'adopted':
-        this.observe(outcome.tokens);
         this.notify(outcome, 'adopted');
+        this.observe(outcome.tokens);
         break;
       case 'ended':
         this.lastNotified = undefined;

@@ -46,7 +46,11 @@ export function serializeCookie(
   maxAgeSeconds: number,
   options: CookieOptions & { httpOnly?: boolean; secure: boolean },
 ): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, `Path=${options.path ?? '/'}`, `Max-Age=${maxAgeSeconds}`];
+  const parts = [
+    `${name}=${encodeURIComponent(value)}`,
+    `Path=${options.path ?? '/'}`,
+    `Max-Age=${maxAgeSeconds}`,
+  ];
   if (options.domain) parts.push(`Domain=${options.domain}`);
   parts.push(`SameSite=${options.sameSite ?? 'Lax'}`);
   if (options.secure) parts.push('Secure');

@@ -1,5 +1,11 @@
 import type { TokenPair, TokenStorage } from './contract.js';
-import { type CookieOptions, cookieLifetimeSeconds, cookieNames, parseCookies, serializeCookie } from './cookies.js';
+import {
+  type CookieOptions,
+  cookieLifetimeSeconds,
+  cookieNames,
+  parseCookies,
+  serializeCookie,
+} from './cookies.js';
 
 /**
  * Tokens in `document.cookie` (readable by script, so not HttpOnly), shared by every tab and sent

@@ -26,13 +26,18 @@ export function localStorageStorage(options: LocalStorageOptions = {}): TokenSto
       if (!raw) return null;
       try {
         const value: unknown = JSON.parse(raw);
-        return isTokenPair(value) ? { access_token: value.access_token, refresh_token: value.refresh_token } : null;
+        return isTokenPair(value)
+          ? { access_token: value.access_token, refresh_token: value.refresh_token }
+          : null;
       } catch {
         return null;
       }
     },
     async setTokens(tokens) {
-      store().setItem(key, JSON.stringify({ access_token: tokens.access_token, refresh_token: tokens.refresh_token }));
+      store().setItem(
+        key,
+        JSON.stringify({ access_token: tokens.access_token, refresh_token: tokens.refresh_token }),
+      );
     },
     async clearTokens() {
       store().removeItem(key);

@@ -1,5 +1,11 @@
 import type { TokenPair, TokenStorage } from './contract.js';
-import { type CookieOptions, cookieLifetimeSeconds, cookieNames, parseCookies, serializeCookie } from './cookies.js';
+import {
+  type CookieOptions,
+  cookieLifetimeSeconds,
+  cookieNames,
+  parseCookies,
+  serializeCookie,
+} from './cookies.js';
 
 export interface ServerCookieStorageOptions extends CookieOptions {
   /** The incoming request's Cookie header. */

@@ -22,7 +22,9 @@ export function decodeClaims(token: string | null | undefined): TokenClaims | nu
     const binary = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
     const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
     const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as TokenClaims) : null;
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as TokenClaims)
+      : null;
   } catch {
     return null;
   }
