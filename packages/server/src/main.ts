@@ -11,7 +11,14 @@ async function main(): Promise<void> {
   const app = await buildApp({ config, store, isReady: () => ready });
 
   await store.migrate();
-  const { created, generatedApiKey } = await ensureStore(store, systemClock, config.storeId, config.apiKey);
+  // Instances starting together on one PostgreSQL database race to create the store, its keys and
+  // API key; the loser of an insert fails on a unique key, and a second pass finds them all there.
+  const { created, generatedApiKey } = await ensureStore(
+    store,
+    systemClock,
+    config.storeId,
+    config.apiKey,
+  ).catch(() => ensureStore(store, systemClock, config.storeId, config.apiKey));
   await app.listen({ port: config.port, host: config.host });
   ready = true;
   app.log.info({ store_id: config.storeId, created }, 'store ready');

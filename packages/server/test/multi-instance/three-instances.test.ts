@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
+import { killAllServers, type ServerProcess, startServer } from '../helpers/processes.js';
+
+const API_KEY = 'multi-instance-key-0123456789';
+const PATH = '/api/v1/demo/storefront';
+
+interface Answer {
+  status: number;
+  code?: string;
+  refresh?: string;
+  retryAfter?: string | null;
+}
+
+async function post(
+  server: ServerProcess,
+  route: string,
+  init: { body?: unknown; apiKey?: boolean } = {},
+): Promise<Answer> {
+  const res = await fetch(`${server.base}${PATH}${route}`, {
+    method: 'POST',
+    headers: {
+      ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(init.apiKey ? { 'x-api-key': API_KEY } : {}),
+    },
+    ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const json = (await res.json()) as { code?: string; content?: { refresh_token?: string } };
+  return {
+    status: res.status,
+    code: json.code,
+    refresh: json.content?.refresh_token,
+    retryAfter: res.headers.get('retry-after'),
+  };
+}
+
+const mint = async (s: ServerProcess) => {
+  const a = await post(s, '/auth/anonymous', { apiKey: true });
+  expect(a.status).toBe(200);
+  return a.refresh!;
+};
+const refreshOn = (s: ServerProcess, token: string) =>
+  post(s, '/auth/refresh-token', { body: { refresh_token: token } });
+const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+
+describeWithPostgres('three server processes on one PostgreSQL database', (url) => {
+  let db: Awaited<ReturnType<typeof freshSchema>>;
+  let grace: ServerProcess[] = [];
+  let noGrace: ServerProcess[] = [];
+  const generation = async (sid: string) =>
+    (
+      await adminQuery<{ generation: number; revoked_reason: string | null }>(
+        db.url,
+        'SELECT generation, revoked_reason FROM sessions WHERE id = $1',
+        [sid],
+      )
+    )[0];
+
+  beforeAll(async () => {
+    db = await freshSchema(url, 'sfa_multi');
+    const env = (g: string) => ({
+      DATABASE_URL: db.url,
+      API_KEY,
+      STORE_ID: 'demo',
+      REFRESH_REUSE_GRACE: g,
+      DATABASE_POOL_SIZE: '4',
+    });
+    // All six start at once on an empty schema: migrations under the advisory lock, store and
+    // keys created by whichever instance gets there first.
+    [grace, noGrace] = await Promise.all([
+      Promise.all(['A', 'B', 'C'].map((n) => startServer(n, env('30')))),
+      Promise.all(['D', 'E', 'F'].map((n) => startServer(n, env('0')))),
+    ]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([...grace, ...noGrace].map((s) => s.stop()));
+    await killAllServers();
+    await db?.drop();
+  });
+
+  it('migrated once despite six simultaneous starts', async () => {
+    const rows = await adminQuery<{ version: number }>(
+      db.url,
+      'SELECT version FROM schema_migrations ORDER BY version',
+    );
+    expect(rows.map((r) => r.version)).toEqual([...new Set(rows.map((r) => r.version))]);
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    const stores = await adminQuery(db.url, 'SELECT id FROM stores');
+    expect(stores).toHaveLength(1);
+  });
+
+  it('a token minted on A refreshes on B, and its successor on C', async () => {
+    const [a, b, c] = grace as [ServerProcess, ServerProcess, ServerProcess];
+    const first = await refreshOn(b, await mint(a));
+    expect(first.status).toBe(200);
+    const second = await refreshOn(c, first.refresh!);
+    expect(second.status).toBe(200);
+    expect(claims(second.refresh!).gen).toBe(2);
+  });
+
+  it('grace on: 60 concurrent refreshes of one token over three instances give exactly one successor', async () => {
+    const token = await mint(grace[0]!);
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => refreshOn(grace[i % 3]!, token)));
+    expect(answers.map((a) => a.status)).toEqual(Array(60).fill(200));
+    expect(new Set(answers.map((a) => a.refresh)).size).toBe(1);
+    const row = await generation(claims(token).sid);
+    expect(row).toEqual({ generation: 1, revoked_reason: null });
+  });
+
+  it('grace 0: 60 concurrent refreshes of one token over three instances give exactly one winner', async () => {
+    const token = await mint(noGrace[0]!);
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => refreshOn(noGrace[i % 3]!, token)),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    for (const a of answers.filter((x) => x.status !== 200)) {
+      expect(a.status).toBe(400);
+      expect(['REFRESH_TOKEN_REUSED', 'SESSION_REVOKED']).toContain(a.code);
+    }
+    expect(await generation(claims(token).sid)).toEqual({ generation: 1, revoked_reason: 'reuse' });
+  });
+
+  it('reuse detected on A revokes the family on B and C', async () => {
+    const [a, b, c] = grace as [ServerProcess, ServerProcess, ServerProcess];
+    const g0 = await mint(b);
+    const g1 = (await refreshOn(b, g0)).refresh!;
+    const g2 = (await refreshOn(c, g1)).refresh!;
+    // g0 is two generations old: no grace applies, whatever its age.
+    expect(await refreshOn(a, g0)).toMatchObject({ status: 400, code: 'REFRESH_TOKEN_REUSED' });
+    expect(await refreshOn(b, g2)).toMatchObject({ status: 400, code: 'SESSION_REVOKED' });
+    expect(await refreshOn(c, g2)).toMatchObject({ status: 400, code: 'SESSION_REVOKED' });
+    const events = await adminQuery(
+      db.url,
+      "SELECT 1 FROM security_events WHERE session_id = $1 AND type = 'refresh_token_reused'",
+      [claims(g0).sid],
+    );
+    expect(events).toHaveLength(1);
+  });
+
+  describe('an instance killed with SIGKILL under load', () => {
+    it('loses no pair answered with 200, forks no session, and the others keep serving', async () => {
+      const [a, b, c] = grace as [ServerProcess, ServerProcess, ServerProcess];
+      const alive = new Set<ServerProcess>([a, b, c]);
+      const CLIENTS = 24;
+      const tokens = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => mint(grace[i % 3]!)));
+      // Every 200 seen, by session and generation: one session, one token per generation.
+      const issued = new Map<string, string>();
+      const unexpected: string[] = [];
+      let servedAfterKill = 0;
+      let killed = false;
+      const deadline = Date.now() + 2500;
+
+      const client = async (i: number) => {
+        let token = tokens[i]!;
+        let turn = i;
+        while (Date.now() < deadline) {
+          const targets = [...alive];
+          const server = targets[turn++ % targets.length]!;
+          let answer: Answer;
+          try {
+            answer = await refreshOn(server, token);
+          } catch {
+            continue; // the connection died with the instance: same token, next instance
+          }
+          if (answer.status === 200) {
+            const { sid, gen } = claims(answer.refresh!);
+            const key = `${sid}/${gen}`;
+            const seen = issued.get(key);
+            if (seen && seen !== answer.refresh) unexpected.push(`fork at ${key}`);
+            issued.set(key, answer.refresh!);
+            token = answer.refresh!;
+            if (killed) servedAfterKill++;
+          } else if (!(answer.status === 503 && answer.retryAfter)) {
+            unexpected.push(`${server.name}: ${answer.status} ${answer.code}`);
+          }
+        }
+        return token;
+      };
+
+      const killer = (async () => {
+        await new Promise((r) => setTimeout(r, 800));
+        alive.delete(b);
+        b.child.kill('SIGKILL');
+        killed = true;
+      })();
+      const finals = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(i)));
+      await killer;
+
+      expect(unexpected).toEqual([]);
+      expect(b.child.signalCode ?? (await new Promise((r) => b.child.once('exit', (_c, s) => r(s))))).toBe(
+        'SIGKILL',
+      );
+      expect(servedAfterKill).toBeGreaterThan(0);
+      expect(issued.size).toBeGreaterThan(CLIENTS * 2); // it was a load, not a trickle
+      // The last pair each client was given still works, on either survivor, and the row agrees.
+      for (const [i, token] of finals.entries()) {
+        const next = await refreshOn(i % 2 ? a : c, token);
+        expect(next.status).toBe(200);
+        const row = await generation(claims(token).sid);
+        expect(row).toEqual({ generation: claims(token).gen + 1, revoked_reason: null });
+      }
+    });
+  });
+});
