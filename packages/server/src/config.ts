@@ -42,6 +42,15 @@ export interface Config {
    * are counted in this process's memory (right for one instance). @default unset
    */
   readonly redisUrl: string | undefined;
+  /** Where OTPs are POSTed for delivery (JSON, HMAC-signed); unset: the log sender, which delivers nothing. */
+  readonly otpWebhookUrl: string | undefined;
+  /** HMAC-SHA256 key of the webhook's signature header; required with `otpWebhookUrl`. */
+  readonly otpWebhookSecret: string | undefined;
+  /**
+   * Development only: lets `x-debug-mode: true` return OTPs in responses for `storeId`. Refused when
+   * NODE_ENV=production. @default false
+   */
+  readonly otpDebug: boolean;
 }
 
 const ENV_SCHEMA = {
@@ -72,6 +81,9 @@ const ENV_SCHEMA = {
     DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
     DATABASE_STATEMENT_TIMEOUT: { type: 'integer', minimum: 0, maximum: 600000, default: 5000 },
     REDIS_URL: { type: 'string', pattern: '^rediss?://.+$' },
+    OTP_WEBHOOK_URL: { type: 'string', pattern: '^https?://.+' },
+    OTP_WEBHOOK_SECRET: { type: 'string', minLength: 16, maxLength: 512 },
+    OTP_DEBUG: { type: 'boolean', default: false },
   },
 } as const;
 
@@ -98,6 +110,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   // Validated and defaulted by the schema above: every field now has the type Config says.
   const v = raw as Record<string, unknown>;
+  if (v['OTP_WEBHOOK_URL'] !== undefined && v['OTP_WEBHOOK_SECRET'] === undefined) {
+    throw new ConfigError(
+      'Invalid configuration: OTP_WEBHOOK_SECRET is required when OTP_WEBHOOK_URL is set',
+    );
+  }
+  if (v['OTP_DEBUG'] === true && env['NODE_ENV'] === 'production') {
+    throw new ConfigError(
+      'Invalid configuration: OTP_DEBUG=true is refused when NODE_ENV=production (it lets responses carry OTPs)',
+    );
+  }
   return Object.freeze({
     port: v['PORT'],
     host: v['HOST'],
@@ -116,5 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: v['DATABASE_POOL_SIZE'],
     databaseStatementTimeout: v['DATABASE_STATEMENT_TIMEOUT'],
     redisUrl: v['REDIS_URL'],
+    otpWebhookUrl: v['OTP_WEBHOOK_URL'],
+    otpWebhookSecret: v['OTP_WEBHOOK_SECRET'],
+    otpDebug: v['OTP_DEBUG'],
   }) as unknown as Config;
 }

@@ -7,6 +7,7 @@ import type { RateLimiter } from '../ratelimit/contract.js';
 import { MemoryRateLimiter } from '../ratelimit/memory.js';
 import { RedisRateLimiter } from '../ratelimit/redis.js';
 import { registerAnonymous } from '../routes/auth/anonymous.js';
+import { registerCustomerRoutes } from '../routes/auth/customers.js';
 import { registerRefreshToken } from '../routes/auth/refresh-token.js';
 import { registerHealthAndDocs } from '../routes/health.js';
 import type { SessionContext } from '../sessions/context.js';
@@ -90,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerHealthAndDocs(app, services);
   registerRefreshToken(app, services);
   await registerAnonymous(app, services);
+  await registerCustomerRoutes(app, services);
   return app;
 }
 

@@ -70,4 +70,35 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       );
     `,
   },
+  {
+    version: 2,
+    name: 'customers: credentials, status, OTPs, store settings',
+    sql: `
+      ALTER TABLE stores ADD COLUMN otp_debug INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE users ADD COLUMN password_hash TEXT;
+      ALTER TABLE users ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+      ALTER TABLE users ADD COLUMN login_methods TEXT NOT NULL DEFAULT '[]';
+      ALTER TABLE users ADD COLUMN notification_preferences TEXT;
+      CREATE UNIQUE INDEX users_store_email ON users(store_id, email)
+        WHERE is_anonymous = 0 AND email IS NOT NULL;
+      CREATE UNIQUE INDEX users_store_phone ON users(store_id, country_code, phone)
+        WHERE is_anonymous = 0 AND phone IS NOT NULL;
+      CREATE TABLE otps (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        identifier TEXT NOT NULL,
+        user_id TEXT REFERENCES users(id) ON DELETE CASCADE,
+        code_hash TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        expires_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX otps_expiry ON otps(expires_at);
+      CREATE INDEX otps_user ON otps(user_id);
+    `,
+  },
 ];

@@ -3,6 +3,8 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   ApiKeyRecord,
+  OtpAttempt,
+  OtpRecord,
   RevokeReason,
   RotateInput,
   RotateResult,
@@ -12,6 +14,9 @@ import type {
   SessionWithUser,
   SigningKeyRecord,
   StoreRecord,
+  StoreSettings,
+  UserAccount,
+  UserPatch,
   UserRecord,
 } from '../contract.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
@@ -111,6 +116,51 @@ export class SqliteSessionStore implements SessionStore {
         `INSERT INTO security_events (store_id, type, session_id, user_id, detail, created_at)
          VALUES (?, ?, ?, ?, ?, ?)`,
       ),
+      ...this.prepareCustomers(),
+    };
+  }
+
+  private prepareCustomers() {
+    const db = this.db;
+    return {
+      getStoreSettings: db.prepare('SELECT otp_debug FROM stores WHERE id = ?'),
+      setStoreSettings: db.prepare('UPDATE stores SET otp_debug = ? WHERE id = ?'),
+      createAccount: db.prepare(
+        `INSERT INTO users (id, store_id, is_anonymous, email, phone, country_code, first_name, last_name,
+           customer_id, customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at,
+           password_hash, status, login_methods, notification_preferences)
+         VALUES (@id, @storeId, 0, @email, @phone, @countryCode, @firstName, @lastName,
+           @customerId, @customerGroupId, @isEmailVerified, @isPhoneVerified, @createdAt, @modifiedAt,
+           @passwordHash, @status, @loginMethods, @notificationPreferences)
+         ON CONFLICT DO NOTHING`,
+      ),
+      findByEmail: db.prepare('SELECT * FROM users WHERE store_id = ? AND email = ? AND is_anonymous = 0'),
+      findByPhone: db.prepare(
+        'SELECT * FROM users WHERE store_id = ? AND country_code = ? AND phone = ? AND is_anonymous = 0',
+      ),
+      setPassword: db.prepare('UPDATE users SET password_hash = ?, modified_at = ? WHERE id = ?'),
+      deactivate: db.prepare("UPDATE users SET status = 'deactivated', modified_at = ? WHERE id = ?"),
+      deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
+      revokeUserSessions: db.prepare(
+        `UPDATE sessions SET revoked_at = @now, revoked_reason = @reason
+          WHERE user_id = @userId AND revoked_at IS NULL AND id IS NOT @except`,
+      ),
+      createOtp: db.prepare(
+        `INSERT INTO otps (id, store_id, action, channel, identifier, user_id, code_hash, attempts,
+           expires_at, consumed_at, payload, created_at)
+         VALUES (@id, @storeId, @action, @channel, @identifier, @userId, @codeHash, @attempts,
+           @expiresAt, @consumedAt, @payload, @createdAt)`,
+      ),
+      // One statement decides the attempt: counted only while the OTP is alive, consumed only when
+      // the code matches. Concurrent attempts serialize on the row; at most one consumes it.
+      attemptOtp: db.prepare(
+        `UPDATE otps
+            SET attempts = attempts + 1,
+                consumed_at = CASE WHEN code_hash = @codeHash THEN @now ELSE NULL END
+          WHERE id = @id AND consumed_at IS NULL AND attempts < @maxAttempts AND expires_at > @now
+          RETURNING *`,
+      ),
+      getOtp: db.prepare('SELECT * FROM otps WHERE id = ?'),
     };
   }
 
@@ -142,7 +192,9 @@ export class SqliteSessionStore implements SessionStore {
 
   async getStore(id: string): Promise<StoreRecord | null> {
     const row = this.q.getStore.get(id) as Row | undefined;
-    return row ? { id: row['id'] as string, name: row['name'] as string, createdAt: row['created_at'] as number } : null;
+    return row
+      ? { id: row['id'] as string, name: row['name'] as string, createdAt: row['created_at'] as number }
+      : null;
   }
 
   async createStore(store: StoreRecord): Promise<boolean> {
@@ -224,6 +276,167 @@ export class SqliteSessionStore implements SessionStore {
   async recordSecurityEvent(e: SecurityEvent): Promise<void> {
     this.q.addEvent.run(e.storeId, e.type, e.sessionId, e.userId, JSON.stringify(e.detail), e.createdAt);
   }
+  async getStoreSettings(storeId: string): Promise<StoreSettings> {
+    const row = this.q.getStoreSettings.get(storeId) as Row | undefined;
+    return { otpDebug: row?.['otp_debug'] === 1 };
+  }
+
+  async setStoreSettings(storeId: string, settings: StoreSettings): Promise<void> {
+    this.q.setStoreSettings.run(settings.otpDebug ? 1 : 0, storeId);
+  }
+
+  async createAccount(account: UserAccount): Promise<boolean> {
+    const { user } = account;
+    return (
+      this.q.createAccount.run({
+        ...user,
+        isEmailVerified: user.isEmailVerified ? 1 : 0,
+        isPhoneVerified: user.isPhoneVerified ? 1 : 0,
+        passwordHash: account.passwordHash,
+        status: account.status,
+        loginMethods: JSON.stringify(account.loginMethods),
+        notificationPreferences: account.notificationPreferences
+          ? JSON.stringify(account.notificationPreferences)
+          : null,
+      }).changes === 1
+    );
+  }
+
+  async getAccount(userId: string): Promise<UserAccount | null> {
+    const row = this.q.getUser.get(userId) as Row | undefined;
+    return row && row['is_anonymous'] === 0 ? accountFromRow(row) : null;
+  }
+
+  async findAccountByEmail(storeId: string, email: string): Promise<UserAccount | null> {
+    const row = this.q.findByEmail.get(storeId, email) as Row | undefined;
+    return row ? accountFromRow(row) : null;
+  }
+
+  async findAccountByPhone(storeId: string, countryCode: string, phone: string): Promise<UserAccount | null> {
+    const row = this.q.findByPhone.get(storeId, countryCode, phone) as Row | undefined;
+    return row ? accountFromRow(row) : null;
+  }
+
+  async updateUser(
+    userId: string,
+    patch: UserPatch,
+    now: number,
+  ): Promise<'updated' | 'conflict' | 'missing'> {
+    const sets: string[] = [];
+    const values: Record<string, unknown> = { userId, now };
+    for (const [field, column] of PATCH_COLUMNS) {
+      const value = patch[field];
+      if (value === undefined) continue;
+      sets.push(`${column} = @${field}`);
+      values[field] =
+        typeof value === 'boolean'
+          ? value
+            ? 1
+            : 0
+          : value !== null && typeof value === 'object'
+            ? JSON.stringify(value)
+            : value;
+    }
+    sets.push('modified_at = @now');
+    try {
+      const changes = this.db
+        .prepare(`UPDATE users SET ${sets.join(', ')} WHERE id = @userId`)
+        .run(values).changes;
+      return changes === 1 ? 'updated' : 'missing';
+    } catch (error) {
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return 'conflict';
+      throw error;
+    }
+  }
+
+  async setPasswordHash(userId: string, passwordHash: string, now: number): Promise<boolean> {
+    return this.q.setPassword.run(passwordHash, now, userId).changes === 1;
+  }
+
+  async deactivateUser(userId: string, now: number): Promise<boolean> {
+    const q = this.q;
+    const run = this.db.transaction(() => {
+      if (q.deactivate.run(now, userId).changes !== 1) return false;
+      q.revokeUserSessions.run({ userId, now, reason: 'user_deactivated', except: null });
+      return true;
+    });
+    return run.immediate();
+  }
+
+  async deleteUser(userId: string): Promise<boolean> {
+    return this.q.deleteUser.run(userId).changes === 1;
+  }
+
+  async revokeUserSessions(
+    userId: string,
+    reason: RevokeReason,
+    now: number,
+    exceptSessionId?: string,
+  ): Promise<number> {
+    return this.q.revokeUserSessions.run({ userId, now, reason, except: exceptSessionId ?? null }).changes;
+  }
+
+  async createOtp(otp: OtpRecord): Promise<void> {
+    this.q.createOtp.run({ ...otp, payload: JSON.stringify(otp.payload) });
+  }
+
+  async attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt> {
+    const q = this.q;
+    const run = this.db.transaction((): OtpAttempt => {
+      const updated = q.attemptOtp.get({ id, codeHash, now, maxAttempts }) as Row | undefined;
+      if (updated) {
+        const record = otpFromRow(updated);
+        return { outcome: record.consumedAt !== null ? 'verified' : 'wrong_code', record };
+      }
+      const row = q.getOtp.get(id) as Row | undefined;
+      if (!row) return { outcome: 'missing' };
+      const record = otpFromRow(row);
+      if (record.consumedAt !== null) return { outcome: 'consumed', record };
+      if (record.attempts >= maxAttempts) return { outcome: 'exhausted', record };
+      return { outcome: 'expired', record };
+    });
+    return run.immediate();
+  }
+}
+
+const PATCH_COLUMNS: ReadonlyArray<readonly [keyof UserPatch, string]> = [
+  ['email', 'email'],
+  ['phone', 'phone'],
+  ['countryCode', 'country_code'],
+  ['firstName', 'first_name'],
+  ['lastName', 'last_name'],
+  ['isEmailVerified', 'is_email_verified'],
+  ['isPhoneVerified', 'is_phone_verified'],
+  ['loginMethods', 'login_methods'],
+  ['notificationPreferences', 'notification_preferences'],
+];
+
+function accountFromRow(row: Row): UserAccount {
+  const prefs = row['notification_preferences'];
+  return {
+    user: userFromRow(row),
+    passwordHash: (row['password_hash'] as string | null) ?? null,
+    status: row['status'] === 'deactivated' ? 'deactivated' : 'active',
+    loginMethods: JSON.parse((row['login_methods'] as string | undefined) ?? '[]'),
+    notificationPreferences: typeof prefs === 'string' ? JSON.parse(prefs) : null,
+  };
+}
+
+function otpFromRow(row: Row): OtpRecord {
+  return {
+    id: row['id'] as string,
+    storeId: row['store_id'] as string,
+    action: row['action'] as OtpRecord['action'],
+    channel: row['channel'] as OtpRecord['channel'],
+    identifier: row['identifier'] as string,
+    userId: row['user_id'] as string | null,
+    codeHash: row['code_hash'] as string,
+    attempts: row['attempts'] as number,
+    expiresAt: row['expires_at'] as number,
+    consumedAt: row['consumed_at'] as number | null,
+    payload: JSON.parse(row['payload'] as string),
+    createdAt: row['created_at'] as number,
+  };
 }
 
 function userFromRow(row: Row): UserRecord {

@@ -1,0 +1,50 @@
+import { AppError } from '../errors/codes.js';
+import type { Tenant } from '../stores/directory.js';
+import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
+import { requireActiveAccount } from './accounts.js';
+import { authenticateCustomer } from './authenticate.js';
+import type { CustomerContext } from './context.js';
+import { checkNewPassword, dummyHash } from './passwords.js';
+
+/**
+ * POST /auth/change-password: checks the old password, stores the new one, revokes every other
+ * session of the customer (a thief holding one loses it) and rotates the caller's own session, so
+ * the tokens it held before the change stop refreshing too (OWASP ASVS V3.3.3).
+ */
+export async function changePassword(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  input: { oldPassword: string; newPassword: string; confirmPassword: string },
+): Promise<TokenPair> {
+  const caller = await authenticateCustomer(ctx, tenant, bearer);
+  checkNewPassword(input.newPassword, input.confirmPassword);
+  const account = await requireActiveAccount(ctx, caller.user.id);
+  const hash = account.passwordHash ?? (await dummyHash(ctx.hasher));
+  const matches = await ctx.hasher.verify(hash, input.oldPassword);
+  if (!account.passwordHash || !matches)
+    throw new AppError('INVALID_CREDENTIALS', 'The old password is not correct.');
+
+  const newHash = await ctx.hasher.hash(input.newPassword);
+  const now = ctx.clock.now();
+  await ctx.store.setPasswordHash(account.user.id, newHash, now);
+  await ctx.store.revokeUserSessions(account.user.id, 'password_change', now, caller.session.id);
+  const rotated = await ctx.store.rotateSession({
+    sessionId: caller.session.id,
+    generation: caller.session.generation,
+    now,
+    idleExpiresAt: now + ctx.policy.refreshTokenTtl * 1000,
+  });
+  if (!rotated?.rotated) {
+    // A refresh of this session won the race: the password is changed, but this session's pair
+    // moved on. Ending it is the safe answer; the client logs in with the new password.
+    await ctx.store.revokeSession(caller.session.id, 'password_change', now);
+    throw new AppError('SESSION_REVOKED', 'The password was changed; log in again.');
+  }
+  return issueTokenPair(
+    tenant.keyring,
+    { issuer: tenant.issuer, accessTokenTtl: ctx.policy.accessTokenTtl },
+    rotated.session,
+    rotated.user,
+  );
+}

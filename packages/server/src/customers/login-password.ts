@@ -1,0 +1,40 @@
+import { AppError } from '../errors/codes.js';
+import type { UserAccount } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import type { TokenPair } from '../tokens/issue.js';
+import { findAccount, type Identifier } from './accounts.js';
+import type { ClientInfo, CustomerContext } from './context.js';
+import { dummyHash } from './passwords.js';
+import { signIn } from './sign-in.js';
+
+/**
+ * POST /auth/login/password. Every refusal is the same INVALID_CREDENTIALS after exactly one
+ * password check: an unknown account, one without a password and a deactivated one are checked
+ * against a dummy hash, so neither the answer nor its timing tells which accounts exist
+ * (OWASP ASVS V2.2, account enumeration).
+ */
+export async function loginWithPassword(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  id: Identifier,
+  password: string,
+  client: ClientInfo,
+): Promise<{ account: UserAccount; tokens: TokenPair }> {
+  const key = 'email' in id ? id.email : `${id.countryCode}${id.phone}`;
+  const decision = await ctx.rateLimiter.hit(
+    `login:${tenant.record.id}:${key}`,
+    ctx.limits.loginPerIdentifier,
+    ctx.limits.windowMs,
+  );
+  if (!decision.allowed) {
+    throw new AppError('RATE_LIMITED', 'Too many login attempts for this account; retry later.', {
+      headers: { 'retry-after': String(decision.retryAfterSeconds) },
+    });
+  }
+  const account = await findAccount(ctx, tenant, id);
+  const usable = account !== null && account.status === 'active' && account.passwordHash !== null;
+  const hash = usable ? account.passwordHash! : await dummyHash(ctx.hasher);
+  const matches = await ctx.hasher.verify(hash, password);
+  if (!usable || !matches) throw new AppError('INVALID_CREDENTIALS');
+  return signIn(ctx, tenant, account, client.bearer);
+}

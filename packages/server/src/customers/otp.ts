@@ -1,0 +1,177 @@
+import { randomInt } from 'node:crypto';
+import { AppError } from '../errors/codes.js';
+import type { OtpAction, OtpRecord } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import { randomId, sha256Hex } from '../util/ids.js';
+import type { ClientInfo, CustomerContext } from './context.js';
+import type { OtpMessage } from './delivery/contract.js';
+
+/** An OTP lives ten minutes. */
+export const OTP_TTL_MS = 10 * 60_000;
+/** Attempts per otp_token; after the last the OTP is dead, even for the right code. */
+export const OTP_MAX_ATTEMPTS = 5;
+
+export interface OtpRequest {
+  action: OtpAction;
+  channel: OtpMessage['channel'];
+  to: OtpMessage['to'];
+  userId: string | null;
+  payload?: Record<string, unknown>;
+}
+
+/** The answer of every operation that sends an OTP (the contract's OtpContent), plus debug mode's code. */
+export interface IssuedOtp {
+  otp_token: string;
+  otp_action: OtpAction;
+  otp?: string;
+}
+
+function identifierOf(to: OtpMessage['to']): string {
+  return 'email' in to ? to.email : `${to.countryCode}${to.phone}`;
+}
+
+/**
+ * The stored id of an OTP. Store and action are hashed in with the token, so a token presented at
+ * another store or for another action finds nothing, and cannot spend the OTP's attempts.
+ */
+function otpId(storeId: string, action: OtpAction, otpToken: string): string {
+  return sha256Hex(`${storeId}\n${action}\n${otpToken}`);
+}
+
+function codeHash(otpToken: string, code: string): string {
+  return sha256Hex(`${otpToken}\n${code}`);
+}
+
+/** Six digits from the CSPRNG, uniformly (randomInt rejects biased draws). */
+export function newOtpCode(): string {
+  return String(randomInt(0, 1_000_000)).padStart(6, '0');
+}
+
+/**
+ * Counts one OTP send against the identifier and the client address; throws RATE_LIMITED with
+ * Retry-After (RFC 6585 §4) when either is over its limit. Call it before any costly work.
+ */
+export async function limitOtpSend(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  to: OtpMessage['to'],
+  client: ClientInfo,
+): Promise<void> {
+  const { limits } = ctx;
+  const store = tenant.record.id;
+  const checks = [
+    ctx.rateLimiter.hit(`otp:ip:${store}:${client.ip}`, limits.otpPerAddress, limits.windowMs),
+    ctx.rateLimiter.hit(`otp:to:${store}:${identifierOf(to)}`, limits.otpPerIdentifier, limits.windowMs),
+  ];
+  for (const decision of await Promise.all(checks)) {
+    if (!decision.allowed) {
+      throw new AppError('RATE_LIMITED', 'Too many codes requested; retry later.', {
+        headers: { 'retry-after': String(decision.retryAfterSeconds) },
+      });
+    }
+  }
+}
+
+async function debugAllowed(ctx: CustomerContext, tenant: Tenant, client: ClientInfo): Promise<boolean> {
+  if (!client.debug) return false;
+  if (ctx.otpDebugStoreId === tenant.record.id) return true;
+  return (await ctx.store.getStoreSettings(tenant.record.id)).otpDebug;
+}
+
+/** Stores a new OTP (hashed) and delivers it. Rate limits are the caller's (limitOtpSend). */
+export async function issueOtp(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  request: OtpRequest,
+  client: ClientInfo,
+): Promise<IssuedOtp> {
+  const now = ctx.clock.now();
+  const otpToken = randomId(16);
+  const code = newOtpCode();
+  const record: OtpRecord = {
+    id: otpId(tenant.record.id, request.action, otpToken),
+    storeId: tenant.record.id,
+    action: request.action,
+    channel: request.channel,
+    identifier: identifierOf(request.to),
+    userId: request.userId,
+    codeHash: codeHash(otpToken, code),
+    attempts: 0,
+    expiresAt: now + OTP_TTL_MS,
+    consumedAt: null,
+    payload: { ...request.payload, to: request.to },
+    createdAt: now,
+  };
+  await ctx.store.createOtp(record);
+  try {
+    await ctx.sender.send({
+      deliveryId: record.id.slice(0, 32),
+      storeId: tenant.record.id,
+      channel: request.channel,
+      action: request.action,
+      to: request.to,
+      otp: code,
+      expiresAt: record.expiresAt,
+    });
+  } catch {
+    throw new AppError('OTP_DELIVERY_FAILED');
+  }
+  const issued: IssuedOtp = { otp_token: otpToken, otp_action: request.action };
+  if (await debugAllowed(ctx, tenant, client)) issued.otp = code;
+  return issued;
+}
+
+/**
+ * What an OTP request answers when there is nothing to send it to (forgot-password for an unknown
+ * account): the same shape, so the answer does not tell whether the account exists.
+ */
+export async function decoyOtp(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  action: OtpAction,
+  client: ClientInfo,
+): Promise<IssuedOtp> {
+  const issued: IssuedOtp = { otp_token: randomId(16), otp_action: action };
+  if (await debugAllowed(ctx, tenant, client)) issued.otp = newOtpCode();
+  return issued;
+}
+
+/**
+ * Spends one attempt of an OTP; answers its record when the code is right, which consumes it.
+ * Throws OTP_INVALID, OTP_EXPIRED or OTP_ATTEMPTS_EXCEEDED.
+ */
+export async function consumeOtp(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  action: OtpAction,
+  otpToken: string,
+  code: string,
+): Promise<OtpRecord> {
+  const result = await ctx.store.attemptOtp(
+    otpId(tenant.record.id, action, otpToken),
+    codeHash(otpToken, code),
+    ctx.clock.now(),
+    OTP_MAX_ATTEMPTS,
+  );
+  switch (result.outcome) {
+    case 'verified':
+      return result.record;
+    case 'wrong_code': {
+      const left = OTP_MAX_ATTEMPTS - result.record.attempts;
+      throw new AppError(
+        'OTP_INVALID',
+        left > 0
+          ? `The code is not valid; ${left} attempt(s) left.`
+          : 'The code is not valid; no attempts left.',
+      );
+    }
+    case 'expired':
+      throw new AppError('OTP_EXPIRED');
+    case 'exhausted':
+      throw new AppError('OTP_ATTEMPTS_EXCEEDED');
+    case 'consumed':
+      throw new AppError('OTP_INVALID', 'The code was already used.');
+    case 'missing':
+      throw new AppError('OTP_INVALID');
+  }
+}

@@ -1,0 +1,34 @@
+import type { UserAccount } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import type { TokenPair } from '../tokens/issue.js';
+import { requireActiveAccount } from './accounts.js';
+import type { ClientInfo, CustomerContext } from './context.js';
+import { consumeOtp } from './otp.js';
+import { checkNewPassword } from './passwords.js';
+import { signIn } from './sign-in.js';
+
+/**
+ * POST /auth/reset-password: the code from forgot-password sets a new password, ends every session
+ * of the customer (whoever knew the old password is out) and signs the caller in.
+ */
+export async function resetPassword(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  input: { otpToken: string; otp: string; newPassword: string; confirmPassword: string },
+  client: ClientInfo,
+): Promise<{ account: UserAccount; tokens: TokenPair }> {
+  // Checked before the code is spent, so a typo in the new password does not burn the OTP.
+  checkNewPassword(input.newPassword, input.confirmPassword);
+  const otp = await consumeOtp(ctx, tenant, 'reset-password', input.otpToken, input.otp);
+  const account = await requireActiveAccount(ctx, otp.userId);
+  const hash = await ctx.hasher.hash(input.newPassword);
+  const now = ctx.clock.now();
+  await ctx.store.setPasswordHash(account.user.id, hash, now);
+  await ctx.store.revokeUserSessions(account.user.id, 'password_reset', now);
+  const methods = account.loginMethods.includes('password')
+    ? account.loginMethods
+    : [...account.loginMethods, 'password' as const];
+  await ctx.store.updateUser(account.user.id, { loginMethods: methods }, now);
+  const fresh = await requireActiveAccount(ctx, account.user.id);
+  return signIn(ctx, tenant, fresh, client.bearer);
+}

@@ -1,0 +1,41 @@
+import { openSession } from '../sessions/create.js';
+import type { UserAccount } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import type { TokenPair } from '../tokens/issue.js';
+import { verifyAccessToken } from '../tokens/verify.js';
+import type { CustomerContext } from './context.js';
+
+/**
+ * Opens a customer session after a successful login or registration. When the request carried
+ * the access token of a live anonymous session of this store, that shopper's id is carried into
+ * the new session as `anonymous_id` (their cart follows them) and the anonymous session is revoked:
+ * authentication always yields a brand-new session, never an upgraded one (no session fixation,
+ * OWASP ASVS V3.2.1).
+ */
+export async function signIn(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  account: UserAccount,
+  bearer: string | undefined,
+): Promise<{ account: UserAccount; tokens: TokenPair }> {
+  const now = ctx.clock.now();
+  let anonymousId: string | null = null;
+  const claims = bearer
+    ? verifyAccessToken(tenant.keyring, tenant.issuer, bearer, now, { allowExpired: true })
+    : null;
+  // Same age limit as POST /auth/anonymous: an old leaked token carries nothing.
+  if (claims?.is_anonymous && now - claims.exp * 1000 < ctx.policy.refreshTokenTtl * 1000) {
+    const found = await ctx.store.getSession(claims.sid);
+    if (
+      found &&
+      found.session.storeId === tenant.record.id &&
+      found.user.isAnonymous &&
+      found.user.id === claims.ulid &&
+      (await ctx.store.revokeSession(found.session.id, 'login', now))
+    ) {
+      anonymousId = found.user.id;
+    }
+  }
+  const { tokens } = await openSession(ctx, tenant, account.user, anonymousId);
+  return { account, tokens };
+}

@@ -1,0 +1,140 @@
+import { AppError } from '../errors/codes.js';
+import type { LoginMethod, NotificationPreferences, UserAccount, UserPatch } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import { requireActiveAccount } from './accounts.js';
+import { authenticateCustomer, type Caller } from './authenticate.js';
+import type { CustomerContext } from './context.js';
+import { normalizeEmail, normalizePhone } from './identifiers.js';
+
+/**
+ * The caller, when `userId` is their own id. Another user's id answers USER_NOT_FOUND, the same as
+ * an id that does not exist, so ids cannot be probed.
+ */
+async function ownAccount(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  userId: string,
+): Promise<{ caller: Caller; account: UserAccount }> {
+  const caller = await authenticateCustomer(ctx, tenant, bearer);
+  if (caller.user.id !== userId) throw new AppError('USER_NOT_FOUND');
+  return { caller, account: await requireActiveAccount(ctx, userId) };
+}
+
+/** GET /auth/user/{id}. */
+export async function getUserDetail(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  userId: string,
+): Promise<UserAccount> {
+  return (await ownAccount(ctx, tenant, bearer, userId)).account;
+}
+
+export interface UserUpdate {
+  first_name?: string | null;
+  last_name?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  country_code?: string | null;
+  login_methods?: LoginMethod[];
+  notification_preferences?: NotificationPreferences;
+}
+
+/**
+ * PUT /auth/user/{id}: changes the writable fields given (a partial body is fine). A new email or
+ * phone is stored unverified; verify it with generate-otp `verify-email`/`verify-phone`.
+ * `customer_group_id` and `business` are not the customer's to set here and are ignored.
+ */
+export async function updateUserDetail(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  userId: string,
+  input: UserUpdate,
+): Promise<UserAccount> {
+  const { account } = await ownAccount(ctx, tenant, bearer, userId);
+  const user = account.user;
+  const patch: UserPatch = {};
+  if (input.first_name !== undefined) patch.firstName = input.first_name?.trim() || null;
+  if (input.last_name !== undefined) patch.lastName = input.last_name?.trim() || null;
+  if (input.email !== undefined) {
+    const email = input.email === null ? null : normalizeEmail(input.email);
+    if (email !== user.email) Object.assign(patch, { email, isEmailVerified: false });
+  }
+  if (input.phone !== undefined || input.country_code !== undefined) {
+    const raw = input.phone !== undefined ? input.phone : user.phone;
+    const phone = raw === null ? null : normalizePhone(raw, input.country_code ?? user.countryCode);
+    const changed =
+      phone === null
+        ? user.phone !== null
+        : phone.phone !== user.phone || phone.countryCode !== user.countryCode;
+    if (changed) {
+      Object.assign(patch, {
+        phone: phone?.phone ?? null,
+        countryCode: phone?.countryCode ?? null,
+        isPhoneVerified: false,
+      });
+    }
+  }
+  const email = 'email' in patch ? patch.email : user.email;
+  const phone = 'phone' in patch ? patch.phone : user.phone;
+  if (email === null && phone === null) {
+    throw new AppError('BAD_REQUEST', 'Invalid request: a customer keeps an email or a phone.', {
+      errors: { body: 'a customer keeps an email or a phone' },
+    });
+  }
+  if (input.login_methods !== undefined) patch.loginMethods = [...new Set(input.login_methods)];
+  if (input.notification_preferences !== undefined)
+    patch.notificationPreferences = input.notification_preferences;
+  const outcome = await ctx.store.updateUser(userId, patch, ctx.clock.now());
+  if (outcome === 'conflict') throw new AppError('USER_EXISTS');
+  return requireActiveAccount(ctx, userId);
+}
+
+/** PUT /auth/user/{id}/deactivate: the account can no longer sign in and every session ends now. */
+export async function deactivateUser(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  userId: string,
+): Promise<void> {
+  await ownAccount(ctx, tenant, bearer, userId);
+  await ctx.store.deactivateUser(userId, ctx.clock.now());
+}
+
+/**
+ * DELETE /auth/user/{id}: the account, its sessions and its codes are deleted; a refresh token of
+ * any of its sessions then answers SESSION_NOT_FOUND. The email and phone become free again.
+ */
+export async function deleteUser(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  userId: string,
+): Promise<void> {
+  await ownAccount(ctx, tenant, bearer, userId);
+  await ctx.store.deleteUser(userId);
+}
+
+/**
+ * POST /auth/verified-email-phone: which of the given emails and phones are verified. Only the
+ * caller's own are ever reported, so this cannot be used to find other customers' addresses.
+ */
+export async function checkVerificationStatus(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  input: { email?: string[]; phone?: string[] },
+): Promise<{ verified_email: string[]; verified_phone: string[] }> {
+  const { user } = await authenticateCustomer(ctx, tenant, bearer);
+  const verified_email = (input.email ?? []).filter(
+    (e) => user.isEmailVerified && user.email !== null && e.trim().toLowerCase() === user.email,
+  );
+  const verified_phone = (input.phone ?? []).filter((p) => {
+    if (!user.isPhoneVerified || user.phone === null) return false;
+    const digits = p.replace(/[\s-]/g, '');
+    return digits === user.phone || digits === `${user.countryCode}${user.phone}`;
+  });
+  return { verified_email, verified_phone };
+}

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import { identifierFrom } from '../../customers/accounts.js';
+import type { CustomerContext } from '../../customers/context.js';
+import { forgotPassword } from '../../customers/forgot-password.js';
+import { ok } from '../../http/envelope.js';
+import type { Services } from '../../http/services.js';
+import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import { routeSchema } from '../../openapi/document.js';
+import { clientOf } from './customers.js';
+
+/** POST /auth/forgot-password: `{email}` or `{phone, country_code?}`; answers OtpContent. */
+export function registerForgotPassword(app: FastifyInstance, services: Services, ctx: CustomerContext): void {
+  app.post<{ Body: { email?: string; phone?: string; country_code?: string | null } }>(
+    `${STORE_PREFIX}/auth/forgot-password`,
+    { schema: routeSchema('forgot-password') },
+    async (request) => {
+      const tenant = await tenantOf(services, request);
+      const id = identifierFrom(request.body);
+      const content = await forgotPassword(
+        ctx,
+        tenant,
+        id,
+        'email' in id ? 'email' : 'sms',
+        clientOf(request),
+      );
+      return ok('OTP sent successfully', content);
+    },
+  );
+}

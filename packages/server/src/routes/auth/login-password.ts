@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import { identifierFrom } from '../../customers/accounts.js';
+import type { CustomerContext } from '../../customers/context.js';
+import { loginWithPassword } from '../../customers/login-password.js';
+import { ok } from '../../http/envelope.js';
+import type { Services } from '../../http/services.js';
+import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import { routeSchema } from '../../openapi/document.js';
+import { clientOf } from './customers.js';
+import { accountView } from './user-view.js';
+
+/** POST /auth/login/password: `{email, password}` or `{phone, country_code?, password}`. */
+export function registerLoginPassword(app: FastifyInstance, services: Services, ctx: CustomerContext): void {
+  app.post<{ Body: { email?: string; phone?: string; country_code?: string | null; password: string } }>(
+    `${STORE_PREFIX}/auth/login/password`,
+    { schema: routeSchema('login-with-password') },
+    async (request) => {
+      const tenant = await tenantOf(services, request);
+      const id = identifierFrom(request.body);
+      const { account, tokens } = await loginWithPassword(
+        ctx,
+        tenant,
+        id,
+        request.body.password,
+        clientOf(request),
+      );
+      return ok('Logged in successfully', { user: accountView(account), ...tokens });
+    },
+  );
+}

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import type { CustomerContext } from '../../customers/context.js';
+import { verifyOtp } from '../../customers/verify-otp.js';
+import { ok } from '../../http/envelope.js';
+import type { Services } from '../../http/services.js';
+import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import { routeSchema } from '../../openapi/document.js';
+import type { OtpAction } from '../../storage/contract.js';
+import { clientOf } from './customers.js';
+import { accountView } from './user-view.js';
+
+/** POST /auth/verify-otp: spends a code and answers the user with a new pair. */
+export function registerVerifyOtp(app: FastifyInstance, services: Services, ctx: CustomerContext): void {
+  app.post<{ Body: { otp: string; otp_token: string; otp_action: OtpAction } }>(
+    `${STORE_PREFIX}/auth/verify-otp`,
+    { schema: routeSchema('verify-otp') },
+    async (request) => {
+      const tenant = await tenantOf(services, request);
+      const { otp, otp_token, otp_action } = request.body;
+      const { account, tokens } = await verifyOtp(
+        ctx,
+        tenant,
+        { otp, otpToken: otp_token, action: otp_action },
+        clientOf(request),
+      );
+      return ok('OTP verified successfully', { user: accountView(account), ...tokens });
+    },
+  );
+}
