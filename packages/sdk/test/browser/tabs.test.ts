@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain ESM without types: the example's own server
+import { startExampleServer } from '../../examples/browser/server.mjs';
+import { buildSdk, findChromium, launchBrowser } from '../helpers/browser.js';
+import { API_KEY, type Stack, serverAccepts, startStack } from '../helpers/stack.js';
+
+const chromiumPath = findChromium();
+const outDir = fileURLToPath(new URL('../../test-output/', import.meta.url));
+
+type LockMode = 'default' | 'none' | 'storage';
+
+// Page-side setup, as a string: vitest must not rewrite the dynamic import meant for the browser.
+const setup = (lockMode: LockMode, now: number) => `(async () => {
+  const m = await import('/sdk/index.js');
+  window.__now = ${now};
+  window.__ended = [];
+  window.__lockKind = ${JSON.stringify(lockMode)} === 'default' ? (m.webLocksAvailable() ? 'web-locks' : 'other') : ${JSON.stringify(lockMode)};
+  window.sdk = m.createStorefrontSDK({
+    baseUrl: location.origin + '/api/v1/demo/storefront',
+    apiKey: ${JSON.stringify(API_KEY)},
+    tokenStorage: m.localStorageStorage({ key: 'test:tokens' }),
+    now: () => window.__now,
+    lock: ${JSON.stringify(lockMode)} === 'none' ? false : ${JSON.stringify(lockMode)} === 'storage' ? m.storageLock() : undefined,
+    onSessionEnded: (reason) => window.__ended.push(reason),
+  });
+  return window.__lockKind;
+})()`;
+
+describe.skipIf(!chromiumPath)('in real Chromium', () => {
+  let stack: Stack;
+  let site: { url: string; close(): Promise<void> };
+  let browser: { context: BrowserContext; close(): Promise<void> };
+
+  beforeAll(async () => {
+    buildSdk();
+    stack = await startStack();
+    site = await startExampleServer({ upstream: stack.baseUrl.replace(/\/api\/.*$/, ''), apiKey: API_KEY });
+    browser = await launchBrowser(chromiumPath!);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    await stack?.close();
+  });
+
+  async function openTab(lockMode: LockMode): Promise<{ page: Page; lockKind: string }> {
+    const page = await browser.context.newPage();
+    await page.goto(`${site.url}/blank`);
+    const lockKind = (await page.evaluate(setup(lockMode, stack.t.clock.now()))) as string;
+    return { page, lockKind };
+  }
+
+  /** Two tabs of one origin on one fresh session, both with an access token due for refresh. */
+  async function twoTabsDue(lockMode: LockMode) {
+    const a = await openTab(lockMode);
+    const b = await openTab(lockMode);
+    await a.page.evaluate('localStorage.clear()');
+    await a.page.evaluate('sdk.session.ensureAccessToken()');
+    stack.t.clock.advance(50);
+    for (const tab of [a, b]) await tab.page.evaluate(`window.__now = ${stack.t.clock.now()}`);
+    stack.reached.refresh = 0;
+    // Both refreshes, if both are sent, are let through together: "at the same moment".
+    stack.holdRefreshes(2, 1500);
+    const tokens = await Promise.all([
+      a.page.evaluate('sdk.session.ensureAccessToken()'),
+      b.page.evaluate('sdk.session.ensureAccessToken()'),
+    ]);
+    const ended = [
+      ...((await a.page.evaluate('window.__ended')) as string[]),
+      ...((await b.page.evaluate('window.__ended')) as string[]),
+    ];
+    const stored = JSON.parse((await a.page.evaluate('localStorage.getItem("test:tokens")')) as string);
+    const storedB = JSON.parse((await b.page.evaluate('localStorage.getItem("test:tokens")')) as string);
+    await a.page.close();
+    await b.page.close();
+    return { tokens, ended, stored, storedB, lockKind: a.lockKind };
+  }
+
+  it('two tabs needing a refresh at the same moment send exactly one (Web Locks)', async () => {
+    const run = await twoTabsDue('default');
+    expect(run.lockKind).toBe('web-locks');
+    expect(stack.reached.refresh).toBe(1);
+    expect(run.tokens[0]).toBe(run.tokens[1]);
+    expect(run.stored).toEqual(run.storedB);
+    expect(run.stored.access_token).toBe(run.tokens[0]);
+    expect(run.ended).toEqual([]);
+    expect(await serverAccepts(stack, run.stored.refresh_token)).toBe(200);
+  });
+
+  it('the localStorage lease (for browsers without Web Locks) also lets one refresh through', async () => {
+    const run = await twoTabsDue('storage');
+    expect(stack.reached.refresh).toBe(1);
+    expect(run.tokens[0]).toBe(run.tokens[1]);
+    expect(run.ended).toEqual([]);
+    expect(await serverAccepts(stack, run.stored.refresh_token)).toBe(200);
+  });
+
+  it('without the lock the same two tabs DO send two refreshes (the test above can fail)', async () => {
+    const run = await twoTabsDue('none');
+    expect(stack.reached.refresh).toBeGreaterThan(1);
+    // The server's grace window still answers both with one successor: nobody is logged out.
+    expect(run.ended).toEqual([]);
+  });
+
+  it('the example page shows the session and refreshes on "Refresh now"', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${site.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    const userId = await page.textContent('#user');
+    expect(userId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    expect(await page.textContent('#anonymous')).toBe('yes');
+    expect(await page.textContent('#expiry')).toMatch(/^\d+ s$/);
+    stack.reached.refresh = 0;
+    await page.click('#refresh');
+    await page.waitForSelector('#events li:has-text("refresh now: done")');
+    await page.waitForFunction(() => document.getElementById('count')?.textContent === '1');
+    expect(stack.reached.refresh).toBe(1);
+    expect(await page.textContent('#user')).toBe(userId);
+    const html = await page.content();
+    // The page never shows a token.
+    expect(html).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+    mkdirSync(outDir, { recursive: true });
+    await page.screenshot({ path: `${outDir}example-page.png`, fullPage: true });
+    await page.close();
+  });
+});
