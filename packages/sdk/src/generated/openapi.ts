@@ -524,7 +524,7 @@ export interface components {
             phone: string;
             password: string;
             confirm_password: string;
-            /** @description Country calling code, e.g. +91. */
+            /** @description Country calling code; +91 when omitted. */
             country_code?: string | null;
             email?: string | null;
             first_name?: string | null;
@@ -783,7 +783,7 @@ export interface operations {
                     first_name: string;
                     last_name?: string | null;
                     phone?: string | null;
-                    /** @description Country calling code, e.g. +91. */
+                    /** @description Country calling code; +91 when omitted. */
                     country_code?: string | null;
                 };
             };
@@ -827,7 +827,7 @@ export interface operations {
                 "application/json": {
                     /** @description Phone number, national digits (10 for India). */
                     phone: string;
-                    /** @description Country calling code, e.g. +91. */
+                    /** @description Country calling code; +91 when omitted. */
                     country_code?: string | null;
                     first_name: string;
                     last_name?: string | null;
@@ -874,7 +874,7 @@ export interface operations {
                 "application/json": {
                     /** @description Phone number, national digits (10 for India). */
                     phone: string;
-                    /** @description Country calling code, e.g. +91. */
+                    /** @description Country calling code; +91 when omitted. */
                     country_code?: string | null;
                     first_name: string;
                     last_name?: string | null;
@@ -922,7 +922,7 @@ export interface operations {
                 } | {
                     /** @description Phone number, national digits (10 for India). */
                     phone: string;
-                    /** @description Country calling code, e.g. +91. */
+                    /** @description Country calling code; +91 when omitted. */
                     country_code?: string | null;
                     password: string;
                 };
@@ -1019,7 +1019,7 @@ export interface operations {
                 "application/json": {
                     /** @description Phone number, national digits (10 for India). */
                     phone: string;
-                    /** @description Country calling code, e.g. +91. */
+                    /** @description Country calling code; +91 when omitted. */
                     country_code?: string | null;
                     /**
                      * @description Create the account when none exists; verify-otp then creates it.
@@ -1068,7 +1068,7 @@ export interface operations {
                 "application/json": {
                     /** @description Phone number, national digits (10 for India). */
                     phone: string;
-                    /** @description Country calling code, e.g. +91. */
+                    /** @description Country calling code; +91 when omitted. */
                     country_code?: string | null;
                     /**
                      * @description Create the account when none exists; verify-otp then creates it.
@@ -1246,7 +1246,7 @@ export interface operations {
                 } | {
                     /** @description Phone number, national digits (10 for India). */
                     phone: string;
-                    /** @description Country calling code, e.g. +91. */
+                    /** @description Country calling code; +91 when omitted. */
                     country_code?: string | null;
                 };
             };
@@ -1338,7 +1338,7 @@ export interface operations {
                     channel: "sms" | "whatsapp";
                     /** @description Phone number, national digits (10 for India). */
                     phone: string;
-                    /** @description Country calling code, e.g. +91. */
+                    /** @description Country calling code; +91 when omitted. */
                     country_code?: string | null;
                     /** @enum {string} */
                     otp_action: "register" | "reset-password" | "verify-phone" | "update-phone";

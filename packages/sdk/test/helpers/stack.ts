@@ -162,7 +162,7 @@ async function echo(
     res.end(JSON.stringify(payload));
   };
   const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  const claims = token ? await verifyAccessToken(token, upstreamPort) : null;
+  const claims = token ? await verifyAccessToken(token, upstreamPort).catch(() => null) : null;
   if (!claims || typeof claims['exp'] !== 'number' || claims['exp'] * 1000 <= t.clock.now()) {
     return send(401, { message: 'A valid access token is required.', success: false, code: 'UNAUTHORIZED' });
   }
