@@ -35,9 +35,15 @@ describe('signing keys added by another instance', () => {
     expect((await anonymous(b.app)).status).toBe(200); // B caches the store's keys now
     const now = a.clock.now() + 1;
     const fresh = [generateSigningKey('demo', 'access', now), generateSigningKey('demo', 'refresh', now)];
+    // What a key rotation does on one instance: the old keys stop signing (they still verify), new ones sign.
+    (a.store as SqliteSessionStore).db
+      .prepare('UPDATE signing_keys SET rotated_at = ? WHERE rotated_at IS NULL')
+      .run(a.clock.now());
     for (const key of fresh) await a.store.addSigningKey(key);
 
-    const minted = await anonymous(a.app); // A loads the store for the first time: signs with the new keys
+    // A third instance, started after the rotation, signs with the new keys.
+    const c = await makeTestApp({}, { dir: a.dir });
+    const minted = await anonymous(c.app).finally(() => c.close());
     expect(minted.status).toBe(200);
     expect(kidOf(minted.body.content.refresh_token)).toBe(fresh[1]!.kid);
 
