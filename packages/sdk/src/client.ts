@@ -113,7 +113,8 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     : null;
 
   let timer: ReturnType<typeof setTimeout> | undefined;
-  function schedule(tokens: TokenPair): void {
+  /** With autoRefresh: wake up shortly before this token's expiry and make sure of a fresh one. */
+  function schedule(tokens: { access_token: string }): void {
     if (!options.autoRefresh || !manager) return;
     clearTimeout(timer);
     const left = manager.secondsLeft(tokens.access_token);
@@ -121,9 +122,20 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     const leeway = Math.min(options.refreshLeewaySeconds ?? 30, left / 2);
     // Never sooner than a second, so a token that is already due cannot spin the timer.
     const delayMs = Math.max(1000, (left - leeway) * 1000);
-    timer = setTimeout(() => {
-      void manager.accessToken();
+    timer = setTimeout(async () => {
+      // Re-arm from whatever is current: a sibling tab may have refreshed (no update event here).
+      const access = await manager.accessToken();
+      if (access) schedule({ access_token: access });
     }, delayMs);
+    // In Node.js, a pending refresh timer must not keep the process alive.
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  async function ensureAccessToken(): Promise<string | null> {
+    if (!manager) return null;
+    const access = await manager.accessToken();
+    if (access && options.autoRefresh && timer === undefined) schedule({ access_token: access });
+    return access;
   }
 
   async function refreshToken(body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> {
@@ -201,7 +213,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
         (body) => unwrapAny(body) as T,
       );
     if (!manager) return send(null);
-    const token = await manager.accessToken();
+    const token = await ensureAccessToken();
     const first = await send(token);
     if (first.response.status !== 401 || !token) return first;
     // One retry: the server refused this token (its clock, a revoked key); refresh and resend.
@@ -233,11 +245,12 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     session: {
       managed: manager !== null,
       getTokens: async () => (storage ? storage.getTokens() : null),
-      ensureAccessToken: async () => (manager ? manager.accessToken() : null),
+      ensureAccessToken,
       info,
     },
     dispose() {
       clearTimeout(timer);
+      timer = undefined;
     },
   };
 }

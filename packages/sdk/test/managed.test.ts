@@ -218,7 +218,9 @@ describe('failures that keep the session', () => {
     const { sdk, rec, storage, before } = await expiringSession();
     stack.fault('refresh', { kind: 'drop-after' });
     const token = await sdk.session.ensureAccessToken();
-    // The server rotated twice: the lost answer, then the replay of the same token in the grace window.
+    expect(stack.refreshTokensSent.slice(-2)).toEqual([before.refresh_token, before.refresh_token]);
+    // Two requests reached the server: the one whose answer was lost, and the replay of the same
+    // token, answered inside the grace window with the same successor.
     expect(stack.reached.refresh).toBe(2);
     expect(rec.ended).toEqual([]);
     const after = (await storage.getTokens())!;
@@ -238,6 +240,11 @@ describe('failures that keep the session', () => {
     stack.fault('refresh', fault, fault);
     await sdk.session.ensureAccessToken();
     expect(stack.seen.refresh).toBe(3);
+    expect(stack.refreshTokensSent.slice(-3)).toEqual([
+      before.refresh_token,
+      before.refresh_token,
+      before.refresh_token,
+    ]);
     expect(rec.sleeps).toHaveLength(2);
     expect(rec.sleeps[1]!).toBeGreaterThan(rec.sleeps[0]!);
     expect(rec.ended).toEqual([]);

@@ -19,6 +19,12 @@ export interface ServerCookieStorageOptions extends CookieOptions {
   httpOnlyRefresh?: boolean;
 }
 
+function randomKey(): string {
+  const bytes = new Uint8Array(9);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /**
  * Request-scoped storage for server-side rendering: reads the tokens from the request's cookies
  * and writes rotations back as Set-Cookie on the response. Create one per request. Later reads in
@@ -34,7 +40,9 @@ export function serverCookieStorage(options: ServerCookieStorageOptions): TokenS
   const secure = options.secure ?? true;
   return {
     kind: 'server',
-    key: `server:${names.refresh}`,
+    // Unique per request: nothing else shares this storage, and a shared key would make every
+    // shopper's refresh in this process wait on one in-process lock.
+    key: `server:${randomKey()}`,
     async getTokens() {
       return current ? { ...current } : null;
     },

@@ -10,20 +10,27 @@ import { API_KEY, type Stack, serverAccepts, startStack } from '../helpers/stack
 const chromiumPath = findChromium();
 const outDir = fileURLToPath(new URL('../../test-output/', import.meta.url));
 
-type LockMode = 'default' | 'none' | 'storage';
+type LockMode = 'default' | 'none' | 'storage' | 'web-locks-60s';
+type StorageMode = 'localStorage' | 'cookie';
 
 // Page-side setup, as a string: vitest must not rewrite the dynamic import meant for the browser.
-const setup = (lockMode: LockMode, now: number) => `(async () => {
+const setup = (lockMode: LockMode, storageMode: StorageMode, now: number) => `(async () => {
   const m = await import('/sdk/index.js');
+  const lockMode = ${JSON.stringify(lockMode)};
   window.__now = ${now};
   window.__ended = [];
-  window.__lockKind = ${JSON.stringify(lockMode)} === 'default' ? (m.webLocksAvailable() ? 'web-locks' : 'other') : ${JSON.stringify(lockMode)};
+  window.__lockKind = lockMode === 'default' ? (m.webLocksAvailable() ? 'web-locks' : 'other') : lockMode;
   window.sdk = m.createStorefrontSDK({
     baseUrl: location.origin + '/api/v1/demo/storefront',
     apiKey: ${JSON.stringify(API_KEY)},
-    tokenStorage: m.localStorageStorage({ key: 'test:tokens' }),
+    tokenStorage: ${JSON.stringify(storageMode)} === 'cookie'
+      ? m.documentCookieStorage()
+      : m.localStorageStorage({ key: 'test:tokens' }),
     now: () => window.__now,
-    lock: ${JSON.stringify(lockMode)} === 'none' ? false : ${JSON.stringify(lockMode)} === 'storage' ? m.storageLock() : undefined,
+    lock: lockMode === 'none' ? false
+      : lockMode === 'storage' ? m.storageLock()
+      : lockMode === 'web-locks-60s' ? m.webLocks({ acquireTimeoutMs: 60000 })
+      : undefined,
     onSessionEnded: (reason) => window.__ended.push(reason),
   });
   return window.__lockKind;
@@ -46,18 +53,30 @@ describe.skipIf(!chromiumPath)('in real Chromium', () => {
     await stack?.close();
   });
 
-  async function openTab(lockMode: LockMode): Promise<{ page: Page; lockKind: string }> {
+  async function openTab(
+    lockMode: LockMode,
+    storageMode: StorageMode = 'localStorage',
+  ): Promise<{ page: Page; lockKind: string }> {
     const page = await browser.context.newPage();
     await page.goto(`${site.url}/blank`);
-    const lockKind = (await page.evaluate(setup(lockMode, stack.t.clock.now()))) as string;
+    const lockKind = (await page.evaluate(setup(lockMode, storageMode, stack.t.clock.now()))) as string;
     return { page, lockKind };
   }
 
+  const readTokens = async (page: Page, storageMode: StorageMode) =>
+    storageMode === 'cookie'
+      ? ((await page.evaluate(`(async () => {
+          const m = await import('/sdk/index.js');
+          return m.documentCookieStorage().getTokens();
+        })()`)) as { access_token: string; refresh_token: string })
+      : JSON.parse((await page.evaluate('localStorage.getItem("test:tokens")')) as string);
+
   /** Two tabs of one origin on one fresh session, both with an access token due for refresh. */
-  async function twoTabsDue(lockMode: LockMode) {
-    const a = await openTab(lockMode);
-    const b = await openTab(lockMode);
+  async function twoTabsDue(lockMode: LockMode, storageMode: StorageMode = 'localStorage') {
+    const a = await openTab(lockMode, storageMode);
+    const b = await openTab(lockMode, storageMode);
     await a.page.evaluate('localStorage.clear()');
+    await browser.context.clearCookies();
     await a.page.evaluate('sdk.session.ensureAccessToken()');
     stack.t.clock.advance(50);
     for (const tab of [a, b]) await tab.page.evaluate(`window.__now = ${stack.t.clock.now()}`);
@@ -68,12 +87,13 @@ describe.skipIf(!chromiumPath)('in real Chromium', () => {
       a.page.evaluate('sdk.session.ensureAccessToken()'),
       b.page.evaluate('sdk.session.ensureAccessToken()'),
     ]);
+    stack.holdRefreshes(1, 0); // back to letting every refresh straight through
     const ended = [
       ...((await a.page.evaluate('window.__ended')) as string[]),
       ...((await b.page.evaluate('window.__ended')) as string[]),
     ];
-    const stored = JSON.parse((await a.page.evaluate('localStorage.getItem("test:tokens")')) as string);
-    const storedB = JSON.parse((await b.page.evaluate('localStorage.getItem("test:tokens")')) as string);
+    const stored = await readTokens(a.page, storageMode);
+    const storedB = await readTokens(b.page, storageMode);
     await a.page.close();
     await b.page.close();
     return { tokens, ended, stored, storedB, lockKind: a.lockKind };
@@ -96,6 +116,37 @@ describe.skipIf(!chromiumPath)('in real Chromium', () => {
     expect(run.tokens[0]).toBe(run.tokens[1]);
     expect(run.ended).toEqual([]);
     expect(await serverAccepts(stack, run.stored.refresh_token)).toBe(200);
+  });
+
+  it('two tabs sharing document.cookie storage also send exactly one', async () => {
+    const run = await twoTabsDue('default', 'cookie');
+    expect(stack.reached.refresh).toBe(1);
+    expect(run.tokens[0]).toBe(run.tokens[1]);
+    expect(run.stored).toEqual(run.storedB);
+    expect(run.stored.access_token).toBe(run.tokens[0]);
+    expect(run.ended).toEqual([]);
+    expect(await serverAccepts(stack, run.stored.refresh_token)).toBe(200);
+  });
+
+  it('a tab that crashes while holding the lock does not block the others', async () => {
+    const crashing = await openTab('web-locks-60s');
+    const survivor = await openTab('web-locks-60s');
+    await survivor.page.evaluate('localStorage.clear()');
+    await survivor.page.evaluate('sdk.session.ensureAccessToken()');
+    stack.t.clock.advance(50);
+    await survivor.page.evaluate(`window.__now = ${stack.t.clock.now()}`);
+    // The crashing tab takes the SDK's lock and never lets go, then dies.
+    const lockName = `storefront-auth:${site.url}/api/v1/demo/storefront:localStorage:test:tokens`;
+    await crashing.page.evaluate(`new Promise((held) => {
+      navigator.locks.request(${JSON.stringify(lockName)}, () => { held(); return new Promise(() => {}); });
+    })`);
+    const waiting = survivor.page.evaluate('sdk.session.ensureAccessToken()');
+    await crashing.page.close();
+    // The survivor waits up to 60 s for the lock (longer than this test's timeout): it can only
+    // finish in time because the browser released the dead tab's lock.
+    expect(typeof (await waiting)).toBe('string');
+    expect(stack.reached.refresh).toBeGreaterThanOrEqual(1);
+    await survivor.page.close();
   });
 
   it('without the lock the same two tabs DO send two refreshes (the test above can fail)', async () => {

@@ -33,6 +33,8 @@ export interface Stack {
   reached: Record<Route, number>;
   /** Requests the gateway saw (including faulted ones), by route. */
   seen: Record<Route, number>;
+  /** The refresh_token of every refresh request the gateway saw, in order. */
+  refreshTokensSent: string[];
   fault(route: Route, ...faults: Fault[]): void;
   /**
    * Holds refresh requests until `count` of them are waiting or `maxMs` passed, then lets them go
@@ -54,6 +56,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const upstream = t.app.server.address() as AddressInfo;
   const reached: Record<Route, number> = { refresh: 0, anonymous: 0, other: 0 };
   const seen: Record<Route, number> = { refresh: 0, anonymous: 0, other: 0 };
+  const refreshTokensSent: string[] = [];
   const faults: Record<Route, Fault[]> = { refresh: [], anonymous: [], other: [] };
   let hold: { count: number; maxMs: number; waiting: Array<() => void>; timer?: NodeJS.Timeout } | null =
     null;
@@ -84,6 +87,13 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     if (url === `${BASE}/test/echo`) return echo(t, upstream.port, req, body, res);
     const route = routeOf(url);
     seen[route]++;
+    if (route === 'refresh') {
+      try {
+        refreshTokensSent.push(String(JSON.parse(body.toString('utf8')).refresh_token));
+      } catch {
+        refreshTokensSent.push('<unparsable>');
+      }
+    }
     const fault = faults[route].shift();
     if (fault?.kind === 'drop-before') return req.socket.destroy();
     if (fault?.kind === 'hang') {
@@ -132,6 +142,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     baseUrl: `http://127.0.0.1:${port}${BASE}`,
     reached,
     seen,
+    refreshTokensSent,
     fault(route, ...list) {
       faults[route].push(...list);
     },
