@@ -2,34 +2,9 @@ import { AppError } from '../errors/codes.js';
 import type { LoginMethod, NotificationPreferences, UserAccount, UserPatch } from '../storage/contract.js';
 import type { Tenant } from '../stores/directory.js';
 import { requireActiveAccount } from './accounts.js';
-import { authenticateCustomer, type Caller } from './authenticate.js';
 import type { CustomerContext } from './context.js';
 import { normalizeEmail, normalizePhone } from './identifiers.js';
-
-/**
- * The caller, when `userId` is their own id. Another user's id answers USER_NOT_FOUND, the same as
- * an id that does not exist, so ids cannot be probed.
- */
-async function ownAccount(
-  ctx: CustomerContext,
-  tenant: Tenant,
-  bearer: string | undefined,
-  userId: string,
-): Promise<{ caller: Caller; account: UserAccount }> {
-  const caller = await authenticateCustomer(ctx, tenant, bearer);
-  if (caller.user.id !== userId) throw new AppError('USER_NOT_FOUND');
-  return { caller, account: await requireActiveAccount(ctx, userId) };
-}
-
-/** GET /auth/user/{id}. */
-export async function getUserDetail(
-  ctx: CustomerContext,
-  tenant: Tenant,
-  bearer: string | undefined,
-  userId: string,
-): Promise<UserAccount> {
-  return (await ownAccount(ctx, tenant, bearer, userId)).account;
-}
+import { ownAccount } from './own-account.js';
 
 export interface UserUpdate {
   first_name?: string | null;
@@ -90,51 +65,4 @@ export async function updateUserDetail(
   const outcome = await ctx.store.updateUser(userId, patch, ctx.clock.now());
   if (outcome === 'conflict') throw new AppError('USER_EXISTS');
   return requireActiveAccount(ctx, userId);
-}
-
-/** PUT /auth/user/{id}/deactivate: the account can no longer sign in and every session ends now. */
-export async function deactivateUser(
-  ctx: CustomerContext,
-  tenant: Tenant,
-  bearer: string | undefined,
-  userId: string,
-): Promise<void> {
-  await ownAccount(ctx, tenant, bearer, userId);
-  await ctx.store.deactivateUser(userId, ctx.clock.now());
-}
-
-/**
- * DELETE /auth/user/{id}: the account, its sessions and its codes are deleted; a refresh token of
- * any of its sessions then answers SESSION_NOT_FOUND. The email and phone become free again.
- */
-export async function deleteUser(
-  ctx: CustomerContext,
-  tenant: Tenant,
-  bearer: string | undefined,
-  userId: string,
-): Promise<void> {
-  await ownAccount(ctx, tenant, bearer, userId);
-  await ctx.store.deleteUser(userId);
-}
-
-/**
- * POST /auth/verified-email-phone: which of the given emails and phones are verified. Only the
- * caller's own are ever reported, so this cannot be used to find other customers' addresses.
- */
-export async function checkVerificationStatus(
-  ctx: CustomerContext,
-  tenant: Tenant,
-  bearer: string | undefined,
-  input: { email?: string[]; phone?: string[] },
-): Promise<{ verified_email: string[]; verified_phone: string[] }> {
-  const { user } = await authenticateCustomer(ctx, tenant, bearer);
-  const verified_email = (input.email ?? []).filter(
-    (e) => user.isEmailVerified && user.email !== null && e.trim().toLowerCase() === user.email,
-  );
-  const verified_phone = (input.phone ?? []).filter((p) => {
-    if (!user.isPhoneVerified || user.phone === null) return false;
-    const digits = p.replace(/[\s-]/g, '');
-    return digits === user.phone || digits === `${user.countryCode}${user.phone}`;
-  });
-  return { verified_email, verified_phone };
 }

@@ -1,0 +1,14 @@
+import type { UserAccount } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import type { CustomerContext } from './context.js';
+import { ownAccount } from './own-account.js';
+
+/** GET /auth/user/{id}. */
+export async function getUserDetail(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  userId: string,
+): Promise<UserAccount> {
+  return (await ownAccount(ctx, tenant, bearer, userId)).account;
+}

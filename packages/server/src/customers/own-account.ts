@@ -1,0 +1,21 @@
+import { AppError } from '../errors/codes.js';
+import type { UserAccount } from '../storage/contract.js';
+import type { Tenant } from '../stores/directory.js';
+import { requireActiveAccount } from './accounts.js';
+import { authenticateCustomer, type Caller } from './authenticate.js';
+import type { CustomerContext } from './context.js';
+
+/**
+ * The caller, when `userId` is their own id. Another user's id answers USER_NOT_FOUND, the same as
+ * an id that does not exist, so ids cannot be probed.
+ */
+export async function ownAccount(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  bearer: string | undefined,
+  userId: string,
+): Promise<{ caller: Caller; account: UserAccount }> {
+  const caller = await authenticateCustomer(ctx, tenant, bearer);
+  if (caller.user.id !== userId) throw new AppError('USER_NOT_FOUND');
+  return { caller, account: await requireActiveAccount(ctx, userId) };
+}
