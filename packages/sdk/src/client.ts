@@ -5,7 +5,7 @@ import { noLock } from './lock/contract.js';
 import { defaultLock } from './lock/default.js';
 import { callAnonymous, callRefreshToken, syntheticOk } from './session/api.js';
 import { type Outcome, type RetryOptions, type SessionHooks, SessionManager } from './session/manager.js';
-import type { TokenPair, TokenStorage } from './storage/contract.js';
+import { isTokenPair, type TokenPair, type TokenStorage } from './storage/contract.js';
 import { decodeClaims, type TokenClaims } from './tokens/jwt.js';
 import type { AnonymousTokenContent, RefreshTokenBody, RefreshTokenContent } from './types.js';
 
@@ -215,6 +215,15 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     if (!manager) return send(null);
     const token = await ensureAccessToken();
     const first = await send(token);
+    // Auth operations that answer a new pair (login, logout, anonymous, password change) move the
+    // managed session to it, as the Commerce Engine SDK does.
+    if (first.data && suffix.startsWith('/auth/') && isTokenPair(first.data)) {
+      await manager.adoptExternal({
+        access_token: first.data.access_token,
+        refresh_token: first.data.refresh_token,
+      });
+      return first;
+    }
     if (first.response.status !== 401 || !token) return first;
     // One retry: the server refused this token (its clock, a revoked key); refresh and resend.
     const outcome = await manager.refresh({ rejected: token });

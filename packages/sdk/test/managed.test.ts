@@ -369,6 +369,24 @@ describe('session-ending codes', () => {
   });
 });
 
+describe('sdk.request on auth routes', () => {
+  it('moves the managed session to a pair an auth operation answers', async () => {
+    const storage = memoryStorage();
+    const { sdk, rec } = managedSdk(storage);
+    await sdk.session.ensureAccessToken();
+    const before = (await storage.getTokens())!;
+    const r = await sdk.request<{ access_token: string; refresh_token: string }>('/auth/anonymous', {
+      method: 'POST',
+      headers: { 'x-api-key': API_KEY },
+    });
+    expect(r.error).toBeNull();
+    const after = (await storage.getTokens())!;
+    expect(after.refresh_token).toBe(r.data!.refresh_token);
+    expect(after.refresh_token).not.toBe(before.refresh_token);
+    expect(rec.updated.at(-1)).toEqual({ source: 'manual' });
+  });
+});
+
 describe('manual refreshToken while managed', () => {
   it('never sends a refresh token the SDK has just spent', async () => {
     await stack.close();
