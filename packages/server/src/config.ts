@@ -51,6 +51,14 @@ export interface Config {
    * NODE_ENV=production. @default false
    */
   readonly otpDebug: boolean;
+  /** Where security events (reuse detected, sessions revoked) are POSTed, HMAC-signed; unset: logs only. */
+  readonly securityWebhookUrl: string | undefined;
+  /** HMAC-SHA256 key of the security webhook's signature header; required with `securityWebhookUrl`. */
+  readonly securityWebhookSecret: string | undefined;
+  /** Seconds between scheduled purges of expired sessions, abandoned anonymous users and dead OTPs; 0 disables. @default 3600 */
+  readonly purgeInterval: number;
+  /** Serve Prometheus metrics at GET /metrics (keep that path off the public internet). @default true */
+  readonly metricsEnabled: boolean;
 }
 
 const ENV_SCHEMA = {
@@ -84,6 +92,15 @@ const ENV_SCHEMA = {
     OTP_WEBHOOK_URL: { type: 'string', pattern: '^https?://.+' },
     OTP_WEBHOOK_SECRET: { type: 'string', minLength: 16, maxLength: 512 },
     OTP_DEBUG: { type: 'boolean', default: false },
+    SECURITY_WEBHOOK_URL: { type: 'string', pattern: '^https?://.+' },
+    SECURITY_WEBHOOK_SECRET: { type: 'string', minLength: 16, maxLength: 512 },
+    PURGE_INTERVAL: { type: 'integer', minimum: 0, maximum: 604800, default: 3600 },
+    METRICS_ENABLED: { type: 'boolean', default: true },
+  },
+  // A webhook without its signing secret would send unsigned payloads: refuse the pair half set.
+  dependencies: {
+    OTP_WEBHOOK_URL: ['OTP_WEBHOOK_SECRET'],
+    SECURITY_WEBHOOK_URL: ['SECURITY_WEBHOOK_SECRET'],
   },
 } as const;
 
@@ -141,5 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     otpWebhookUrl: v['OTP_WEBHOOK_URL'],
     otpWebhookSecret: v['OTP_WEBHOOK_SECRET'],
     otpDebug: v['OTP_DEBUG'],
+    securityWebhookUrl: v['SECURITY_WEBHOOK_URL'],
+    securityWebhookSecret: v['SECURITY_WEBHOOK_SECRET'],
+    purgeInterval: v['PURGE_INTERVAL'],
+    metricsEnabled: v['METRICS_ENABLED'],
   }) as unknown as Config;
 }

@@ -1,14 +1,16 @@
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
-import { openStore } from './storage/open.js';
+import { purge } from './operations/purge.js';
+import { openStore, operatorFor } from './storage/open.js';
 import { ensureStore } from './stores/bootstrap.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const store = await openStore(config);
   let ready = false;
-  const app = await buildApp({ config, store, isReady: () => ready });
+  const operator = operatorFor(store);
+  const app = await buildApp({ config, store, operator, isReady: () => ready });
 
   await store.migrate();
   // Instances starting together on one PostgreSQL database race to create the store, its keys and
@@ -29,11 +31,37 @@ async function main(): Promise<void> {
     );
   }
 
+  // Scheduled purge, so storage stays bounded when every visitor gets a session. Small batches
+  // (operations/purge.ts) keep refreshes flowing while it runs; instances may overlap harmlessly.
+  let purging = false;
+  const purgeTimer =
+    config.purgeInterval > 0
+      ? setInterval(async () => {
+          if (purging) return;
+          purging = true;
+          try {
+            const counts = await purge(operator, {
+              now: Date.now(),
+              anonymousIdleMs: config.refreshTokenTtl * 1000,
+            });
+            app.log.info({ purged: counts }, 'purge done');
+          } catch (error) {
+            app.log.error({ err: error }, 'purge failed');
+          } finally {
+            purging = false;
+          }
+        }, config.purgeInterval * 1000)
+      : undefined;
+  purgeTimer?.unref();
+
+  // Graceful shutdown: stop accepting, let in-flight requests finish (app.close waits for them),
+  // then close the database so SQLite checkpoints its WAL.
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
+    clearInterval(purgeTimer);
     await app.close();
     await store.close();
     process.exit(0);

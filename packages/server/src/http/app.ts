@@ -3,19 +3,24 @@ import type { DestinationStream } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { AppError } from '../errors/codes.js';
+import { securityEventSink } from '../events/security.js';
 import type { RateLimiter } from '../ratelimit/contract.js';
 import { MemoryRateLimiter } from '../ratelimit/memory.js';
 import { RedisRateLimiter } from '../ratelimit/redis.js';
 import { registerAnonymous } from '../routes/auth/anonymous.js';
 import { registerCustomerRoutes } from '../routes/auth/customers.js';
 import { registerRefreshToken } from '../routes/auth/refresh-token.js';
+import { registerRevokeAndIntrospect } from '../routes/auth/revoke.js';
 import { registerHealthAndDocs } from '../routes/health.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { SessionStore } from '../storage/contract.js';
+import type { OperatorStore } from '../storage/operator.js';
 import { StoreDirectory } from '../stores/directory.js';
 import { randomId } from '../util/ids.js';
+import type { WebhookOptions } from '../util/webhook.js';
 import { errorHandler, notFoundHandler } from './errors.js';
 import { RequestLogController } from './logging.js';
+import { Metrics } from './metrics.js';
 import type { Services } from './services.js';
 
 export interface AppOptions {
@@ -26,6 +31,13 @@ export interface AppOptions {
   logStream?: DestinationStream;
   /** Readiness probe; defaults to always ready (the caller migrated before building). */
   isReady?: () => boolean;
+  /** Operator side of the store (active-sessions metric); `operatorFor(store)` in main. */
+  operator?: OperatorStore;
+}
+
+function securityWebhook(config: Config): WebhookOptions | undefined {
+  if (!config.securityWebhookUrl || !config.securityWebhookSecret) return undefined;
+  return { url: config.securityWebhookUrl, secret: config.securityWebhookSecret };
 }
 
 /** Request bodies are a token or a few form fields: anything larger is refused early. */
@@ -57,6 +69,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
+  const metrics = new Metrics(store, options.operator, clock);
   const sessions: SessionContext = {
     store,
     clock,
@@ -66,7 +79,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       sessionMaxAge: config.sessionMaxAge,
       refreshReuseGrace: config.refreshReuseGrace,
     },
-    onSecurityEvent: (event) => app.log.warn({ security_event: event }, `security event: ${event.type}`),
+    onSecurityEvent: securityEventSink(app.log, securityWebhook(config), (event) => {
+      if (event.type === 'refresh_token_reused') metrics.reuseDetections.inc({ store: event.storeId });
+    }),
   };
   const services: Services = {
     config,
@@ -74,6 +89,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     directory: new StoreDirectory(store, clock, config.issuer),
     rateLimiter: rateLimiterFor(config, clock, app),
     isReady: options.isReady ?? (() => true),
+    metrics,
+    ...(options.operator ? { operator: options.operator } : {}),
   };
 
   app.removeContentTypeParser('text/plain');
@@ -88,10 +105,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       });
     }
   });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.requestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+  });
   registerHealthAndDocs(app, services);
   registerRefreshToken(app, services);
   await registerAnonymous(app, services);
   await registerCustomerRoutes(app, services);
+  await registerRevokeAndIntrospect(app, services);
   return app;
 }
 

@@ -1,7 +1,9 @@
 import type { Config } from '../config.js';
 import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SessionContext } from '../sessions/context.js';
+import type { OperatorStore } from '../storage/operator.js';
 import type { StoreDirectory } from '../stores/directory.js';
+import type { Metrics } from './metrics.js';
 
 /** What routes are handed: the domain and its collaborators, built once per app. */
 export interface Services {
@@ -11,4 +13,7 @@ export interface Services {
   rateLimiter: RateLimiter;
   /** True once the database is migrated and the default store's keys are loaded. */
   isReady(): boolean;
+  metrics: Metrics;
+  /** Present when the backend has an operator side (both do); used by /metrics. */
+  operator?: OperatorStore;
 }

@@ -18,6 +18,13 @@ export function registerHealthAndDocs(app: FastifyInstance, services: Services):
     return ok('ready', { status: 'ready' });
   });
 
+  if (services.config.metricsEnabled) {
+    const { registry } = services.metrics;
+    app.get('/metrics', async (_request, reply) =>
+      reply.type(registry.contentType).send(await registry.metrics()),
+    );
+  }
+
   app.get('/openapi.json', async (_request, reply) => reply.type('application/json').send(openapiJson));
 
   app.get(

@@ -15,11 +15,16 @@ import type { SessionContext } from './context.js';
  *     retries, racing tabs), minting no new branch;
  *   - g is older, or the grace window has passed: reuse. Revoke the family (RFC 9700 §4.14.2).
  */
+export interface RefreshResult extends TokenPair {
+  /** `replayed`: the grace window answered the successor already issued; nothing rotated. */
+  outcome: 'rotated' | 'replayed';
+}
+
 export async function refreshSession(
   ctx: SessionContext,
   tenant: Tenant,
   refreshToken: string,
-): Promise<TokenPair> {
+): Promise<RefreshResult> {
   const now = ctx.clock.now();
   const claims = verifyRefreshToken(tenant.keyring, tenant.issuer, refreshToken, now);
   const policy = ctx.policy;
@@ -39,7 +44,8 @@ export async function refreshSession(
       throw new AppError('SESSION_NOT_FOUND');
     }
     const { session, user } = result;
-    if (result.rotated) return issueTokenPair(tenant.keyring, tokenPolicy, session, user);
+    if (result.rotated)
+      return { ...issueTokenPair(tenant.keyring, tokenPolicy, session, user), outcome: 'rotated' };
 
     if (session.revokedAt !== null) throw new AppError('SESSION_REVOKED');
     if (session.absoluteExpiresAt <= now || session.idleExpiresAt <= now)
@@ -52,7 +58,7 @@ export async function refreshSession(
         sinceRotation >= 0 &&
         sinceRotation <= policy.refreshReuseGrace * 1000
       ) {
-        return issueTokenPair(tenant.keyring, tokenPolicy, session, user);
+        return { ...issueTokenPair(tenant.keyring, tokenPolicy, session, user), outcome: 'replayed' };
       }
     } else if (session.generation === claims.gen) {
       continue;

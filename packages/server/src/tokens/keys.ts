@@ -141,10 +141,12 @@ export class Keyring {
       if (record.retiredAt !== null && record.retiredAt <= now) continue;
       const key = loadKey(record);
       this.verifiers.set(key.kid, key);
-      // The newest unrotated key of each use signs (records come ordered by creation).
+      // The oldest key not yet rotated out signs (records come ordered by creation). A key added
+      // by `keys rotate` is published at once but signs only when its predecessor's rotatedAt
+      // passes, so verifiers that cache the JWKS have seen it before they meet a token it signed.
       if (record.rotatedAt === null || record.rotatedAt > now) {
-        if (record.use === 'access') access = key;
-        else refresh = key;
+        if (record.use === 'access') access ??= key;
+        else refresh ??= key;
       }
     }
     if (!access || !refresh) throw new Error('store has no active signing keys');

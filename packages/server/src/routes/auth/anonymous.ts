@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors/codes.js';
+import { requireApiKey } from '../../http/api-key.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
 import { startAnonymousSession } from '../../sessions/anonymous.js';
 import type { UserRecord } from '../../storage/contract.js';
-import { sha256Hex } from '../../util/ids.js';
 
 export function anonymousUserView(user: UserRecord) {
   return {
@@ -38,13 +38,7 @@ export async function registerAnonymous(app: FastifyInstance, services: Services
       { schema: routeSchema('get-anonymous-token') },
       async (request, reply) => {
         const tenant = await tenantOf(services, request);
-        const apiKey = request.headers['x-api-key'];
-        if (
-          typeof apiKey !== 'string' ||
-          !(await services.sessions.store.findApiKey(tenant.record.id, sha256Hex(apiKey)))
-        ) {
-          throw new AppError('UNAUTHORIZED', 'A valid X-Api-Key for this store is required.');
-        }
+        await requireApiKey(services, tenant, request, 'public');
         const limit = services.config.anonymousRateLimit;
         if (limit > 0) {
           const decision = await services.rateLimiter.hit(

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../errors/codes.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
@@ -14,9 +15,19 @@ export function registerRefreshToken(app: FastifyInstance, services: Services): 
     `${STORE_PREFIX}/auth/refresh-token`,
     { schema: routeSchema('refresh-token') },
     async (request) => {
-      const tenant = await tenantOf(services, request);
-      const tokens = await refreshSession(services.sessions, tenant, request.body.refresh_token);
-      return ok('Token refreshed successfully', tokens);
+      const { refreshes } = services.metrics;
+      try {
+        const tenant = await tenantOf(services, request);
+        const result = await refreshSession(services.sessions, tenant, request.body.refresh_token);
+        refreshes.inc({ outcome: result.outcome });
+        return ok('Token refreshed successfully', {
+          access_token: result.access_token,
+          refresh_token: result.refresh_token,
+        });
+      } catch (error) {
+        refreshes.inc({ outcome: error instanceof AppError ? error.code : 'INTERNAL_ERROR' });
+        throw error;
+      }
     },
   );
 }

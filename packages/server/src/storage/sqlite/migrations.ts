@@ -101,4 +101,14 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX otps_user ON otps(user_id);
     `,
   },
+  {
+    version: 3,
+    name: 'indexes for purge and session listing',
+    sql: `
+      CREATE INDEX sessions_idle_expiry ON sessions(idle_expires_at);
+      CREATE INDEX sessions_store_created ON sessions(store_id, created_at);
+      CREATE INDEX users_anonymous_created ON users(created_at) WHERE is_anonymous = 1;
+      CREATE INDEX security_events_created ON security_events(created_at);
+    `,
+  },
 ];

@@ -1,0 +1,72 @@
+import client from 'prom-client';
+import type { Clock } from '../clock.js';
+import type { SessionStore } from '../storage/contract.js';
+import type { OperatorStore } from '../storage/operator.js';
+import { PostgresSessionStore } from '../storage/postgres/store.js';
+
+/** How long the active-sessions count is reused between scrapes: it is a COUNT over sessions. */
+const ACTIVE_SESSIONS_CACHE_MS = 30_000;
+
+/**
+ * The Prometheus metrics of one app, in a registry of its own (tests build many apps in one
+ * process). Scraped at GET /metrics.
+ */
+export class Metrics {
+  readonly registry = new client.Registry();
+
+  /** Every refresh, by outcome: `rotated`, `replayed` (grace window), or the error code. */
+  readonly refreshes = new client.Counter({
+    name: 'storefront_auth_refresh_total',
+    help: 'POST /auth/refresh-token answers, by outcome (rotated, replayed, or the error code)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly reuseDetections = new client.Counter({
+    name: 'storefront_auth_reuse_detected_total',
+    help: 'Refresh-token reuse detections (each revoked a session), by store',
+    labelNames: ['store'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestDuration = new client.Histogram({
+    name: 'storefront_auth_http_request_duration_seconds',
+    help: 'HTTP request latency, by route pattern, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor(store: SessionStore, operator: OperatorStore | undefined, clock: Clock) {
+    client.collectDefaultMetrics({ register: this.registry, prefix: 'storefront_auth_' });
+    let cached: { value: number; at: number } | undefined;
+    if (operator) {
+      new client.Gauge({
+        name: 'storefront_auth_active_sessions',
+        help: `Live, unexpired sessions (counted at most every ${ACTIVE_SESSIONS_CACHE_MS / 1000} s)`,
+        registers: [this.registry],
+        async collect() {
+          const now = clock.now();
+          if (!cached || now - cached.at > ACTIVE_SESSIONS_CACHE_MS) {
+            cached = { value: await operator.countActiveSessions(now).catch(() => Number.NaN), at: now };
+          }
+          this.set(cached.value);
+        },
+      });
+    }
+    if (store instanceof PostgresSessionStore) {
+      const pool = store.pool;
+      new client.Gauge({
+        name: 'storefront_auth_db_pool_connections',
+        help: 'PostgreSQL pool connections, by state (total, idle, waiting requests)',
+        labelNames: ['state'] as const,
+        registers: [this.registry],
+        collect() {
+          this.set({ state: 'total' }, pool.totalCount);
+          this.set({ state: 'idle' }, pool.idleCount);
+          this.set({ state: 'waiting' }, pool.waitingCount);
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from './contract.js';
+
+/**
+ * What operators do, beside the request path: the CLI, the scheduled purge and the metrics read
+ * these. Kept apart from SessionStore so the contract the domain depends on stays small; each
+ * backend implements it beside its store, and `operatorFor` (storage/open.ts) picks one.
+ */
+export interface OperatorStore {
+  listStores(): Promise<StoreRecord[]>;
+  listApiKeys(storeId: string): Promise<ApiKeyRecord[]>;
+  /** Answers false when no live key of the store has that id. */
+  revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean>;
+  /**
+   * In one transaction: the store's keys that are not yet rotated get `rotatedAt` (they stop
+   * signing then) and a `retiredAt` per use (they stop verifying then); `newKeys` are added.
+   */
+  rotateSigningKeys(
+    storeId: string,
+    newKeys: SigningKeyRecord[],
+    rotateAt: number,
+    retireAt: Record<SigningKeyRecord['use'], number>,
+  ): Promise<void>;
+  /** Sessions, newest first. Only live ones unless `all`. */
+  listSessions(filter: SessionFilter): Promise<SessionRecord[]>;
+  /** Live, unexpired sessions now: the metrics' estimate of active sessions. */
+  countActiveSessions(now: number): Promise<number>;
+  /**
+   * Deletes at most `limit` rows of one kind that nothing alive needs; answers how many. Called in
+   * a loop with small limits so that each statement holds locks only briefly (see purge.ts).
+   */
+  purgeBatch(kind: PurgeKind, now: number, limit: number, anonymousIdleMs: number): Promise<number>;
+}
+
+export interface SessionFilter {
+  storeId?: string;
+  userId?: string;
+  all?: boolean;
+  now: number;
+  limit: number;
+}
+
+/**
+ * - `sessions`: every token of the session has expired (idle or absolute); revoked sessions stay
+ *   until then, so their tokens keep answering SESSION_REVOKED rather than SESSION_NOT_FOUND.
+ * - `anonymous_users`: anonymous users with no session left, older than the idle lifetime.
+ * - `otps`: consumed or expired one-time passwords.
+ * - `security_events`: events older than 90 days.
+ */
+export type PurgeKind = 'sessions' | 'anonymous_users' | 'otps' | 'security_events';
+
+export const SECURITY_EVENT_RETENTION_MS = 90 * 24 * 3600 * 1000;

@@ -1,0 +1,164 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ensureApiKey } from '../../src/stores/bootstrap.js';
+import { verifyWebhookSignature } from '../../src/util/webhook.js';
+import { API_KEY, anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
+import { expectMatchesSpec } from '../helpers/openapi.js';
+
+const SECRET = 'sk_test-secret-key-0123456789';
+let t: TestApp;
+afterEach(async () => {
+  await t?.close();
+});
+
+async function setup(env: Record<string, string> = {}) {
+  t = await makeTestApp(env);
+  await ensureApiKey(t.store, 'demo', SECRET, t.clock.now(), 'secret');
+}
+
+const post = (path: string, payload: object | string, key = SECRET, contentType = 'application/json') =>
+  t.app.inject({
+    method: 'POST',
+    url: `${BASE}/auth/${path}`,
+    headers: { 'x-api-key': key, 'content-type': contentType },
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+
+describe('POST /auth/revoke (RFC 7009)', () => {
+  it('revoking a refresh token ends its session; later refreshes answer SESSION_REVOKED', async () => {
+    await setup();
+    const pair = (await anonymous(t.app)).body.content;
+    const res = await post('revoke', { token: pair.refresh_token, token_type_hint: 'refresh_token' });
+    expect(res.statusCode).toBe(200);
+    expectMatchesSpec('revoke-token', 200, res.json());
+    expect((await refresh(t.app, pair.refresh_token)).body.code).toBe('SESSION_REVOKED');
+  });
+
+  it('accepts an access token, a session id, and the form encoding of the RFC', async () => {
+    await setup();
+    const a = (await anonymous(t.app)).body.content;
+    const b = (await anonymous(t.app)).body.content;
+    const c = (await anonymous(t.app)).body.content;
+    expect((await post('revoke', { token: a.access_token })).statusCode).toBe(200);
+    expect((await post('revoke', { session_id: claims(b.refresh_token)['sid'] })).statusCode).toBe(200);
+    const form = await post(
+      'revoke',
+      `token=${encodeURIComponent(c.refresh_token)}&token_type_hint=refresh_token`,
+      SECRET,
+      'application/x-www-form-urlencoded',
+    );
+    expect(form.statusCode).toBe(200);
+    for (const pair of [a, b, c])
+      expect((await refresh(t.app, pair.refresh_token)).body.code).toBe('SESSION_REVOKED');
+  });
+
+  it('answers 200 for unknown or garbage tokens, and changes nothing', async () => {
+    await setup();
+    const pair = (await anonymous(t.app)).body.content;
+    for (const token of ['garbage', `${pair.refresh_token}x`, 'a.b.c'])
+      expect((await post('revoke', { token })).statusCode).toBe(200);
+    expect((await refresh(t.app, pair.refresh_token)).status).toBe(200);
+  });
+
+  it('needs a secret key: the public key and no key answer UNAUTHORIZED', async () => {
+    await setup();
+    const pair = (await anonymous(t.app)).body.content;
+    for (const key of [API_KEY, '']) {
+      const res = await post('revoke', { token: pair.refresh_token }, key);
+      expect(res.statusCode).toBe(401);
+      expect(res.json().code).toBe('UNAUTHORIZED');
+    }
+    expect((await post('revoke', {})).json().code).toBe('BAD_REQUEST');
+    expect((await refresh(t.app, pair.refresh_token)).status).toBe(200);
+  });
+
+  it('posts a signed security event to the webhook', async () => {
+    const received: { body: string; signature: string | undefined }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push({ body, signature: req.headers['x-storefront-auth-signature'] as string | undefined });
+        res.end('ok');
+      });
+    }).listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    const port = (receiver.address() as { port: number }).port;
+    try {
+      await setup({
+        SECURITY_WEBHOOK_URL: `http://127.0.0.1:${port}/events`,
+        SECURITY_WEBHOOK_SECRET: 'webhook-secret-0123456789',
+      });
+      const pair = (await anonymous(t.app)).body.content;
+      await refresh(t.app, pair.refresh_token);
+      t.clock.advance(60);
+      expect((await refresh(t.app, pair.refresh_token)).body.code).toBe('REFRESH_TOKEN_REUSED');
+      for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(received).toHaveLength(1);
+      const event = JSON.parse(received[0]!.body);
+      expect(event).toMatchObject({
+        type: 'refresh_token_reused',
+        store_id: 'demo',
+        session_id: claims(pair.refresh_token)['sid'],
+      });
+      expect(received[0]!.body).not.toContain(pair.refresh_token.split('.')[2]);
+      expect(
+        verifyWebhookSignature(
+          'webhook-secret-0123456789',
+          received[0]!.body,
+          received[0]!.signature,
+          Math.floor(Date.now() / 1000),
+        ),
+      ).toBe(true);
+      expect(
+        verifyWebhookSignature(
+          'another-secret-0123456789',
+          received[0]!.body,
+          received[0]!.signature,
+          Math.floor(Date.now() / 1000),
+        ),
+      ).toBe(false);
+    } finally {
+      receiver.close();
+    }
+  });
+});
+
+describe('POST /auth/introspect', () => {
+  it('answers active with the token facts for live tokens, and only active:false otherwise', async () => {
+    await setup();
+    const pair = (await anonymous(t.app)).body.content;
+    const live = await post('introspect', { token: pair.access_token });
+    expect(live.statusCode).toBe(200);
+    expectMatchesSpec('introspect-token', 200, live.json());
+    expect(live.json().content).toMatchObject({
+      active: true,
+      token_type: 'access_token',
+      sub: pair.user.id,
+      store_id: 'demo',
+      is_anonymous: true,
+    });
+    expect((await post('introspect', { token: pair.refresh_token })).json().content).toMatchObject({
+      active: true,
+      token_type: 'refresh_token',
+    });
+
+    const next = (await refresh(t.app, pair.refresh_token)).body.content;
+    // The replaced refresh token is no longer the one the session accepts.
+    expect((await post('introspect', { token: pair.refresh_token })).json().content).toEqual({
+      active: false,
+    });
+    await post('revoke', { token: next.refresh_token });
+    for (const token of [next.access_token, next.refresh_token, 'garbage']) {
+      expect((await post('introspect', { token })).json().content).toEqual({ active: false });
+    }
+    t.clock.advance(901);
+    const other = (await anonymous(t.app)).body.content;
+    t.clock.advance(901);
+    expect((await post('introspect', { token: other.access_token })).json().content).toEqual({
+      active: false,
+    });
+    expect((await post('introspect', { token: other.access_token }, API_KEY)).statusCode).toBe(401);
+  });
+});
