@@ -225,6 +225,10 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
       return first;
     }
     if (first.response.status !== 401 || !token) return first;
+    // Only a 401 about the token is worth a refresh: INVALID_CREDENTIALS (a wrong password) is not,
+    // and resending it would spend one of the shopper's login attempts.
+    const code = first.error?.code;
+    if (code !== undefined && code !== 'UNAUTHORIZED' && code !== 'HTTP_ERROR') return first;
     // One retry: the server refused this token (its clock, a revoked key); refresh and resend.
     const outcome = await manager.refresh({ rejected: token });
     if (

@@ -213,6 +213,30 @@ describe('401 retry', () => {
   });
 });
 
+describe('401 that is not about the token', () => {
+  it('does not refresh or resend on INVALID_CREDENTIALS (a wrong password)', async () => {
+    const { sdk } = managedSdk(memoryStorage());
+    await sdk.session.ensureAccessToken();
+    stack.seen.other = 0;
+    stack.fault('other', { kind: 'status', status: 401, code: 'INVALID_CREDENTIALS' });
+    const r = await sdk.request('/test/echo', { json: { password: 'wrong' } });
+    expect(r.error!.code).toBe('INVALID_CREDENTIALS');
+    expect(stack.seen.other).toBe(1);
+    expect(stack.reached.refresh).toBe(0);
+  });
+
+  it('does refresh and resend on UNAUTHORIZED', async () => {
+    const { sdk } = managedSdk(memoryStorage());
+    await sdk.session.ensureAccessToken();
+    stack.seen.other = 0;
+    stack.fault('other', { kind: 'status', status: 401, code: 'UNAUTHORIZED' });
+    const r = await sdk.request('/test/echo', { json: { item: 1 } });
+    expect(r.error).toBeNull();
+    expect(stack.seen.other).toBe(2);
+    expect(stack.reached.refresh).toBe(1);
+  });
+});
+
 describe('failures that keep the session', () => {
   it('a lost refresh response (server rotated, connection cut) ends with a valid session, not a logout', async () => {
     const { sdk, rec, storage, before } = await expiringSession();

@@ -84,7 +84,6 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     const url = req.url ?? '/';
-    if (url === `${BASE}/test/echo`) return echo(t, upstream.port, req, body, res);
     const route = routeOf(url);
     seen[route]++;
     if (route === 'refresh') {
@@ -112,6 +111,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
       res.writeHead(fault.status, { 'content-type': 'text/html' });
       return res.end('<html><body>Bad gateway</body></html>');
     }
+    if (url === `${BASE}/test/echo`) return echo(t, upstream.port, req, body, res);
     if (route === 'refresh' && hold) {
       const h = hold;
       await new Promise<void>((resolve) => {
