@@ -82,6 +82,12 @@ describe('single-flight refresh', () => {
     expect(await serverAccepts(stack, after.refresh_token)).toBe(200);
   });
 
+  it('one instance deduplicates by itself, without any lock', async () => {
+    const { sdk } = await expiringSession({ lock: false });
+    await Promise.all(Array.from({ length: 100 }, () => sdk.session.ensureAccessToken()));
+    expect(stack.reached.refresh).toBe(1);
+  });
+
   it('two instances sharing one storage make one refresh; the second adopts the first one’s pair', async () => {
     const storage = memoryStorage();
     const a = managedSdk(storage);
