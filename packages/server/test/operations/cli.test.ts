@@ -1,0 +1,153 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeWithPostgres, freshSchema } from '../helpers/postgres.js';
+import { startServer } from '../helpers/process.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+function cli(databaseUrl: string, ...args: string[]) {
+  const run = spawnSync(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) };
+}
+
+async function post(url: string, path: string, headers: Record<string, string>, body?: object) {
+  const res = await fetch(`${url}/api/v1/shop/storefront${path}`, {
+    method: 'POST',
+    headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Every command end to end against a real database, beside a running server on it. */
+function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }>) {
+  it('manages stores, keys and sessions, and exits non-zero with a message on error', async () => {
+    const db = await database();
+    try {
+      expect(cli(db.url, 'migrate').code).toBe(0);
+      const created = cli(db.url, 'store', 'create', 'shop', '--json');
+      expect(created.code).toBe(0);
+      const apiKey = created.json().api_key as string;
+      expect(apiKey).toMatch(/^pk_/);
+      expect(cli(db.url, 'store', 'create', 'shop').code).toBe(1);
+      expect(
+        cli(db.url, 'store', 'list', '--json')
+          .json()
+          .map((s: { id: string }) => s.id),
+      ).toContain('shop');
+
+      const server = await startServer({
+        DATABASE_URL: db.url,
+        STORE_ID: 'shop',
+        API_KEY: 'unused-key-0123456789',
+        PURGE_INTERVAL: '0',
+      });
+      try {
+        const anon = await post(server.url, '/auth/anonymous', { 'x-api-key': apiKey });
+        expect(anon.status).toBe(200);
+        const { refresh_token, user } = anon.body.content;
+
+        const sessions = cli(db.url, 'sessions', 'list', '--user', user.id, '--json');
+        expect(sessions.code).toBe(0);
+        expect(sessions.json()).toHaveLength(1);
+        expect(sessions.stdout).not.toContain(refresh_token.split('.')[2]);
+        const sid = sessions.json()[0].id as string;
+        expect(
+          cli(db.url, 'sessions', 'list', '--store', 'shop', '--json')
+            .json()
+            .map((s: { id: string }) => s.id),
+        ).toContain(sid);
+        expect(cli(db.url, 'sessions', 'revoke', sid).code).toBe(0);
+        expect((await post(server.url, '/auth/refresh-token', {}, { refresh_token })).body.code).toBe(
+          'SESSION_REVOKED',
+        );
+        expect(cli(db.url, 'sessions', 'revoke', sid).code).toBe(1);
+
+        const second = (await post(server.url, '/auth/anonymous', { 'x-api-key': apiKey })).body.content;
+        expect(cli(db.url, 'sessions', 'revoke', '--user', second.user.id, '--json').json()).toEqual({
+          revoked: 1,
+        });
+        expect(
+          (await post(server.url, '/auth/refresh-token', {}, { refresh_token: second.refresh_token })).body
+            .code,
+        ).toBe('SESSION_REVOKED');
+
+        const secret = cli(db.url, 'api-key', 'create', 'shop', '--secret', '--json').json();
+        expect(secret.api_key).toMatch(/^sk_/);
+        const keys = cli(db.url, 'api-key', 'list', 'shop', '--json').json() as {
+          id: string;
+          kind: string;
+        }[];
+        expect(keys.map((k) => k.kind).sort()).toEqual(['public', 'public', 'secret']);
+        expect(JSON.stringify(keys)).not.toContain(apiKey);
+        // Revoke the store's original public key: it stops opening sessions.
+        const keyIds = keys.filter((k) => k.kind === 'public').map((k) => k.id);
+        for (const id of keyIds) expect(cli(db.url, 'api-key', 'revoke', 'shop', id).code).toBe(0);
+        expect((await post(server.url, '/auth/anonymous', { 'x-api-key': apiKey })).status).toBe(401);
+
+        const rotated = cli(db.url, 'keys', 'rotate', 'shop', '--json');
+        expect(rotated.code).toBe(0);
+        const listed = cli(db.url, 'keys', 'list', 'shop', '--json').json() as {
+          kid: string;
+          rotated_at: string | null;
+        }[];
+        expect(listed).toHaveLength(4);
+        expect(listed.filter((k) => k.rotated_at)).toHaveLength(2);
+        expect(JSON.stringify(listed)).not.toMatch(/"d"|private/);
+      } finally {
+        await server.stop();
+      }
+
+      const purged = cli(db.url, 'purge', '--json');
+      expect(purged.code).toBe(0);
+      expect(Object.keys(purged.json()).sort()).toEqual([
+        'anonymous_users',
+        'otps',
+        'security_events',
+        'sessions',
+      ]);
+
+      for (const [args, code, message] of [
+        [['api-key', 'list', 'nope'], 1, /no store "nope"/],
+        [['keys', 'rotate', 'nope'], 1, /no store "nope"/],
+        [['sessions', 'list'], 2, /--store or --user/],
+        [['frobnicate'], 2, /unknown command/],
+        [['purge', '--batch', 'many'], 2, /whole number/],
+      ] as const) {
+        const run = cli(db.url, ...args);
+        expect(run.code, args.join(' ')).toBe(code);
+        expect(run.stderr).toMatch(message);
+      }
+    } finally {
+      await db.done();
+    }
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sfa-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('CLI on SQLite', () => {
+  cliSuite(async () => ({ url: `sqlite:${join(dir, 'cli.db')}`, done: async () => {} }));
+
+  it('refuses a bad DATABASE_URL with a message naming it', () => {
+    const run = cli('mysql://nowhere', 'store', 'list');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/DATABASE_URL/);
+  });
+});
+
+describeWithPostgres('CLI on PostgreSQL', (url) => {
+  cliSuite(async () => {
+    const schema = await freshSchema(url, 'sfa_cli');
+    return { url: schema.url, done: () => schema.drop() };
+  });
+});

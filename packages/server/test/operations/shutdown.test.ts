@@ -1,0 +1,58 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startServer } from '../helpers/process.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sfa-shutdown-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const API_KEY = 'shutdown-test-key-0123456789';
+const env = { DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, API_KEY, ANONYMOUS_RATE_LIMIT: '0' };
+
+async function post(url: string, path: string, body?: object) {
+  const res = await fetch(`${url}/api/v1/demo/storefront${path}`, {
+    method: 'POST',
+    headers: body ? { 'content-type': 'application/json' } : { 'x-api-key': API_KEY },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+describe('graceful shutdown on SIGTERM', () => {
+  it('answers what it accepted, exits 0 and closes the database cleanly', async () => {
+    const server = await startServer(env);
+    const chains: string[] = [];
+    for (let i = 0; i < 10; i++)
+      chains.push((await post(server.url, '/auth/anonymous')).body.content.refresh_token);
+    const statuses: number[] = [];
+    let stop = false;
+    const load = chains.map(async (_, i) => {
+      while (!stop) {
+        try {
+          const res = await post(server.url, '/auth/refresh-token', { refresh_token: chains[i] });
+          statuses.push(res.status);
+          if (res.status === 200) chains[i] = res.body.content.refresh_token;
+        } catch {
+          return; // refused once the server stopped accepting: expected
+        }
+      }
+    });
+    while (statuses.length < 200) await new Promise((r) => setTimeout(r, 5));
+    const code = await server.stop('SIGTERM');
+    stop = true;
+    await Promise.all(load);
+
+    expect(code).toBe(0);
+    expect(statuses.every((s) => s === 200)).toBe(true);
+    // Closing the last connection checkpoints the WAL and removes it.
+    expect(existsSync(join(dir, 'auth.db-wal'))).toBe(false);
+
+    const again = await startServer(env);
+    try {
+      for (const token of chains)
+        expect((await post(again.url, '/auth/refresh-token', { refresh_token: token })).status).toBe(200);
+    } finally {
+      await again.stop();
+    }
+  });
+});
