@@ -392,6 +392,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke a token or session (RFC 7009)
+         * @description For a storefront's back end. Ends the session a refresh or access token belongs to, or the session named by `session_id`. Answers 200 whether or not there was anything to revoke (RFC 7009 §2.2). Requires a secret API key. JSON or application/x-www-form-urlencoded.
+         */
+        post: operations["revoke-token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/introspect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Introspect a token (RFC 7662 style)
+         * @description For services that need to know now whether a token is live, rather than when the access token expires. `content` is the RFC 7662 answer: `active`, and when active the token's subject, session, type and times; an inactive token answers only `{active: false}`. Requires a secret API key. JSON or application/x-www-form-urlencoded.
+         */
+        post: operations["introspect-token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -1544,6 +1584,122 @@ export interface operations {
                         content: {
                             verified_phone: string[];
                             verified_email: string[];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "revoke-token": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A secret API key of the store (`storefront-auth api-key create <store> --secret`). */
+                "X-Api-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A refresh or access token of this store. */
+                    token?: string;
+                    /**
+                     * @description Which kind of token `token` is; only orders the look-ups (RFC 7009 §2.1).
+                     * @enum {string}
+                     */
+                    token_type_hint?: "refresh_token" | "access_token";
+                    /** @description A session id (the `sid` claim). */
+                    session_id?: string;
+                } | unknown | unknown;
+                "application/x-www-form-urlencoded": {
+                    /** @description A refresh or access token of this store. */
+                    token?: string;
+                    /**
+                     * @description Which kind of token `token` is; only orders the look-ups (RFC 7009 §2.1).
+                     * @enum {string}
+                     */
+                    token_type_hint?: "refresh_token" | "access_token";
+                    /** @description A session id (the `sid` claim). */
+                    session_id?: string;
+                } | unknown | unknown;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                        success: boolean;
+                        content: Record<string, never>;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "introspect-token": {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description A secret API key of the store (`storefront-auth api-key create <store> --secret`). */
+                "X-Api-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    token: string;
+                    /**
+                     * @description Which kind of token `token` is; only orders the look-ups (RFC 7009 §2.1).
+                     * @enum {string}
+                     */
+                    token_type_hint?: "refresh_token" | "access_token";
+                };
+                "application/x-www-form-urlencoded": {
+                    token: string;
+                    /**
+                     * @description Which kind of token `token` is; only orders the look-ups (RFC 7009 §2.1).
+                     * @enum {string}
+                     */
+                    token_type_hint?: "refresh_token" | "access_token";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        message: string;
+                        success: boolean;
+                        content: {
+                            active: boolean;
+                            /** @enum {string} */
+                            token_type?: "refresh_token" | "access_token";
+                            iss?: string;
+                            sub?: string;
+                            sid?: string;
+                            store_id?: string;
+                            is_anonymous?: boolean;
+                            customer_id?: string | null;
+                            iat?: number;
+                            exp?: number;
                         };
                     };
                 };

@@ -115,7 +115,9 @@ export class SessionManager {
   }
 
   async bootstrap(): Promise<{ tokens: TokenPair | null; outcome: Outcome }> {
-    const outcome = await this.fly({ op: 'bootstrap' });
+    let outcome = await this.fly({ op: 'bootstrap' });
+    // Joined a refresh that ended the session instead of a bootstrap: now start one.
+    if (outcome.kind === 'ended' || outcome.kind === 'missing') outcome = await this.fly({ op: 'bootstrap' });
     return { tokens: 'tokens' in outcome ? outcome.tokens : null, outcome };
   }
 
