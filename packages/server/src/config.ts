@@ -59,6 +59,12 @@ export interface Config {
   readonly purgeInterval: number;
   /** Serve Prometheus metrics at GET /metrics (keep that path off the public internet). @default true */
   readonly metricsEnabled: boolean;
+  /**
+   * Origins allowed to call the API from a browser (CORS): `*`, or a comma-separated list of
+   * origins. `*` is safe here because no credential is ambient: tokens travel in headers and
+   * bodies, never cookies. @default *
+   */
+  readonly corsOrigins: '*' | string[];
 }
 
 const ENV_SCHEMA = {
@@ -96,6 +102,11 @@ const ENV_SCHEMA = {
     SECURITY_WEBHOOK_SECRET: { type: 'string', minLength: 16, maxLength: 512 },
     PURGE_INTERVAL: { type: 'integer', minimum: 0, maximum: 604800, default: 3600 },
     METRICS_ENABLED: { type: 'boolean', default: true },
+    CORS_ORIGINS: {
+      type: 'string',
+      pattern: '^(\\*|https?://[^,\\s]+(,\\s*https?://[^,\\s]+)*)$',
+      default: '*',
+    },
   },
   // A webhook without its signing secret would send unsigned payloads: refuse the pair half set.
   dependencies: {
@@ -162,5 +173,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     securityWebhookSecret: v['SECURITY_WEBHOOK_SECRET'],
     purgeInterval: v['PURGE_INTERVAL'],
     metricsEnabled: v['METRICS_ENABLED'],
+    corsOrigins:
+      v['CORS_ORIGINS'] === '*'
+        ? '*'
+        : String(v['CORS_ORIGINS'])
+            .split(',')
+            .map((o) => o.trim().replace(/\/$/, '')),
   }) as unknown as Config;
 }
