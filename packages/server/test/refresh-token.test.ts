@@ -16,6 +16,20 @@ async function start(env: Record<string, string> = {}) {
 
 const db = () => (t.store as SqliteSessionStore).db;
 
+/** `n` refreshes of one token at once, over real HTTP connections. */
+async function concurrentRefreshes(token: string, n: number) {
+  const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  return Promise.all(
+    Array.from({ length: n }, () =>
+      fetch(`${address}${BASE}/auth/refresh-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh_token: token }),
+      }).then(async (r) => ({ status: r.status, body: await r.json() })),
+    ),
+  );
+}
+
 describe('POST /auth/refresh-token: the seed contract', () => {
   beforeEach(async () => {
     await start();
@@ -195,16 +209,7 @@ describe('rotation', () => {
 
   it('50 concurrent refreshes of one token over HTTP give exactly one successor', async () => {
     const pair = await start();
-    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        fetch(`${address}${BASE}/auth/refresh-token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ refresh_token: pair.refresh_token }),
-        }).then(async (r) => ({ status: r.status, body: await r.json() })),
-      ),
-    );
+    const answers = await concurrentRefreshes(pair.refresh_token, 50);
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(new Set(answers.map((a) => a.body.content.refresh_token)).size).toBe(1);
     const row = db()
@@ -215,16 +220,7 @@ describe('rotation', () => {
 
   it('50 concurrent refreshes with grace 0 have exactly one winner', async () => {
     const pair = await start({ REFRESH_REUSE_GRACE: '0' });
-    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        fetch(`${address}${BASE}/auth/refresh-token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ refresh_token: pair.refresh_token }),
-        }).then(async (r) => ({ status: r.status, body: await r.json() })),
-      ),
-    );
+    const answers = await concurrentRefreshes(pair.refresh_token, 50);
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     // The first loser detects reuse and revokes the family; later losers find it revoked.
     const losers = answers.filter((a) => a.status !== 200);

@@ -54,3 +54,16 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     },
   };
 }
+
+/**
+ * POST to a store route of a running server: with a body it is JSON (refresh-token), without one
+ * it carries the API key (anonymous).
+ */
+export async function postToStore(url: string, apiKey: string, path: string, body?: object, store = 'demo') {
+  const res = await fetch(`${url}/api/v1/${store}/storefront${path}`, {
+    method: 'POST',
+    headers: body ? { 'content-type': 'application/json' } : { 'x-api-key': apiKey },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: await res.json() };
+}

@@ -3,21 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServer } from '../helpers/process.js';
+import { postToStore, startServer } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfa-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const API_KEY = 'crash-test-key-0123456789';
 const env = { DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, API_KEY, ANONYMOUS_RATE_LIMIT: '0' };
 
-async function post(url: string, path: string, body?: object) {
-  const res = await fetch(`${url}/api/v1/demo/storefront${path}`, {
-    method: 'POST',
-    headers: body ? { 'content-type': 'application/json' } : { 'x-api-key': API_KEY },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const post = (url: string, path: string, body?: object) => postToStore(url, API_KEY, path, body);
 
 describe('crash safety on SQLite', () => {
   it('after SIGKILL under load, every pair answered 200 still refreshes and the file is intact', async () => {

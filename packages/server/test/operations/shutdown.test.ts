@@ -2,21 +2,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startServer } from '../helpers/process.js';
+import { postToStore, startServer } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfa-shutdown-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const API_KEY = 'shutdown-test-key-0123456789';
 const env = { DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, API_KEY, ANONYMOUS_RATE_LIMIT: '0' };
 
-async function post(url: string, path: string, body?: object) {
-  const res = await fetch(`${url}/api/v1/demo/storefront${path}`, {
-    method: 'POST',
-    headers: body ? { 'content-type': 'application/json' } : { 'x-api-key': API_KEY },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: await res.json() };
-}
+const post = (url: string, path: string, body?: object) => postToStore(url, API_KEY, path, body);
 
 describe('graceful shutdown on SIGTERM', () => {
   it('answers what it accepted, exits 0 and closes the database cleanly', async () => {

@@ -6,7 +6,7 @@ import {
   SECURITY_EVENT_RETENTION_MS,
   type SessionFilter,
 } from '../operator.js';
-import { sessionFromRow } from '../sqlite/operator.js';
+import { apiKeyFromRow, sessionFromRow } from '../rows.js';
 import { toAppError } from './errors.js';
 
 type Row = Record<string, unknown>;
@@ -48,14 +48,7 @@ export class PostgresOperator implements OperatorStore {
       'SELECT id, store_id, key_hash, kind, created_at, revoked_at FROM api_keys WHERE store_id = $1 ORDER BY created_at, id',
       [storeId],
     );
-    return rows.map((r) => ({
-      id: r['id'] as string,
-      storeId: r['store_id'] as string,
-      keyHash: r['key_hash'] as string,
-      kind: r['kind'] as ApiKeyRecord['kind'],
-      createdAt: Number(r['created_at']),
-      revokedAt: r['revoked_at'] === null ? null : Number(r['revoked_at']),
-    }));
+    return rows.map(apiKeyFromRow);
   }
 
   async revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean> {

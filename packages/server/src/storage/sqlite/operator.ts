@@ -6,6 +6,7 @@ import {
   SECURITY_EVENT_RETENTION_MS,
   type SessionFilter,
 } from '../operator.js';
+import { apiKeyFromRow, sessionFromRow } from '../rows.js';
 
 type Row = Record<string, unknown>;
 
@@ -38,14 +39,7 @@ export class SqliteOperator implements OperatorStore {
     const rows = this.db
       .prepare('SELECT * FROM api_keys WHERE store_id = ? ORDER BY created_at, id')
       .all(storeId) as Row[];
-    return rows.map((r) => ({
-      id: r['id'] as string,
-      storeId: r['store_id'] as string,
-      keyHash: r['key_hash'] as string,
-      kind: r['kind'] as ApiKeyRecord['kind'],
-      createdAt: r['created_at'] as number,
-      revokedAt: r['revoked_at'] as number | null,
-    }));
+    return rows.map(apiKeyFromRow);
   }
 
   async revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean> {
@@ -109,20 +103,4 @@ export class SqliteOperator implements OperatorStore {
     if (kind === 'anonymous_users') params['anonymousIdleMs'] = anonymousIdleMs;
     return this.db.prepare(PURGE[kind]).run(params).changes;
   }
-}
-
-export function sessionFromRow(r: Row): SessionRecord {
-  return {
-    id: r['id'] as string,
-    storeId: r['store_id'] as string,
-    userId: r['user_id'] as string,
-    anonymousId: r['anonymous_id'] as string | null,
-    generation: Number(r['generation']),
-    createdAt: Number(r['created_at']),
-    rotatedAt: Number(r['rotated_at']),
-    idleExpiresAt: Number(r['idle_expires_at']),
-    absoluteExpiresAt: Number(r['absolute_expires_at']),
-    revokedAt: r['revoked_at'] === null ? null : Number(r['revoked_at']),
-    revokedReason: r['revoked_reason'] as SessionRecord['revokedReason'],
-  };
 }

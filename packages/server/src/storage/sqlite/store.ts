@@ -19,6 +19,7 @@ import type {
   UserPatch,
   UserRecord,
 } from '../contract.js';
+import { apiKeyFromRow } from '../rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -207,15 +208,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async findApiKey(storeId: string, keyHash: string): Promise<ApiKeyRecord | null> {
     const row = this.q.findApiKey.get(storeId, keyHash) as Row | undefined;
-    if (!row) return null;
-    return {
-      id: row['id'] as string,
-      storeId: row['store_id'] as string,
-      keyHash: row['key_hash'] as string,
-      kind: row['kind'] as ApiKeyRecord['kind'],
-      createdAt: row['created_at'] as number,
-      revokedAt: row['revoked_at'] as number | null,
-    };
+    return row ? apiKeyFromRow(row) : null;
   }
 
   async listSigningKeys(storeId: string): Promise<SigningKeyRecord[]> {
