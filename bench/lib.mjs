@@ -77,7 +77,9 @@ export async function anonymousPair(url, store = 'demo') {
  */
 export async function drive({ urls, connections, seconds, warmup = 1, init, path, body, next }) {
   const targets = Array.isArray(urls) ? urls : [urls];
-  const pools = targets.map((u) => new Pool(u, { connections: Math.ceil(connections / targets.length), pipelining: 1 }));
+  const pools = targets.map(
+    (u) => new Pool(u, { connections: Math.ceil(connections / targets.length), pipelining: 1 }),
+  );
   const states = [];
   for (let i = 0; i < connections; i++) states.push(await init(i, targets[i % targets.length]));
   const latencies = [];
@@ -115,7 +117,8 @@ export async function drive({ urls, connections, seconds, warmup = 1, init, path
   await Promise.all(clients);
   await Promise.all(pools.map((p) => p.close()));
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const pct = (p) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   return { rps: latencies.length / elapsed, p50: pct(50), p99: pct(99), errors };
 }
 
@@ -146,4 +149,5 @@ export function row(name, c, r, baseline) {
   return `| ${name} | ${c} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${ratio} |`;
 }
 
-export const HEADER = '| target | C | req/s | p50 ms | p99 ms | ratio to raw node:http |\n|---|---|---|---|---|---|';
+export const HEADER =
+  '| target | C | req/s | p50 ms | p99 ms | ratio to raw node:http |\n|---|---|---|---|---|---|';

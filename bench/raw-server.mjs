@@ -14,6 +14,12 @@ createServer((req, res) => {
   req.on('end', () => {
     const { refresh_token } = JSON.parse(body);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: 'ok', success: true, content: { access_token: refresh_token, refresh_token } }));
+    res.end(
+      JSON.stringify({
+        message: 'ok',
+        success: true,
+        content: { access_token: refresh_token, refresh_token },
+      }),
+    );
   });
 }).listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');
