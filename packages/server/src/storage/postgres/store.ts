@@ -47,6 +47,8 @@ const types = {
 };
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Advisory lock key that serializes migrations: any fixed 64-bit number ("sfa-migr" in ASCII). */
+const MIGRATION_LOCK = '8315440609723246450';
 
 const SESSION_COLUMNS = `s.id AS s_id, s.store_id AS s_store_id, s.user_id AS s_user_id,
   s.anonymous_id AS s_anonymous_id, s.generation AS s_generation, s.created_at AS s_created_at,
@@ -208,11 +210,12 @@ export class PostgresSessionStore implements SessionStore {
       throw toAppError(error);
     }
     try {
-      if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       // Several instances starting at once: the first takes the lock and migrates, the others
-      // wait, then find nothing left to do. The lock is per schema, and ends with the session.
-      await client.query(`SELECT pg_advisory_lock(hashtext('storefront-auth migrate ' || current_schema()))`);
+      // wait, then find nothing left to do. Advisory locks are per database; this one is held by
+      // this connection until it unlocks, or until the connection ends.
+      await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
       try {
+        if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
         await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
           version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
         const done = new Set(
@@ -234,9 +237,7 @@ export class PostgresSessionStore implements SessionStore {
           }
         }
       } finally {
-        await client.query(
-          `SELECT pg_advisory_unlock(hashtext('storefront-auth migrate ' || current_schema()))`,
-        );
+        await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
       }
     } catch (error) {
       throw toAppError(error);
