@@ -110,8 +110,14 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
   {
     version: 3,
     name: 'indexes for purge and session listing',
+    /*
+     * Unlike SQLite, no index on sessions.idle_expires_at: every refresh changes that column, and
+     * an index on it denies PostgreSQL its HOT updates (measured here: about a quarter more
+     * database CPU per refresh). The purge finds idle-expired sessions by scanning instead,
+     * hourly, in batches. Free space on each page (fillfactor) keeps refresh updates HOT.
+     */
     sql: `
-      CREATE INDEX sessions_idle_expiry ON sessions(idle_expires_at);
+      ALTER TABLE sessions SET (fillfactor = 85);
       CREATE INDEX sessions_store_created ON sessions(store_id, created_at);
       CREATE INDEX users_anonymous_created ON users(created_at) WHERE is_anonymous;
       CREATE INDEX security_events_created ON security_events(created_at);
