@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import pino from 'pino';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
+import { securityEventSink } from '../events/security.js';
 import { purge } from '../operations/purge.js';
 import { rotateSigningKeys } from '../operations/rotate-keys.js';
-import type { SessionStore } from '../storage/contract.js';
+import { emitSecurityEvent } from '../sessions/events.js';
+import type { SecurityEvent, SessionStore } from '../storage/contract.js';
 import { openStore, operatorFor } from '../storage/open.js';
 import type { OperatorStore } from '../storage/operator.js';
 import { ensureApiKey, ensureStore, newApiKey } from '../stores/bootstrap.js';
@@ -28,6 +31,8 @@ const USAGE = `usage: storefront-auth <command> [options]     (DATABASE_URL and 
 class UsageError extends Error {}
 
 interface Context {
+  /** Stores a security event, logs it (stderr) and posts it to the webhook when one is configured. */
+  emit(event: SecurityEvent): Promise<void>;
   store: SessionStore;
   operator: OperatorStore;
   config: ReturnType<typeof loadConfig>;
@@ -197,11 +202,31 @@ async function run(
     case 'sessions revoke': {
       const userId = options['user'] as string | undefined;
       if (userId) {
+        const user = await store.getUser(userId);
+        if (!user) throw new Error(`no user "${userId}"`);
         const n = await store.revokeUserSessions(userId, 'admin', now);
+        await ctx.emit({
+          storeId: user.storeId,
+          type: 'sessions_revoked',
+          sessionId: null,
+          userId,
+          detail: { via: 'cli', sessions_revoked: n },
+          createdAt: now,
+        });
         return { text: `revoked ${n} session(s) of user ${userId}`, json: { revoked: n } };
       }
       const sid = need(a, 'session id (or --user)');
-      if (!(await store.revokeSession(sid, 'admin', now))) throw new Error(`no live session "${sid}"`);
+      const found = await store.getSession(sid);
+      if (!found || !(await store.revokeSession(sid, 'admin', now)))
+        throw new Error(`no live session "${sid}"`);
+      await ctx.emit({
+        storeId: found.session.storeId,
+        type: 'session_revoked',
+        sessionId: sid,
+        userId: found.user.id,
+        detail: { via: 'cli', reason: 'admin' },
+        createdAt: now,
+      });
       return { text: `revoked session ${sid}`, json: { revoked: 1 } };
     }
     case 'purge': {
@@ -255,7 +280,15 @@ async function main(argv: string[]): Promise<number> {
     store = await openStore(config);
     await store.migrate();
     const values = parsed.values as Record<string, string | boolean | undefined>;
+    const open = store;
+    const sink = securityEventSink(
+      pino({ level: 'warn' }, pino.destination(2)),
+      config.securityWebhookUrl && config.securityWebhookSecret
+        ? { url: config.securityWebhookUrl, secret: config.securityWebhookSecret }
+        : undefined,
+    );
     const out = await run(parsed.positionals, values, {
+      emit: (event) => emitSecurityEvent({ store: open, onSecurityEvent: sink }, event),
       store,
       operator: operatorFor(store),
       config,

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/codes.js';
+import { emitSecurityEvent } from '../sessions/events.js';
 import type { Tenant } from '../stores/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { requireActiveAccount } from './accounts.js';
@@ -28,7 +29,20 @@ export async function changePassword(
   const newHash = await ctx.hasher.hash(input.newPassword);
   const now = ctx.clock.now();
   await ctx.store.setPasswordHash(account.user.id, newHash, now);
-  await ctx.store.revokeUserSessions(account.user.id, 'password_change', now, caller.session.id);
+  const revoked = await ctx.store.revokeUserSessions(
+    account.user.id,
+    'password_change',
+    now,
+    caller.session.id,
+  );
+  await emitSecurityEvent(ctx, {
+    storeId: tenant.record.id,
+    type: 'password_changed',
+    sessionId: caller.session.id,
+    userId: account.user.id,
+    detail: { via: 'change-password', other_sessions_revoked: revoked },
+    createdAt: now,
+  });
   const rotated = await ctx.store.rotateSession({
     sessionId: caller.session.id,
     generation: caller.session.generation,

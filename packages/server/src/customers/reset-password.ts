@@ -1,3 +1,4 @@
+import { emitSecurityEvent } from '../sessions/events.js';
 import type { UserAccount } from '../storage/contract.js';
 import type { Tenant } from '../stores/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
@@ -24,7 +25,15 @@ export async function resetPassword(
   const hash = await ctx.hasher.hash(input.newPassword);
   const now = ctx.clock.now();
   await ctx.store.setPasswordHash(account.user.id, hash, now);
-  await ctx.store.revokeUserSessions(account.user.id, 'password_reset', now);
+  const revoked = await ctx.store.revokeUserSessions(account.user.id, 'password_reset', now);
+  await emitSecurityEvent(ctx, {
+    storeId: tenant.record.id,
+    type: 'password_changed',
+    sessionId: null,
+    userId: account.user.id,
+    detail: { via: 'reset-password', sessions_revoked: revoked },
+    createdAt: now,
+  });
   const methods = account.loginMethods.includes('password')
     ? account.loginMethods
     : [...account.loginMethods, 'password' as const];

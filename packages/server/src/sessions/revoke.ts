@@ -2,6 +2,7 @@ import type { RevokeReason } from '../storage/contract.js';
 import type { Tenant } from '../stores/directory.js';
 import { verifyAccessToken, verifyRefreshToken } from '../tokens/verify.js';
 import type { SessionContext } from './context.js';
+import { emitSecurityEvent } from './events.js';
 
 export interface TokenOwner {
   sid: string;
@@ -62,7 +63,6 @@ export async function revokeByToken(
       detail: { reason, via: input.sessionId ? 'session_id' : 'token' },
       createdAt: now,
     };
-    await ctx.store.recordSecurityEvent(event);
-    ctx.onSecurityEvent(event);
+    await emitSecurityEvent(ctx, event);
   }
 }

@@ -4,6 +4,7 @@ import type { Tenant } from '../stores/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { verifyRefreshToken } from '../tokens/verify.js';
 import type { SessionContext } from './context.js';
+import { emitSecurityEvent } from './events.js';
 
 /**
  * POST /auth/refresh-token, the heart of the service (DESIGN.md, "Sessions and rotation").
@@ -80,8 +81,7 @@ export async function refreshSession(
         detail: { presented_generation: claims.gen, current_generation: session.generation },
         createdAt: now,
       };
-      await ctx.store.recordSecurityEvent(event);
-      ctx.onSecurityEvent(event);
+      await emitSecurityEvent(ctx, event);
     }
     throw new AppError('REFRESH_TOKEN_REUSED');
   }

@@ -99,7 +99,12 @@ export interface RotateResult extends SessionWithUser {
 
 export interface SecurityEvent {
   storeId: string;
-  type: 'refresh_token_reused' | 'session_revoked';
+  /**
+   * `refresh_token_reused`: a family was revoked for reuse. `session_revoked`: one session ended
+   * by an operator or RFC 7009 call. `sessions_revoked`: every session of a user ended by an
+   * operator. `password_changed`: a password was changed or reset (its other sessions ended).
+   */
+  type: 'refresh_token_reused' | 'session_revoked' | 'sessions_revoked' | 'password_changed';
   sessionId: string | null;
   userId: string | null;
   detail: Record<string, unknown>;
