@@ -115,6 +115,9 @@ const ENV_SCHEMA = {
   },
 } as const;
 
+/** Every variable the server reads; the README's launch contract documents each (a test checks). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(ENV_SCHEMA.properties);
+
 const validate = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true }).compile(ENV_SCHEMA);
 
 export class ConfigError extends Error {
