@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 /** The built server (`npm test` builds it first). */
 export const SERVER_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '../../dist/main.js');
+/** The operators' CLI, built. */
+export const CLI_ENTRY = join(dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
 
 export interface ServerProcess {
   name: string;

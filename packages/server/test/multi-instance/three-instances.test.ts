@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
-import { killAllServers, type ServerProcess, startServer } from '../helpers/processes.js';
+import { CLI_ENTRY, killAllServers, type ServerProcess, startServer } from '../helpers/processes.js';
 
 const API_KEY = 'multi-instance-key-0123456789';
 const PATH = '/api/v1/demo/storefront';
@@ -41,6 +42,7 @@ const mint = async (s: ServerProcess) => {
 };
 const refreshOn = (s: ServerProcess, token: string) =>
   post(s, '/auth/refresh-token', { body: { refresh_token: token } });
+const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid;
 const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
 
 describeWithPostgres('three server processes on one PostgreSQL database', (url) => {
@@ -136,6 +138,33 @@ describeWithPostgres('three server processes on one PostgreSQL database', (url) 
       [claims(g0).sid],
     );
     expect(events).toHaveLength(1);
+  });
+
+  it('keys rotated by the CLI: a token signed with the new key by a new instance refreshes on A, B and C at once', async () => {
+    const [a, b, c] = grace as [ServerProcess, ServerProcess, ServerProcess];
+    const before = await mint(a); // A, B and C have the old keys cached
+    const cli = spawnSync(process.execPath, [CLI_ENTRY, 'keys', 'rotate', 'demo', '--publish-after', '0'], {
+      env: { PATH: process.env['PATH'] ?? '', DATABASE_URL: db.url },
+      encoding: 'utf8',
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    const g = await startServer('G', {
+      DATABASE_URL: db.url,
+      API_KEY,
+      STORE_ID: 'demo',
+      REFRESH_REUSE_GRACE: '30',
+    });
+    grace.push(g); // stopped with the others
+    const minted = await mint(g);
+    expect(kidOf(minted)).not.toBe(kidOf(before));
+    let token = minted;
+    for (const server of [a, b, c]) {
+      const next = await refreshOn(server, token);
+      expect(next.status).toBe(200);
+      token = next.refresh!;
+    }
+    // Tokens signed before the rotation keep working until they expire.
+    expect((await refreshOn(b, before)).status).toBe(200);
   });
 
   describe('an instance killed with SIGKILL under load', () => {
