@@ -1,4 +1,11 @@
-import { execute, type Transport } from './http/execute.js';
+import {
+  type BearerPolicy,
+  CUSTOMER_OPERATIONS,
+  type CustomerAuth,
+  type OperationSpec,
+  readArgs,
+} from './auth/customers.js';
+import { execute, type Transport, type Unwrap, unwrapContent } from './http/execute.js';
 import type { ApiResult } from './http/result.js';
 import type { Lock } from './lock/contract.js';
 import { noLock } from './lock/contract.js';
@@ -53,7 +60,8 @@ export interface SessionInfo {
 }
 
 export interface StorefrontSDK {
-  auth: {
+  /** The auth operations: the two session calls, and every customer operation (see CUSTOMER_OPERATIONS). */
+  auth: CustomerAuth & {
     /** POST /auth/refresh-token. In managed mode it never sends a refresh token the SDK already spent. */
     refreshToken(body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>>;
     /** POST /auth/anonymous with the API key (and, managed, the current anonymous token to keep its user). */
@@ -182,7 +190,23 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     return callAnonymous(transport, options.apiKey, undefined);
   }
 
-  async function request<T>(path: string, init: RequestOptions = {}): Promise<ApiResult<T>> {
+  /** Which Bearer a call sends, how its body becomes `data`, and whether a customer-only 401 is final. */
+  interface SendPolicy<T> {
+    bearer: BearerPolicy;
+    unwrap: Unwrap<T>;
+    customer?: boolean;
+  }
+
+  /** The managed access token a call sends under its policy (null: none, or manual mode). */
+  async function bearerFor(policy: BearerPolicy): Promise<string | null> {
+    if (!manager) return null;
+    if (policy === 'session') return ensureAccessToken();
+    // 'current': only a session that exists (refreshed if due); a sign-in never bootstraps one.
+    return (await manager.storage.getTokens()) ? manager.accessToken() : null;
+  }
+
+  /** The one path of every call below baseUrl: Bearer, buffered body, pair capture, 401 retry. */
+  async function send<T>(path: string, init: RequestOptions, policy: SendPolicy<T>): Promise<ApiResult<T>> {
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     // Buffer the body once: a stream or FormData can be read only once, and the retry needs it again.
     let bytes: Uint8Array | undefined;
@@ -201,7 +225,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
         headers['content-type'] = type;
     }
     const suffix = path.startsWith('/') ? path : `/${path}`;
-    const send = (token: string | null) =>
+    const sendWith = (token: string | null) =>
       execute<T>(
         transport,
         {
@@ -210,11 +234,11 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
           headers: token ? { ...headers, authorization: `Bearer ${token}` } : headers,
           body: bytes ? bytes.slice() : null,
         },
-        (body) => unwrapAny(body) as T,
+        policy.unwrap,
       );
-    if (!manager) return send(null);
-    const token = await ensureAccessToken();
-    const first = await send(token);
+    if (!manager) return sendWith(null);
+    const token = await bearerFor(policy.bearer);
+    const first = await sendWith(token);
     // Auth operations that answer a new pair (login, logout, anonymous, password change) move the
     // managed session to it, as the Commerce Engine SDK does.
     if (first.data && suffix.startsWith('/auth/') && isTokenPair(first.data)) {
@@ -224,21 +248,46 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
       });
       return first;
     }
-    if (first.response.status !== 401 || !token) return first;
+    if (first.response.status !== 401 || !token || policy.bearer !== 'session') return first;
     // Only a 401 about the token is worth a refresh: INVALID_CREDENTIALS (a wrong password) is not,
-    // and resending it would spend one of the shopper's login attempts.
+    // and resending it would spend one of the shopper's login attempts. Neither is an anonymous
+    // token refused by a customer-only operation: a fresher anonymous token is refused the same.
     const code = first.error?.code;
     if (code !== undefined && code !== 'UNAUTHORIZED' && code !== 'HTTP_ERROR') return first;
+    if (policy.customer && decodeClaims(token)?.is_anonymous === true) return first;
     // One retry: the server refused this token (its clock, a revoked key); refresh and resend.
     const outcome = await manager.refresh({ rejected: token });
     if (
       (outcome.kind === 'rotated' || outcome.kind === 'adopted' || outcome.kind === 'anonymous') &&
       outcome.tokens.access_token !== token
     ) {
-      return send(outcome.tokens.access_token);
+      return sendWith(outcome.tokens.access_token);
     }
     return first;
   }
+
+  function request<T>(path: string, init: RequestOptions = {}): Promise<ApiResult<T>> {
+    return send(path, init, { bearer: 'session', unwrap: (body) => unwrapAny(body) as T });
+  }
+
+  /** One customer operation, as its table entry describes it. */
+  async function customerCall(spec: OperationSpec, args: readonly unknown[]): Promise<ApiResult<unknown>> {
+    const { method, path, body, headers } = readArgs(spec, args);
+    const result = await send(
+      path,
+      { method, headers, ...(spec.body ? { json: body ?? {} } : {}) },
+      { bearer: spec.bearer, unwrap: unwrapTyped, customer: spec.customer === true },
+    );
+    if (result.data && spec.ends && manager) await manager.endSession(spec.ends);
+    return result;
+  }
+
+  const customerAuth = Object.fromEntries(
+    Object.entries(CUSTOMER_OPERATIONS).map(([name, spec]) => [
+      name,
+      (...args: unknown[]) => customerCall(spec, args),
+    ]),
+  ) as unknown as CustomerAuth;
 
   async function info(): Promise<SessionInfo> {
     const tokens = storage ? await storage.getTokens() : null;
@@ -253,7 +302,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
   }
 
   return {
-    auth: { refreshToken, getAnonymousToken },
+    auth: { ...customerAuth, refreshToken, getAnonymousToken },
     request,
     session: {
       managed: manager !== null,
@@ -267,6 +316,10 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     },
   };
 }
+
+/** A typed operation's `data`: the envelope's `content`, else the JSON body; anything else is not what was promised. */
+const unwrapTyped: Unwrap<unknown> = (body) =>
+  body !== null && typeof body === 'object' ? unwrapContent(body) : undefined;
 
 /** A generic call: `content` when the envelope has it, the body otherwise, null for an empty 2xx. */
 function unwrapAny(body: unknown): unknown {

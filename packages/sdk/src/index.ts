@@ -1,3 +1,13 @@
+export type {
+  BearerPolicy,
+  CustomerAuth,
+  CustomerMethod,
+  DebugHeaders,
+  OperationBody,
+  OperationData,
+  OperationPath,
+  OperationSpec,
+} from './auth/customers.js';
 export {
   createStorefrontSDK,
   type RequestOptions,
@@ -38,9 +48,12 @@ export type {
   AnonymousTokenContent,
   AnonymousUser,
   components,
+  OtpContent,
   operations,
   paths,
   RefreshTokenBody,
   RefreshTokenContent,
   ServerErrorBody,
+  User,
+  UserUpdate,
 } from './types.js';

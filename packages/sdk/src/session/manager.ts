@@ -159,6 +159,16 @@ export class SessionManager {
   }
 
   /**
+   * The session is over by the caller's own act (the account was deleted or deactivated): clear
+   * the tokens and tell `onSessionEnded` with the code the server now answers for this session.
+   */
+  async endSession(reason: SessionEndReason): Promise<void> {
+    await this.o.lock.run(this.o.lockName, () => this.o.storage.clearTokens());
+    this.lastNotified = undefined;
+    this.call(() => this.o.onSessionEnded?.(reason));
+  }
+
+  /**
    * One operation at a time per instance: later callers join the pending one. Hooks run after the
    * lock is released and after `flight` is cleared, so a hook that calls the SDK starts a fresh
    * operation (it sees the new tokens) instead of awaiting itself.

@@ -35,6 +35,8 @@ export interface Stack {
   seen: Record<Route, number>;
   /** The refresh_token of every refresh request the gateway saw, in order. */
   refreshTokensSent: string[];
+  /** Every request the gateway saw, in order (in memory only; compare, never print, its headers). */
+  requests: Array<{ method: string; path: string; headers: http.IncomingHttpHeaders }>;
   fault(route: Route, ...faults: Fault[]): void;
   /**
    * Holds refresh requests until `count` of them are waiting or `maxMs` passed, then lets them go
@@ -57,6 +59,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   const reached: Record<Route, number> = { refresh: 0, anonymous: 0, other: 0 };
   const seen: Record<Route, number> = { refresh: 0, anonymous: 0, other: 0 };
   const refreshTokensSent: string[] = [];
+  const requests: Stack['requests'] = [];
   const faults: Record<Route, Fault[]> = { refresh: [], anonymous: [], other: [] };
   let hold: { count: number; maxMs: number; waiting: Array<() => void>; timer?: NodeJS.Timeout } | null =
     null;
@@ -86,6 +89,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     const url = req.url ?? '/';
     const route = routeOf(url);
     seen[route]++;
+    requests.push({ method: req.method ?? 'GET', path: url.slice(BASE.length), headers: req.headers });
     if (route === 'refresh') {
       try {
         refreshTokensSent.push(String(JSON.parse(body.toString('utf8')).refresh_token));
@@ -143,6 +147,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     reached,
     seen,
     refreshTokensSent,
+    requests,
     fault(route, ...list) {
       faults[route].push(...list);
     },

@@ -6,8 +6,11 @@ import {
   type ApiResult,
   createStorefrontSDK,
   type ErrorCode,
+  type OtpContent,
+  type operations,
   type SessionEndReason,
   type TokenStorage,
+  type User,
 } from '../../src/index.js';
 
 const sdk = createStorefrontSDK({ baseUrl: 'https://shop.example/api/v1/demo/storefront' });
@@ -58,3 +61,82 @@ void sdk.auth.refreshToken({});
 void sdk.auth.refreshToken({ refresh_token: 1 });
 // @ts-expect-error baseUrl is required
 createStorefrontSDK({});
+
+// Customer operations: every method the official SDK has, named as it names them, and no other.
+expectTypeOf<keyof typeof sdk.auth>().toEqualTypeOf<
+  | 'refreshToken'
+  | 'getAnonymousToken'
+  | 'registerWithPassword'
+  | 'registerWithEmail'
+  | 'registerWithPhone'
+  | 'registerWithWhatsapp'
+  | 'loginWithPassword'
+  | 'loginWithEmail'
+  | 'loginWithPhone'
+  | 'loginWithWhatsApp'
+  | 'verifyOtp'
+  | 'generateOtp'
+  | 'forgotPassword'
+  | 'resetPassword'
+  | 'changePassword'
+  | 'logout'
+  | 'getUserDetails'
+  | 'updateUserDetails'
+  | 'deleteUser'
+  | 'deactivateUserAccount'
+  | 'checkEmailOrPhoneIsVerified'
+>();
+
+type Body<Op extends keyof operations> = operations[Op] extends {
+  requestBody: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+type Pair = { access_token: string; refresh_token: string };
+type SignedIn = { user: User; access_token: string; refresh_token: string };
+type Debug = { 'x-debug-mode'?: 'true' | 'false' | boolean } | undefined;
+
+// Bodies are the OpenAPI document's.
+expectTypeOf(sdk.auth.loginWithPassword).parameters.toEqualTypeOf<[body: Body<'login-with-password'>]>();
+expectTypeOf(sdk.auth.registerWithPassword).parameters.toEqualTypeOf<
+  [body: Body<'register-with-password'>, headers?: Debug]
+>();
+expectTypeOf(sdk.auth.verifyOtp).parameters.toEqualTypeOf<[body: Body<'verify-otp'>]>();
+expectTypeOf(sdk.auth.generateOtp).parameters.toEqualTypeOf<[body: Body<'generate-otp'>, headers?: Debug]>();
+expectTypeOf(sdk.auth.updateUserDetails).parameters.toEqualTypeOf<
+  [path: { id: string }, body: Body<'update-user'>]
+>();
+expectTypeOf(sdk.auth.getUserDetails).parameters.toEqualTypeOf<[path: { id: string }]>();
+expectTypeOf(sdk.auth.deleteUser).parameters.toEqualTypeOf<[path: { id: string }]>();
+expectTypeOf(sdk.auth.deactivateUserAccount).parameters.toEqualTypeOf<[path: { id: string }]>();
+expectTypeOf(sdk.auth.logout).parameters.toEqualTypeOf<[]>();
+
+// data is the unwrapped content; delete/deactivate (no content) give the body.
+type Data<F extends (...args: never[]) => unknown> =
+  Awaited<ReturnType<F>> extends ApiResult<infer D> ? D : never;
+expectTypeOf<Data<typeof sdk.auth.loginWithPassword>>().toEqualTypeOf<SignedIn>();
+expectTypeOf<Data<typeof sdk.auth.verifyOtp>>().toEqualTypeOf<SignedIn>();
+expectTypeOf<Data<typeof sdk.auth.resetPassword>>().toEqualTypeOf<SignedIn>();
+expectTypeOf<Data<typeof sdk.auth.logout>>().toEqualTypeOf<SignedIn>();
+expectTypeOf<Data<typeof sdk.auth.changePassword>>().toEqualTypeOf<Pair>();
+expectTypeOf<Data<typeof sdk.auth.registerWithPassword>>().toEqualTypeOf<OtpContent>();
+expectTypeOf<Data<typeof sdk.auth.loginWithWhatsApp>>().toEqualTypeOf<OtpContent>();
+expectTypeOf<Data<typeof sdk.auth.getUserDetails>>().toEqualTypeOf<{ user: User }>();
+expectTypeOf<Data<typeof sdk.auth.deleteUser>>().toEqualTypeOf<{ message: string; success: boolean }>();
+expectTypeOf<Data<typeof sdk.auth.checkEmailOrPhoneIsVerified>>().toEqualTypeOf<{
+  verified_phone: string[];
+  verified_email: string[];
+}>();
+declare const otp: Awaited<ReturnType<typeof sdk.auth.loginWithEmail>>;
+if (!otp.error) expectTypeOf(otp.data.otp).toEqualTypeOf<string | undefined>();
+
+// @ts-expect-error password is required
+void sdk.auth.loginWithPassword({ email: 'a@example.com' });
+// @ts-expect-error login with a password sends no code: no debug header
+void sdk.auth.loginWithPassword({ email: 'a@example.com', password: 'x' }, { 'x-debug-mode': true });
+// @ts-expect-error the id is required
+void sdk.auth.getUserDetails();
+// @ts-expect-error otp_action is one of the document's
+void sdk.auth.verifyOtp({ otp: '1', otp_token: 't', otp_action: 'whatever' });
+// @ts-expect-error the debug header is true or false
+void sdk.auth.registerWithEmail({ email: 'a@example.com', first_name: 'A' }, { 'x-debug-mode': 'yes' });
