@@ -53,12 +53,11 @@ export async function refreshSession(
       throw new AppError('SESSION_EXPIRED');
 
     if (session.generation === claims.gen + 1) {
+      // Negative when the winner stamped the rotation later than this request read its clock: it
+      // started first but lost the race, or runs on an instance whose clock is behind. Either way
+      // the rotation is as recent as can be, so that is inside the window, not reuse.
       const sinceRotation = now - session.rotatedAt;
-      if (
-        policy.refreshReuseGrace > 0 &&
-        sinceRotation >= 0 &&
-        sinceRotation <= policy.refreshReuseGrace * 1000
-      ) {
+      if (policy.refreshReuseGrace > 0 && sinceRotation <= policy.refreshReuseGrace * 1000) {
         return { ...issueTokenPair(tenant.keyring, tokenPolicy, session, user), outcome: 'replayed' };
       }
     } else if (session.generation === claims.gen) {

@@ -294,6 +294,23 @@ export function describeSessionStore(name: string, makeFixture: () => Promise<St
         expect(row.revokedAt).toBeNull();
       });
 
+      // Regression: a refresh that read its clock before the winner stamped the rotation (it lost
+      // the race, or its instance's clock is behind) was judged reuse and revoked the family.
+      it('grace on: a loser whose clock reads earlier than the winner`s stamp gets the same successor', async () => {
+        const u = user();
+        await store.createUser(u);
+        const { session, tokens } = await openSession(ctx(store, 30), tenant, u, null);
+        const ahead = { now: () => clock.ms + 2000 };
+        const winner = await refreshSession(
+          { ...ctx(store, 30), clock: ahead },
+          tenant,
+          tokens.refresh_token,
+        );
+        const loser = await refreshSession(ctx(other, 30), tenant, tokens.refresh_token);
+        expect(loser.refresh_token).toBe(winner.refresh_token);
+        expect((await store.getSession(session.id))!.session.revokedAt).toBeNull();
+      });
+
       it('grace 0: exactly one of 40 concurrent refreshes wins, and the family is revoked as reused', async () => {
         const u = user();
         await store.createUser(u);
