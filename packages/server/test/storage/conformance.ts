@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/codes.js';
 import type { SessionContext } from '../../src/sessions/context.js';
@@ -292,6 +293,60 @@ export function describeSessionStore(name: string, makeFixture: () => Promise<St
         const row = (await store.getSession(session.id))!.session;
         expect(row.generation).toBe(1);
         expect(row.revokedAt).toBeNull();
+      });
+
+      it('any sequence of refreshes over two handles answers what the rotation rules say', async () => {
+        const step = fc.record({
+          handle: fc.constantFrom(0, 1),
+          present: fc.constantFrom('current', 'previous', 'older'),
+          advanceSeconds: fc.constantFrom(0, 1, 10, 29, 31, 45),
+        });
+        await fc.assert(
+          fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+            const u = user();
+            await store.createUser(u);
+            const opened = await openSession(ctx(store, 30), tenant, u, null);
+            // The model: the tokens issued per generation, the current one, when it rotated.
+            const issued = [opened.tokens.refresh_token];
+            let gen = 0;
+            let rotatedAt = clock.ms;
+            let revoked = false;
+            for (const s of steps) {
+              clock.ms += s.advanceSeconds * 1000;
+              const presented =
+                s.present === 'current' ? gen : Math.max(0, gen - (s.present === 'previous' ? 1 : 2));
+              let expected: string;
+              if (revoked) expected = 'SESSION_REVOKED';
+              else if (presented === gen) expected = 'rotated';
+              else if (presented === gen - 1 && clock.ms - rotatedAt <= 30_000) expected = 'replayed';
+              else expected = 'REFRESH_TOKEN_REUSED';
+
+              const got = await refreshSession(
+                ctx(s.handle ? other : store, 30),
+                tenant,
+                issued[presented]!,
+              ).then(
+                (r) => r,
+                (e: unknown) => codeOf(e),
+              );
+              if (expected === 'rotated') {
+                expect(typeof got).toBe('object');
+                gen++;
+                rotatedAt = clock.ms;
+                issued[gen] = (got as { refresh_token: string }).refresh_token;
+              } else if (expected === 'replayed') {
+                expect((got as { refresh_token: string }).refresh_token).toBe(issued[gen]);
+              } else {
+                expect(got).toBe(expected);
+                revoked = true;
+              }
+            }
+            const row = (await store.getSession(opened.session.id))!.session;
+            expect(row.generation).toBe(gen);
+            expect(row.revokedAt !== null).toBe(revoked);
+          }),
+          { numRuns: 25 },
+        );
       });
 
       // Regression: a refresh that read its clock before the winner stamped the rotation (it lost
