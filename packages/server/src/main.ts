@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { purge } from './operations/purge.js';
 import { openStore, operatorFor } from './storage/open.js';
+import { PostgresSessionStore } from './storage/postgres/store.js';
 import { ensureStore } from './stores/bootstrap.js';
 
 async function main(): Promise<void> {
@@ -11,6 +12,11 @@ async function main(): Promise<void> {
   let ready = false;
   const operator = operatorFor(store);
   const app = await buildApp({ config, store, operator, isReady: () => ready });
+  if (store instanceof PostgresSessionStore) {
+    // Requests answer 503 while the database is away; this puts the cause in the log, every few seconds.
+    store.onUnavailable = (failure) =>
+      app.log.warn({ db_error: failure }, 'database unavailable: answering 503 with Retry-After');
+  }
 
   await store.migrate();
   // Instances starting together on one PostgreSQL database race to create the store, its keys and

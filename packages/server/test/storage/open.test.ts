@@ -35,17 +35,23 @@ describe('DATABASE_URL picks the backend', () => {
     }
   });
 
-  it('an unreachable PostgreSQL is SERVICE_UNAVAILABLE (503, Retry-After), not a crash', async () => {
+  it('an unreachable PostgreSQL is SERVICE_UNAVAILABLE (503, Retry-After), reported once', async () => {
     const store = new PostgresSessionStore({
       url: 'postgres://nobody@127.0.0.1:1/none',
       connectTimeout: 500,
     });
+    const reports: Array<{ code: string | undefined; message: string }> = [];
+    store.onUnavailable = (failure) => reports.push(failure);
     try {
       await expect(store.getStore('demo')).rejects.toMatchObject({
         code: 'SERVICE_UNAVAILABLE',
         headers: { 'retry-after': '1' },
       });
-      await expect(store.migrate()).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      await expect(store.getUser('u')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      // Once per few seconds, not once per failed request.
+      expect(reports).toEqual([{ code: 'ECONNREFUSED', message: expect.stringContaining('ECONNREFUSED') }]);
+      // At start-up (and in the CLI) the operator needs the cause, so migrate() keeps the driver's error.
+      await expect(store.migrate()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     } finally {
       await store.close();
     }

@@ -194,21 +194,41 @@ export class PostgresSessionStore implements SessionStore {
     this.pool.on('error', () => {});
   }
 
+  /**
+   * Told when a statement fails because the database is unavailable (at most every 5 s), with
+   * the driver's code and message only: main.ts logs it, so a run of 503s has its cause in the log.
+   */
+  onUnavailable: ((failure: { code: string | undefined; message: string }) => void) | undefined;
+  private lastUnavailableReport = 0;
+
   private async run(name: StatementName, values: unknown[]): Promise<pg.QueryResult<Row>> {
     try {
       return await this.pool.query<Row>({ name, text: SQL[name], values });
     } catch (error) {
-      throw toAppError(error);
+      throw this.translate(error);
     }
   }
 
-  async migrate(): Promise<void> {
-    let client: pg.PoolClient;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw toAppError(error);
+  private translate(error: unknown): unknown {
+    const mapped = toAppError(error);
+    if (mapped !== error && this.onUnavailable && Date.now() - this.lastUnavailableReport >= 5000) {
+      this.lastUnavailableReport = Date.now();
+      const code = (error as { code?: unknown }).code;
+      this.onUnavailable({
+        code: typeof code === 'string' ? code : undefined,
+        message: (error as Error).message,
+      });
     }
+    return mapped;
+  }
+
+  /**
+   * Runs at start-up and from the CLI, so its failures keep the driver's own words (ECONNREFUSED,
+   * authentication failed, ...): the operator needs the cause, not a 503.
+   */
+  async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    let failed: Error | undefined;
     try {
       // Several instances starting at once: the first takes the lock and migrates, the others
       // wait, then find nothing left to do. Advisory locks are per database; this one is held by
@@ -240,9 +260,11 @@ export class PostgresSessionStore implements SessionStore {
         await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
       }
     } catch (error) {
-      throw toAppError(error);
+      failed = error as Error;
+      throw error;
     } finally {
-      client.release();
+      // A connection that failed is closed, not handed back to the pool.
+      client.release(failed);
     }
   }
 
@@ -440,7 +462,7 @@ export class PostgresSessionStore implements SessionStore {
       return result.rowCount === 1 ? 'updated' : 'missing';
     } catch (error) {
       if ((error as { code?: string }).code === '23505') return 'conflict';
-      throw toAppError(error);
+      throw this.translate(error);
     }
   }
 
