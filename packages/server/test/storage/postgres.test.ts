@@ -1,5 +1,6 @@
+import { expect, it } from 'vitest';
 import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
-import { describeWithPostgres, freshSchema } from '../helpers/postgres.js';
+import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
 import { describeSessionStore } from './conformance.js';
 
 describeWithPostgres('PostgreSQL storage conformance', (url) => {
@@ -15,5 +16,30 @@ describeWithPostgres('PostgreSQL storage conformance', (url) => {
         await db.drop();
       },
     };
+  });
+
+  it('a migration waits for another instance`s to finish, however long, not for the statement timeout', async () => {
+    const db = await freshSchema(url, 'sfa_lock');
+    const pg = await import('pg');
+    const holder = new pg.default.Client({ connectionString: url });
+    await holder.connect();
+    const store = new PostgresSessionStore({ url: db.url, statementTimeout: 200 });
+    try {
+      // Another instance migrating: it holds the migration lock.
+      await holder.query('SELECT pg_advisory_lock(8315440609723246450)');
+      const migrating = store.migrate();
+      migrating.catch(() => {}); // awaited below; this only keeps an early failure from being 'unhandled'
+      await new Promise((r) => setTimeout(r, 700));
+      const [waiting] = await adminQuery(db.url, "SELECT to_regclass('schema_migrations') AS t");
+      expect(waiting).toEqual({ t: null });
+      await holder.query('SELECT pg_advisory_unlock(8315440609723246450)');
+      await migrating;
+      const versions = await adminQuery<{ version: number }>(db.url, 'SELECT version FROM schema_migrations');
+      expect(versions.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await holder.end();
+      await store.close();
+      await db.drop();
+    }
   });
 });

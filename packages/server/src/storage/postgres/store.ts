@@ -166,6 +166,8 @@ type StatementName = keyof typeof SQL;
 export class PostgresSessionStore implements SessionStore {
   readonly pool: pg.Pool;
   private readonly schema: string | undefined;
+  /** How to connect, without the pool's timeouts (migrations use it). */
+  private readonly connection: pg.ClientConfig;
 
   constructor(options: PostgresOptions) {
     if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
@@ -173,20 +175,23 @@ export class PostgresSessionStore implements SessionStore {
     }
     this.schema = options.schema;
     const statementTimeout = options.statementTimeout ?? 5000;
-    this.pool = new pg.Pool({
+    this.connection = {
       connectionString: options.url,
+      keepAlive: true,
+      application_name: options.applicationName ?? 'storefront-auth',
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+      types,
+    };
+    this.pool = new pg.Pool({
+      ...this.connection,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeout ?? 2000,
       idleTimeoutMillis: 30_000,
-      keepAlive: true,
-      application_name: options.applicationName ?? 'storefront-auth',
       ...(statementTimeout > 0
         ? // The server cancels a statement past the limit; the client stops waiting a little later,
           // for when the server cannot even answer.
           { statement_timeout: statementTimeout, query_timeout: statementTimeout + 1000 }
         : {}),
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
-      types,
     });
     // An idle connection the server closed (restart, pg_terminate_backend) is reported here; the
     // pool has already dropped it, and the next query opens a fresh one. Without a listener the
@@ -227,8 +232,11 @@ export class PostgresSessionStore implements SessionStore {
    * authentication failed, ...): the operator needs the cause, not a 503.
    */
   async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    let failed: Error | undefined;
+    // A connection of its own, without the statement timeout: waiting for another instance's
+    // migration, or building an index on a large table, may rightly take longer than a request.
+    const client = new pg.Client(this.connection);
+    client.on('error', () => {}); // a dropped connection also fails the pending query, which throws
+    await client.connect();
     try {
       // Several instances starting at once: the first takes the lock and migrates, the others
       // wait, then find nothing left to do. Advisory locks are per database; this one is held by
@@ -259,12 +267,8 @@ export class PostgresSessionStore implements SessionStore {
       } finally {
         await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
       }
-    } catch (error) {
-      failed = error as Error;
-      throw error;
     } finally {
-      // A connection that failed is closed, not handed back to the pool.
-      client.release(failed);
+      await client.end().catch(() => {});
     }
   }
 
