@@ -41,6 +41,12 @@ function securityWebhook(config: Config): WebhookOptions | undefined {
   return { url: config.securityWebhookUrl, secret: config.securityWebhookSecret };
 }
 
+function requestIds(): () => string {
+  const prefix = randomId(6);
+  let n = 0;
+  return () => `${prefix}-${(++n).toString(36)}`;
+}
+
 /** Request bodies are a token or a few form fields: anything larger is refused early. */
 const BODY_LIMIT = 16 * 1024;
 
@@ -60,7 +66,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     logController: new RequestLogController(),
     requestIdHeader: 'x-request-id',
-    genReqId: () => randomId(9),
+    // Unique per process and cheap (a counter after a random prefix): a request id needs to be
+    // unique, not secret, and crypto.randomBytes per request cost more than the id is worth.
+    genReqId: requestIds(),
     bodyLimit: BODY_LIMIT,
     // A malformed URL (bad percent-encoding) gets the envelope like every other failure.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
@@ -121,8 +129,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.requestDuration.observe(
-      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status: reply.statusCode },
+    // Route patterns, not URLs, so the series stay few whatever clients send.
+    metrics.observeRequest(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
       reply.elapsedTime / 1000,
     );
   });

@@ -37,6 +37,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Per-series children of requestDuration, so the hot path skips prom-client's label hashing. */
+  private readonly durationSeries = new Map<
+    string,
+    client.Histogram.Internal<'route' | 'method' | 'status'>
+  >();
+
+  /** Records one request's latency (seconds) under its route pattern, method and status. */
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.durationSeries.get(key);
+    if (!series) {
+      series = this.requestDuration.labels(route, method, String(status));
+      this.durationSeries.set(key, series);
+    }
+    series.observe(seconds);
+  }
+
   constructor(store: SessionStore, operator: OperatorStore | undefined, clock: Clock) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'storefront_auth_' });
     let cached: { value: number; at: number } | undefined;

@@ -68,6 +68,18 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   private prepare() {
+    const statements = this.prepareStatements();
+    // Update and read back in one immediate SQLite transaction: in-process, so this is the one
+    // "round trip" of a refresh. Built once: better-sqlite3 wraps a function per transaction() call.
+    const rotateTransaction = this.db.transaction((i: RotateInput): RotateResult | null => {
+      const rotated = statements.rotate.run(i).changes === 1;
+      const row = statements.getSession.get(i.sessionId) as Row | undefined;
+      return row ? { rotated, session: sessionFromRow(row), user: userFromRow(row) } : null;
+    });
+    return { ...statements, rotateTransaction };
+  }
+
+  private prepareStatements() {
     const db = this.db;
     return {
       getStore: db.prepare('SELECT * FROM stores WHERE id = ?'),
@@ -252,14 +264,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async rotateSession(input: RotateInput): Promise<RotateResult | null> {
-    // Update and read back in one SQLite transaction: in-process, so this is one "round trip".
-    const q = this.q;
-    const run = this.db.transaction((i: RotateInput) => {
-      const rotated = q.rotate.run(i).changes === 1;
-      const row = q.getSession.get(i.sessionId) as Row | undefined;
-      return row ? { rotated, session: sessionFromRow(row), user: userFromRow(row) } : null;
-    });
-    return run.immediate(input);
+    return this.q.rotateTransaction.immediate(input);
   }
 
   async revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean> {
