@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../errors/codes.js';
 import type { Tenant } from '../stores/directory.js';
-import { decodeCompact } from '../tokens/jwt.js';
+import { decodeSegment } from '../tokens/jwt.js';
 import type { Services } from './services.js';
 
 /** Every store route lives under this prefix. */
@@ -9,30 +9,30 @@ export const STORE_PREFIX = '/api/v1/:store_id/storefront';
 
 const STORE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
-/** The store named in the path, or STORE_NOT_FOUND (without a database read for a malformed id). */
-export function tenantOf(services: Services, request: FastifyRequest): Promise<Tenant> {
+/**
+ * The store named in the path, or STORE_NOT_FOUND (without a database read for a malformed id).
+ * When the request presents a token (the body's refresh token, else the Bearer token) whose
+ * header no cached key writes, the token may come from a key another instance just added: its kid
+ * is read, unverified, only to decide whether the store's keys are worth re-reading.
+ */
+export async function tenantOf(services: Services, request: FastifyRequest): Promise<Tenant> {
   const storeId = (request.params as { store_id?: string }).store_id ?? '';
-  if (!STORE_ID.test(storeId)) return Promise.reject(new AppError('STORE_NOT_FOUND'));
-  const credential = presentedKey(request);
-  if (credential) return services.directory.requireForKey(storeId, credential.kid, credential.use);
-  return services.directory.require(storeId);
+  if (!STORE_ID.test(storeId)) throw new AppError('STORE_NOT_FOUND');
+  const tenant = await services.directory.require(storeId);
+  const presented = presentedToken(request);
+  if (!presented) return tenant;
+  const header = presented.token.slice(0, Math.max(0, presented.token.indexOf('.')));
+  if (tenant.keyring.forHeader(header, presented.use)) return tenant;
+  const kid = decodeSegment(header)?.['kid'];
+  return services.directory.requireForKey(storeId, kid, presented.use);
 }
 
-/**
- * The kid of the token the request presents (the body's refresh token, else the Bearer token),
- * read without verifying anything: it only decides whether the store's keys are worth re-reading
- * (a key another instance added). Verification happens later, against the keyring.
- */
-function presentedKey(request: FastifyRequest): { kid: unknown; use: 'access' | 'refresh' } | null {
+function presentedToken(request: FastifyRequest): { token: string; use: 'access' | 'refresh' } | null {
   const body = request.body as { refresh_token?: unknown } | undefined;
   const refresh = body && typeof body === 'object' ? body.refresh_token : undefined;
-  if (typeof refresh === 'string') {
-    const jwt = decodeCompact(refresh);
-    return jwt ? { kid: jwt.header['kid'], use: 'refresh' } : null;
-  }
+  if (typeof refresh === 'string') return { token: refresh, use: 'refresh' };
   const bearer = bearerToken(request);
-  const jwt = bearer ? decodeCompact(bearer) : null;
-  return jwt ? { kid: jwt.header['kid'], use: 'access' } : null;
+  return bearer ? { token: bearer, use: 'access' } : null;
 }
 
 /** The Bearer token of the Authorization header, if any. */

@@ -27,7 +27,7 @@ export async function openSession(
     revokedReason: null,
   };
   await ctx.store.createSession(session);
-  const tokens = issueTokenPair(
+  const tokens = await issueTokenPair(
     tenant.keyring,
     { issuer: tenant.issuer, accessTokenTtl: ctx.policy.accessTokenTtl },
     session,
