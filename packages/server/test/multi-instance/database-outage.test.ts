@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
 import { randomId } from '../../src/util/ids.js';
-import { anonymous, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
+import { makeTestApp, type TestApp } from '../helpers/app.js';
 import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
+import { expectEachRefreshesOnce, refreshUnderChaos, sleep } from '../helpers/refresh-load.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
-
-const claims = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeWithPostgres('PostgreSQL connections cut and the server unreachable, under load', (url) => {
   let db: Awaited<ReturnType<typeof freshSchema>>;
@@ -36,46 +34,14 @@ describeWithPostgres('PostgreSQL connections cut and the server unreachable, und
   });
 
   it('answers 503 SERVICE_UNAVAILABLE with Retry-After while down, never a wrong answer, and recovers by itself', async () => {
-    const CLIENTS = 12;
-    const tokens: string[] = [];
-    for (let i = 0; i < CLIENTS; i++) tokens.push((await anonymous(t.app)).body.content.refresh_token);
-
-    const issued = new Map<string, string>();
-    const unexpected: string[] = [];
-    let unavailable = 0;
-    let servedAfterOutage = 0;
-    let phase: 'before' | 'cut' | 'down' | 'back' = 'before';
-    const deadline = Date.now() + 3000;
-
-    const client = async (start: string) => {
-      let token = start;
-      while (Date.now() < deadline) {
-        const res = await refresh(t.app, token);
-        if (res.status === 200) {
-          const next = res.body.content.refresh_token as string;
-          const { sid, gen } = claims(next);
-          const seen = issued.get(`${sid}/${gen}`);
-          if (seen && seen !== next) unexpected.push(`fork at ${sid}/${gen}`);
-          issued.set(`${sid}/${gen}`, next);
-          token = next;
-          if (phase === 'back') servedAfterOutage++;
-        } else if (
-          res.status === 503 &&
-          res.body.code === 'SERVICE_UNAVAILABLE' &&
-          res.headers['retry-after'] === '1'
-        ) {
-          unavailable++;
-          await sleep(20); // what Retry-After asks, shortened: retry the same token
-        } else {
-          unexpected.push(`${phase}: ${res.status} ${res.body.code}`);
-        }
-      }
-      return token;
-    };
-
-    const chaos = (async () => {
+    const {
+      unexpected,
+      unavailable,
+      servedAfter: servedAfterOutage,
+      finals,
+    } = await refreshUnderChaos(t.app, 3000, async (phase) => {
       await sleep(400);
-      phase = 'cut';
+      phase('cut');
       // Every connection of the pool, killed from the server side as an administrator would.
       const killed = await adminQuery<{ ok: boolean }>(
         url,
@@ -84,27 +50,16 @@ describeWithPostgres('PostgreSQL connections cut and the server unreachable, und
       );
       expect(killed.length).toBeGreaterThan(0);
       await sleep(400);
-      phase = 'down';
+      phase('down');
       await proxy.down();
       await sleep(800);
       await proxy.up();
-      phase = 'back';
-    })();
-    const finals = await Promise.all(tokens.map((token) => client(token)));
-    await chaos;
+      phase('back');
+    });
 
     expect(unexpected).toEqual([]);
     expect(unavailable).toBeGreaterThan(0);
     expect(servedAfterOutage).toBeGreaterThan(0);
-    for (const token of finals) {
-      const next = await refresh(t.app, token);
-      expect(next.status).toBe(200);
-      const [row] = await adminQuery<{ generation: number; revoked_at: number | null }>(
-        db.url,
-        'SELECT generation, revoked_at FROM sessions WHERE id = $1',
-        [claims(token).sid],
-      );
-      expect(row).toEqual({ generation: claims(token).gen + 1, revoked_at: null });
-    }
+    await expectEachRefreshesOnce(t.app, db.url, finals);
   });
 });
