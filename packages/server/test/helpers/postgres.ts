@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { describe, it } from 'vitest';
 import { randomId } from '../../src/util/ids.js';
+import { describeWithServer } from './describe-with-server.js';
 
 /**
  * Where the PostgreSQL tests run: TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test).
@@ -8,26 +8,10 @@ import { randomId } from '../../src/util/ids.js';
  * they fail, because a green run must never mean "the PostgreSQL tests did not run".
  */
 export const POSTGRES_URL = process.env['TEST_POSTGRES_URL'] || undefined;
-const IN_CI = process.env['CI'] === 'true';
-
-export const POSTGRES_SKIP_REASON = 'TEST_POSTGRES_URL is not set (CI=true never skips: it fails instead)';
 
 /** `describe` for suites that need PostgreSQL: runs, skips with the reason in its title, or fails in CI. */
 export function describeWithPostgres(title: string, body: (url: string) => void): void {
-  if (POSTGRES_URL) {
-    describe(title, () => body(POSTGRES_URL));
-  } else if (IN_CI) {
-    describe(title, () => {
-      it('has a PostgreSQL server to run against', () => {
-        throw new Error('CI=true but TEST_POSTGRES_URL is not set: the PostgreSQL suites must run in CI');
-      });
-    });
-  } else {
-    process.stderr.write(`\n[storefront-auth] SKIPPED "${title}": ${POSTGRES_SKIP_REASON}\n`);
-    describe.skip(`${title} [SKIPPED: ${POSTGRES_SKIP_REASON}]`, () => {
-      it('needs PostgreSQL', () => {});
-    });
-  }
+  describeWithServer('PostgreSQL', 'TEST_POSTGRES_URL', title, body);
 }
 
 /** A connection string that works in `schema` (created here, empty) on the test server. */
