@@ -63,6 +63,9 @@ const SESSION_COLUMNS = `s.id AS s_id, s.store_id AS s_store_id, s.user_id AS s_
 const USER_COLUMNS = `u.id, u.store_id, u.is_anonymous, u.email, u.phone, u.country_code, u.first_name,
   u.last_name, u.customer_id, u.customer_group_id, u.is_email_verified, u.is_phone_verified, u.created_at,
   u.modified_at`;
+/** A user row's columns, in the order of the INSERTs' parameters (see userValues). */
+const USER_FIELDS = `id, store_id, is_anonymous, email, phone, country_code, first_name, last_name, customer_id,
+  customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at`;
 const ACCOUNT_COLUMNS = `${USER_COLUMNS}, u.password_hash, u.status, u.login_methods, u.notification_preferences`;
 const OTP_COLUMNS = `id, store_id, action, channel, identifier, user_id, code_hash, attempts, expires_at, consumed_at,
   payload, created_at`;
@@ -84,8 +87,7 @@ const SQL = {
     'SELECT kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at FROM signing_keys WHERE store_id = $1 ORDER BY created_at, kid',
   addSigningKey: `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-  createUser: `INSERT INTO users (id, store_id, is_anonymous, email, phone, country_code, first_name, last_name,
-      customer_id, customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at)
+  createUser: `INSERT INTO users (${USER_FIELDS})
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
   getUser: `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $1`,
   createSession: `INSERT INTO sessions (id, store_id, user_id, anonymous_id, generation, created_at, rotated_at,
@@ -122,9 +124,7 @@ const SQL = {
   getStoreSettings: 'SELECT otp_debug FROM stores WHERE id = $1',
   setStoreSettings: 'UPDATE stores SET otp_debug = $1 WHERE id = $2',
   // DO NOTHING on any unique index: the id, or the store's customer email or phone.
-  createAccount: `INSERT INTO users (id, store_id, is_anonymous, email, phone, country_code, first_name, last_name,
-      customer_id, customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at,
-      password_hash, status, login_methods, notification_preferences)
+  createAccount: `INSERT INTO users (${USER_FIELDS}, password_hash, status, login_methods, notification_preferences)
     VALUES ($1, $2, false, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
     ON CONFLICT DO NOTHING`,
   getAccount: `SELECT ${ACCOUNT_COLUMNS} FROM users u WHERE u.id = $1 AND NOT u.is_anonymous`,
@@ -331,22 +331,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async createUser(u: UserRecord): Promise<void> {
-    await this.run('createUser', [
-      u.id,
-      u.storeId,
-      u.isAnonymous,
-      u.email,
-      u.phone,
-      u.countryCode,
-      u.firstName,
-      u.lastName,
-      u.customerId,
-      u.customerGroupId,
-      u.isEmailVerified,
-      u.isPhoneVerified,
-      u.createdAt,
-      u.modifiedAt,
-    ]);
+    await this.run('createUser', [u.id, u.storeId, u.isAnonymous, ...userValues(u)]);
   }
 
   async getUser(id: string): Promise<UserRecord | null> {
@@ -413,17 +398,7 @@ export class PostgresSessionStore implements SessionStore {
     const result = await this.run('createAccount', [
       u.id,
       u.storeId,
-      u.email,
-      u.phone,
-      u.countryCode,
-      u.firstName,
-      u.lastName,
-      u.customerId,
-      u.customerGroupId,
-      u.isEmailVerified,
-      u.isPhoneVerified,
-      u.createdAt,
-      u.modifiedAt,
+      ...userValues(u),
       account.passwordHash,
       account.status,
       JSON.stringify(account.loginMethods),
@@ -564,6 +539,23 @@ function otpFromRow(row: Row): OtpRecord {
     payload: row['payload'] as Record<string, unknown>,
     createdAt: row['created_at'] as number,
   };
+}
+
+/** The parameters of a user row after id, store_id and is_anonymous, in USER_FIELDS order. */
+function userValues(u: UserRecord): unknown[] {
+  return [
+    u.email,
+    u.phone,
+    u.countryCode,
+    u.firstName,
+    u.lastName,
+    u.customerId,
+    u.customerGroupId,
+    u.isEmailVerified,
+    u.isPhoneVerified,
+    u.createdAt,
+    u.modifiedAt,
+  ];
 }
 
 function userFromRow(row: Row): UserRecord {
