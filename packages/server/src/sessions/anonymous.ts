@@ -21,17 +21,18 @@ export async function startAnonymousSession(
   const now = ctx.clock.now();
   let user = bearer ? await continuingUser(ctx, tenant, bearer, now) : null;
   if (!user) {
-    user = newAnonymousUser(tenant, now);
+    user = newAnonymousUser(tenant.record.id, now);
     await ctx.store.createUser(user);
   }
   const { tokens } = await openSession(ctx, tenant, user, null);
   return { user, tokens };
 }
 
-function newAnonymousUser(tenant: Tenant, now: number): UserRecord {
+/** A new anonymous user of store `storeId`, created at `now`: no contact, no name, nothing verified. */
+export function newAnonymousUser(storeId: string, now: number): UserRecord {
   return {
     id: ulid(now),
-    storeId: tenant.record.id,
+    storeId,
     isAnonymous: true,
     email: null,
     phone: null,

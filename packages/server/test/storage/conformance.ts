@@ -1,13 +1,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/codes.js';
+import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import { openSession } from '../../src/sessions/create.js';
 import { refreshSession } from '../../src/sessions/rotate.js';
 import type { SessionRecord, SessionStore, UserAccount, UserRecord } from '../../src/storage/contract.js';
 import type { Tenant } from '../../src/stores/directory.js';
 import { generateSigningKey, Keyring } from '../../src/tokens/keys.js';
-import { randomId, ulid } from '../../src/util/ids.js';
+import { randomId } from '../../src/util/ids.js';
 
 /** A backend under test: an empty, migrated database and a way to open it a second time. */
 export interface StoreFixture {
@@ -44,23 +45,7 @@ export function describeSessionStore(name: string, makeFixture: () => Promise<St
     });
 
     function user(overrides: Partial<UserRecord> = {}): UserRecord {
-      return {
-        id: ulid(T0),
-        storeId,
-        isAnonymous: true,
-        email: null,
-        phone: null,
-        countryCode: null,
-        firstName: null,
-        lastName: null,
-        customerId: null,
-        customerGroupId: null,
-        isEmailVerified: false,
-        isPhoneVerified: false,
-        createdAt: T0,
-        modifiedAt: T0,
-        ...overrides,
-      };
+      return { ...newAnonymousUser(storeId, T0), ...overrides };
     }
 
     async function newSession(overrides: Partial<SessionRecord> = {}) {
