@@ -68,3 +68,31 @@ export function cookieLifetimeSeconds(tokens: TokenPair, nowMs: number): number 
   if (typeof exp !== 'number') return 60 * 60 * 24 * 30;
   return Math.max(1, Math.floor(exp - nowMs / 1000));
 }
+
+/** The pair in a Cookie header (or document.cookie); null unless both cookies are there. */
+export function tokensFromCookies(
+  header: string | null | undefined,
+  names: ReturnType<typeof cookieNames>,
+): TokenPair | null {
+  const jar = parseCookies(header);
+  const access = jar.get(names.access);
+  const refresh = jar.get(names.refresh);
+  return access && refresh ? { access_token: access, refresh_token: refresh } : null;
+}
+
+/**
+ * The access and the refresh cookie that store `tokens` for as long as the refresh token lives,
+ * or, for null, that delete both. `refreshOptions` apply to the refresh cookie alone.
+ */
+export function tokenCookies(
+  tokens: TokenPair | null,
+  names: ReturnType<typeof cookieNames>,
+  options: CookieOptions & { secure: boolean },
+  refreshOptions: { httpOnly?: boolean } = {},
+): [access: string, refresh: string] {
+  const maxAge = tokens ? cookieLifetimeSeconds(tokens, Date.now()) : 0;
+  return [
+    serializeCookie(names.access, tokens?.access_token ?? '', maxAge, options),
+    serializeCookie(names.refresh, tokens?.refresh_token ?? '', maxAge, { ...options, ...refreshOptions }),
+  ];
+}

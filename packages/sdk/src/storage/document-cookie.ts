@@ -1,11 +1,5 @@
 import type { TokenPair, TokenStorage } from './contract.js';
-import {
-  type CookieOptions,
-  cookieLifetimeSeconds,
-  cookieNames,
-  parseCookies,
-  serializeCookie,
-} from './cookies.js';
+import { type CookieOptions, cookieNames, tokenCookies, tokensFromCookies } from './cookies.js';
 
 /**
  * Tokens in `document.cookie` (readable by script, so not HttpOnly), shared by every tab and sent
@@ -18,27 +12,21 @@ export function documentCookieStorage(options: CookieOptions & { document?: Docu
     if (!d) throw new TypeError('documentCookieStorage: no document in this runtime');
     return d;
   };
-  const secure = () => options.secure ?? doc().location?.protocol === 'https:';
-  const write = (name: string, value: string, maxAge: number) => {
-    doc().cookie = serializeCookie(name, value, maxAge, { ...options, secure: secure() });
+  const write = (tokens: TokenPair | null) => {
+    const secure = options.secure ?? doc().location?.protocol === 'https:';
+    for (const cookie of tokenCookies(tokens, names, { ...options, secure })) doc().cookie = cookie;
   };
   return {
     kind: 'cookie',
     key: `cookie:${names.access}:${names.refresh}`,
     async getTokens() {
-      const jar = parseCookies(doc().cookie);
-      const access = jar.get(names.access);
-      const refresh = jar.get(names.refresh);
-      return access && refresh ? { access_token: access, refresh_token: refresh } : null;
+      return tokensFromCookies(doc().cookie, names);
     },
     async setTokens(tokens: TokenPair) {
-      const maxAge = cookieLifetimeSeconds(tokens, Date.now());
-      write(names.access, tokens.access_token, maxAge);
-      write(names.refresh, tokens.refresh_token, maxAge);
+      write(tokens);
     },
     async clearTokens() {
-      write(names.access, '', 0);
-      write(names.refresh, '', 0);
+      write(null);
     },
   };
 }

@@ -1,11 +1,5 @@
 import type { TokenPair, TokenStorage } from './contract.js';
-import {
-  type CookieOptions,
-  cookieLifetimeSeconds,
-  cookieNames,
-  parseCookies,
-  serializeCookie,
-} from './cookies.js';
+import { type CookieOptions, cookieNames, tokenCookies, tokensFromCookies } from './cookies.js';
 
 export interface ServerCookieStorageOptions extends CookieOptions {
   /** The incoming request's Cookie header. */
@@ -32,11 +26,7 @@ function randomKey(): string {
  */
 export function serverCookieStorage(options: ServerCookieStorageOptions): TokenStorage {
   const names = cookieNames(options);
-  const jar = parseCookies(options.cookieHeader);
-  let current: TokenPair | null = null;
-  const access = jar.get(names.access);
-  const refresh = jar.get(names.refresh);
-  if (access && refresh) current = { access_token: access, refresh_token: refresh };
+  let current: TokenPair | null = tokensFromCookies(options.cookieHeader, names);
   const secure = options.secure ?? true;
   return {
     kind: 'server',
@@ -48,20 +38,14 @@ export function serverCookieStorage(options: ServerCookieStorageOptions): TokenS
     },
     async setTokens(tokens) {
       current = { ...tokens };
-      const maxAge = cookieLifetimeSeconds(tokens, Date.now());
-      options.setCookie(serializeCookie(names.access, tokens.access_token, maxAge, { ...options, secure }));
-      options.setCookie(
-        serializeCookie(names.refresh, tokens.refresh_token, maxAge, {
-          ...options,
-          secure,
-          httpOnly: options.httpOnlyRefresh ?? false,
-        }),
-      );
+      const httpOnly = options.httpOnlyRefresh ?? false;
+      for (const cookie of tokenCookies(tokens, names, { ...options, secure }, { httpOnly })) {
+        options.setCookie(cookie);
+      }
     },
     async clearTokens() {
       current = null;
-      options.setCookie(serializeCookie(names.access, '', 0, { ...options, secure }));
-      options.setCookie(serializeCookie(names.refresh, '', 0, { ...options, secure }));
+      for (const cookie of tokenCookies(null, names, { ...options, secure })) options.setCookie(cookie);
     },
   };
 }
