@@ -19,3 +19,16 @@ export async function ownAccount(
   if (caller.user.id !== userId) throw new AppError('USER_NOT_FOUND');
   return { caller, account: await requireActiveAccount(ctx, userId) };
 }
+
+/**
+ * An operation on the caller's own account, as a use case `(ctx, tenant, bearer, userId)`: `act`
+ * runs once ownAccount has let the caller through.
+ */
+export function onOwnAccount(
+  act: (ctx: CustomerContext, userId: string) => Promise<unknown>,
+): (ctx: CustomerContext, tenant: Tenant, bearer: string | undefined, userId: string) => Promise<void> {
+  return async (ctx, tenant, bearer, userId) => {
+    await ownAccount(ctx, tenant, bearer, userId);
+    await act(ctx, userId);
+  };
+}
