@@ -68,7 +68,13 @@ async function main(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     clearInterval(purgeTimer);
-    await app.close();
+    // app.close() stops accepting and waits for requests in flight. A keep-alive connection that
+    // was busy when it began would then idle until its keep-alive timeout (seconds); closing idle
+    // connections as they become idle lets the process exit as soon as the last answer is sent.
+    const closed = app.close();
+    const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+    await closed;
+    clearInterval(sweep);
     await store.close();
     process.exit(0);
   };
