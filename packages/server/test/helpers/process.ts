@@ -1,10 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
+/** The built server (`npm test` builds it first). */
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+/** The operators' CLI, built. */
+export const CLI_ENTRY = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
+/** A TCP port free on 127.0.0.1 right now (for servers that need it named in advance). */
 export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -16,41 +21,97 @@ export async function freePort(): Promise<number> {
 }
 
 export interface ServerProcess {
+  name: string;
   child: ChildProcess;
+  /** `http://127.0.0.1:<port>` */
   url: string;
+  /** Everything the process wrote so far, stdout and stderr. */
   output: () => string;
+  /** Sends `signal` (SIGKILL if it still runs 20 s later) and answers the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts the built server (`dist/main.js`) and waits until /readyz answers 200. */
-export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
+const spawned = new Set<ChildProcess>();
+
+/** SIGKILLs every server this file started that is still running (for afterAll, whatever failed). */
+export async function killAllServers(): Promise<void> {
+  const waits = [...spawned].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
+      }),
+  );
+  await Promise.all(waits);
+}
+
+/**
+ * Starts `node dist/main.js` on 127.0.0.1 with a port the system picks, and resolves once it
+ * listens and /readyz answers 200. The environment is the given one on top of a minimal base (no
+ * TEST_* leaking in); `name` names the server in errors.
+ */
+export async function startServer(env: Record<string, string>, name = 'server'): Promise<ServerProcess> {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(child);
+  child.once('exit', () => spawned.delete(child));
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within 20 s:\n${out}`));
+    }, 20_000);
+    const onLine = (line: string) => {
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve(match[1]!);
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffered = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        out += chunk;
+        buffered += chunk;
+        let nl = buffered.indexOf('\n');
+        while (nl !== -1) {
+          onLine(buffered.slice(0, nl));
+          buffered = buffered.slice(nl + 1);
+          nl = buffered.indexOf('\n');
+        }
+      });
+    }
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before listening:\n${out}`));
+    });
+  });
   const deadline = Date.now() + 20_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}: ${out}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${out}`);
     try {
       if ((await fetch(`${url}/readyz`)).status === 200) break;
     } catch {}
-    if (Date.now() > deadline) throw new Error(`server not ready: ${out}`);
+    if (Date.now() > deadline) throw new Error(`${name} not ready: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
+    name,
     child,
     url,
     output: () => out,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill(signal);
-      const [code] = await once(child, 'exit');
-      return code as number | null;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const force = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(force);
+      }
+      return child.exitCode;
     },
   };
 }

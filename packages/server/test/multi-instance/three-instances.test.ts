@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
-import { CLI_ENTRY, killAllServers, type ServerProcess, startServer } from '../helpers/processes.js';
+import { CLI_ENTRY, killAllServers, type ServerProcess, startServer } from '../helpers/process.js';
 
 const API_KEY = 'multi-instance-key-0123456789';
 const PATH = '/api/v1/demo/storefront';
@@ -18,7 +18,7 @@ async function post(
   route: string,
   init: { body?: unknown; apiKey?: boolean } = {},
 ): Promise<Answer> {
-  const res = await fetch(`${server.base}${PATH}${route}`, {
+  const res = await fetch(`${server.url}${PATH}${route}`, {
     method: 'POST',
     headers: {
       ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
@@ -70,8 +70,8 @@ describeWithPostgres('three server processes on one PostgreSQL database', (url) 
     // All six start at once on an empty schema: migrations under the advisory lock, store and
     // keys created by whichever instance gets there first.
     [grace, noGrace] = await Promise.all([
-      Promise.all(['A', 'B', 'C'].map((n) => startServer(n, env('30')))),
-      Promise.all(['D', 'E', 'F'].map((n) => startServer(n, env('0')))),
+      Promise.all(['A', 'B', 'C'].map((n) => startServer(env('30'), n))),
+      Promise.all(['D', 'E', 'F'].map((n) => startServer(env('0'), n))),
     ]);
   }, 60_000);
 
@@ -148,12 +148,10 @@ describeWithPostgres('three server processes on one PostgreSQL database', (url) 
       encoding: 'utf8',
     });
     expect(cli.status, cli.stderr).toBe(0);
-    const g = await startServer('G', {
-      DATABASE_URL: db.url,
-      API_KEY,
-      STORE_ID: 'demo',
-      REFRESH_REUSE_GRACE: '30',
-    });
+    const g = await startServer(
+      { DATABASE_URL: db.url, API_KEY, STORE_ID: 'demo', REFRESH_REUSE_GRACE: '30' },
+      'G',
+    );
     grace.push(g); // stopped with the others
     const minted = await mint(g);
     expect(kidOf(minted)).not.toBe(kidOf(before));

@@ -2,15 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres.js';
-import { startServer } from '../helpers/process.js';
-
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+import { CLI_ENTRY, startServer } from '../helpers/process.js';
 
 function cli(databaseUrl: string, ...args: string[]) {
-  const run = spawnSync(process.execPath, [CLI, ...args], {
+  const run = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
     env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl },
     encoding: 'utf8',
     timeout: 30_000,
