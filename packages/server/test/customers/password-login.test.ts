@@ -1,16 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
-import { claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
+import { describe, expect, it } from 'vitest';
+import { appPerTest, claims, refresh, sqliteDb, type TestApp } from '../helpers/app.js';
 import { anonymousPair, call, DEBUG, expectCall, PASSWORD, registerCustomer } from '../helpers/customers.js';
 
 let t: TestApp;
-beforeEach(async () => {
-  t = await makeTestApp({ OTP_DEBUG: 'true' });
-});
-afterEach(async () => {
-  await t?.close();
-});
-const db = () => (t.store as SqliteSessionStore).db;
+appPerTest((app) => (t = app), { OTP_DEBUG: 'true' });
+const db = () => sqliteDb(t);
 const count = (table: string) =>
   (db().prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { findAccount } from '../../src/customers/accounts.js';
 import { changePassword } from '../../src/customers/change-password.js';
 import { type CustomerContext, DEFAULT_LIMITS } from '../../src/customers/context.js';
@@ -8,25 +8,18 @@ import { argon2Hasher, type PasswordHasher } from '../../src/customers/passwords
 import { AppError } from '../../src/errors/codes.js';
 import { MemoryRateLimiter } from '../../src/ratelimit/memory.js';
 import { StoreDirectory } from '../../src/stores/directory.js';
-import { claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
-import { call, DEBUG, expectCall, PASSWORD, registerCustomer } from '../helpers/customers.js';
+import { appPerTest, claims, refresh, sessionContext, type TestApp } from '../helpers/app.js';
+import { call, DEBUG, expectCall, PASSWORD, passwordLogin, registerCustomer } from '../helpers/customers.js';
 
 let t: TestApp;
-beforeEach(async () => {
-  t = await makeTestApp({ OTP_DEBUG: 'true' });
-});
-afterEach(async () => {
-  await t?.close();
-});
+appPerTest((app) => (t = app), { OTP_DEBUG: 'true' });
 
 const NEW = 'a brand new passphrase';
 
 describe('change-password', () => {
   it('checks the old password, revokes the other sessions, rotates this one', async () => {
     const first = await registerCustomer(t.app);
-    const second = (
-      await call(t.app, 'POST', '/auth/login/password', { email: 'ada@example.com', password: PASSWORD })
-    ).body.content;
+    const second = (await passwordLogin(t.app)).body.content;
     const res = await expectCall(
       t.app,
       'change-password',
@@ -42,10 +35,7 @@ describe('change-password', () => {
     expect((await refresh(t.app, second.refresh_token)).body.code).toBe('SESSION_REVOKED');
     expect((await refresh(t.app, pair.refresh_token)).status).toBe(200);
     // Only the new password logs in.
-    expect(
-      (await call(t.app, 'POST', '/auth/login/password', { email: 'ada@example.com', password: PASSWORD }))
-        .status,
-    ).toBe(401);
+    expect((await passwordLogin(t.app)).status).toBe(401);
     expect(
       (await call(t.app, 'POST', '/auth/login/password', { email: 'ada@example.com', password: NEW })).status,
     ).toBe(200);
@@ -70,10 +60,7 @@ describe('change-password', () => {
       expect(res.body.code).toBe(code);
     }
     expect((await refresh(t.app, me.refresh_token)).status).toBe(200);
-    expect(
-      (await call(t.app, 'POST', '/auth/login/password', { email: 'ada@example.com', password: PASSWORD }))
-        .status,
-    ).toBe(200);
+    expect((await passwordLogin(t.app)).status).toBe(200);
   });
 
   it('needs a customer Bearer', async () => {
@@ -228,15 +215,7 @@ function countingHasher() {
 async function customerContext(hasher: PasswordHasher): Promise<CustomerContext> {
   const sent: OtpMessage[] = [];
   return {
-    store: t.store,
-    clock: t.clock,
-    policy: {
-      accessTokenTtl: t.config.accessTokenTtl,
-      refreshTokenTtl: t.config.refreshTokenTtl,
-      sessionMaxAge: t.config.sessionMaxAge,
-      refreshReuseGrace: t.config.refreshReuseGrace,
-    },
-    onSecurityEvent: () => {},
+    ...sessionContext(t),
     hasher,
     sender: { name: 'test', send: async (m) => void sent.push(m) },
     rateLimiter: new MemoryRateLimiter(t.clock),

@@ -1,7 +1,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
 import { makeTestApp, refresh, type TestApp } from '../helpers/app.js';
-import { call, DEBUG, PASSWORD, registerCustomer } from '../helpers/customers.js';
+import { call, DEBUG, PASSWORD, passwordLogin, registerCustomer } from '../helpers/customers.js';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres.js';
 
 describeWithPostgres('customers on PostgreSQL, two instances sharing one database', (url) => {
@@ -31,9 +31,7 @@ describeWithPostgres('customers on PostgreSQL, two instances sharing one databas
   it('register, log in on the other instance, change password there: the first device is out', async () => {
     const [a, b] = await twoInstances();
     const first = await registerCustomer(a.app);
-    const second = (
-      await call(b.app, 'POST', '/auth/login/password', { email: 'ada@example.com', password: PASSWORD })
-    ).body.content;
+    const second = (await passwordLogin(b.app)).body.content;
     const changed = await call(
       b.app,
       'POST',

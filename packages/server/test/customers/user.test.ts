@@ -1,16 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
-import { claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
-import { anonymousPair, call, DEBUG, expectCall, PASSWORD, registerCustomer } from '../helpers/customers.js';
+import { describe, expect, it } from 'vitest';
+import { appPerTest, claims, refresh, sqliteDb, type TestApp } from '../helpers/app.js';
+import {
+  anonymousPair,
+  call,
+  DEBUG,
+  expectCall,
+  passwordLogin,
+  registerCustomer,
+} from '../helpers/customers.js';
 
 let t: TestApp;
-beforeEach(async () => {
-  t = await makeTestApp({ OTP_DEBUG: 'true' });
-});
-afterEach(async () => {
-  await t?.close();
-});
-const db = () => (t.store as SqliteSessionStore).db;
+appPerTest((app) => (t = app), { OTP_DEBUG: 'true' });
+const db = () => sqliteDb(t);
 
 describe('GET and PUT /auth/user/{id}', () => {
   it("answers the caller's own user, and USER_NOT_FOUND for any other id", async () => {
@@ -110,9 +111,7 @@ describe('GET and PUT /auth/user/{id}', () => {
 describe('deactivate and delete', () => {
   it('deactivate ends every session (SESSION_REVOKED) and refuses later logins', async () => {
     const ada = await registerCustomer(t.app);
-    const other = (
-      await call(t.app, 'POST', '/auth/login/password', { email: 'ada@example.com', password: PASSWORD })
-    ).body.content;
+    const other = (await passwordLogin(t.app)).body.content;
     const res = await expectCall(
       t.app,
       'deactivate-user',
@@ -128,10 +127,7 @@ describe('deactivate and delete', () => {
       expect(r.status).toBe(400);
       expect(r.body.code).toBe('SESSION_REVOKED');
     }
-    expect(
-      (await call(t.app, 'POST', '/auth/login/password', { email: 'ada@example.com', password: PASSWORD }))
-        .body.code,
-    ).toBe('INVALID_CREDENTIALS');
+    expect((await passwordLogin(t.app)).body.code).toBe('INVALID_CREDENTIALS');
     expect((await call(t.app, 'POST', '/auth/login/email', { email: 'ada@example.com' })).body.code).toBe(
       'USER_NOT_FOUND',
     );

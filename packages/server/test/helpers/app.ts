@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { afterEach, beforeEach } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.js';
 import { buildApp } from '../../src/http/app.js';
+import type { SessionContext } from '../../src/sessions/context.js';
 import type { SessionStore } from '../../src/storage/contract.js';
 import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
 import { ensureStore } from '../../src/stores/bootstrap.js';
@@ -127,7 +129,12 @@ export async function customerPair(t: TestApp): Promise<{ access_token: string; 
     modifiedAt: now,
   };
   await t.store.createUser(user);
-  const ctx = {
+  return (await openSession(sessionContext(t), tenant, user, null)).tokens;
+}
+
+/** The domain's session context on the test app's store, clock and lifetimes; security events go nowhere. */
+export function sessionContext(t: TestApp): SessionContext {
+  return {
     store: t.store,
     clock: t.clock,
     policy: {
@@ -138,5 +145,24 @@ export async function customerPair(t: TestApp): Promise<{ access_token: string; 
     },
     onSecurityEvent: () => {},
   };
-  return (await openSession(ctx, tenant, user, null)).tokens;
+}
+
+/**
+ * A fresh test app for each test of the file, closed after it: `use` receives it before the test
+ * runs (`let t: TestApp; appPerTest((app) => (t = app), env);`).
+ */
+export function appPerTest(use: (t: TestApp) => void, env: Record<string, string> = {}): void {
+  let current: TestApp | undefined;
+  beforeEach(async () => {
+    current = await makeTestApp(env);
+    use(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+  });
+}
+
+/** The SQLite database under a test app made with the default store. */
+export function sqliteDb(t: TestApp) {
+  return (t.store as SqliteSessionStore).db;
 }

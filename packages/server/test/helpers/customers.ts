@@ -77,6 +77,11 @@ export async function registerCustomer(
   return verified.body.content as { user: any; access_token: string; refresh_token: string };
 }
 
+/** POST /auth/login/password with the email and password registerCustomer uses by default. */
+export function passwordLogin(app: FastifyInstance, email = 'ada@example.com', password = PASSWORD) {
+  return call(app, 'POST', '/auth/login/password', { email, password });
+}
+
 export async function anonymousPair(app: FastifyInstance) {
   return (await anonymous(app)).body.content as { user: any; access_token: string; refresh_token: string };
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
 import { anonymous, claims, makeTestApp, type TestApp } from '../helpers/app.js';
-import { call, PASSWORD, registerCustomer } from '../helpers/customers.js';
+import { call, PASSWORD, passwordLogin, registerCustomer } from '../helpers/customers.js';
 
 let t: TestApp;
 afterEach(async () => {
@@ -28,7 +28,7 @@ describe('security events', () => {
     t = await makeTestApp({ OTP_DEBUG: 'true' });
     const customer = await registerCustomer(t.app);
     // A second device.
-    await call(t.app, 'POST', '/auth/login/password', { email: 'ada@example.com', password: PASSWORD });
+    await passwordLogin(t.app);
     const res = await call(
       t.app,
       'POST',
