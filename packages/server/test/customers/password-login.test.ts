@@ -136,28 +136,16 @@ describe('register with password, verify, log in', () => {
   });
 
   it('answers USER_EXISTS (409) for a registered email, at start and at verification', async () => {
-    const first = await call(
-      t.app,
-      'POST',
-      '/auth/register/password',
-      {
-        email: 'dup@example.com',
-        password: PASSWORD,
-        confirm_password: PASSWORD,
-      },
-      { headers: DEBUG },
-    );
-    const second = await call(
-      t.app,
-      'POST',
-      '/auth/register/password',
-      {
-        email: 'dup@example.com',
-        password: PASSWORD,
-        confirm_password: PASSWORD,
-      },
-      { headers: DEBUG },
-    );
+    const start = () =>
+      call(
+        t.app,
+        'POST',
+        '/auth/register/password',
+        { email: 'dup@example.com', password: PASSWORD, confirm_password: PASSWORD },
+        { headers: DEBUG },
+      );
+    const first = await start();
+    const second = await start();
     // Both pending: whichever verifies first wins, the other gets USER_EXISTS.
     const a = first.body.content;
     const b = second.body.content;

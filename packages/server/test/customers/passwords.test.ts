@@ -9,7 +9,15 @@ import { AppError } from '../../src/errors/codes.js';
 import { MemoryRateLimiter } from '../../src/ratelimit/memory.js';
 import { StoreDirectory } from '../../src/stores/directory.js';
 import { appPerTest, claims, refresh, sessionContext, type TestApp } from '../helpers/app.js';
-import { call, DEBUG, expectCall, PASSWORD, passwordLogin, registerCustomer } from '../helpers/customers.js';
+import {
+  call,
+  customerSignedInTwice,
+  DEBUG,
+  expectCall,
+  PASSWORD,
+  passwordLogin,
+  registerCustomer,
+} from '../helpers/customers.js';
 
 let t: TestApp;
 appPerTest((app) => (t = app), { OTP_DEBUG: 'true' });
@@ -18,8 +26,7 @@ const NEW = 'a brand new passphrase';
 
 describe('change-password', () => {
   it('checks the old password, revokes the other sessions, rotates this one', async () => {
-    const first = await registerCustomer(t.app);
-    const second = (await passwordLogin(t.app)).body.content;
+    const [first, second] = await customerSignedInTwice(t.app);
     const res = await expectCall(
       t.app,
       'change-password',

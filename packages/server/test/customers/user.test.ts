@@ -3,6 +3,7 @@ import { appPerTest, claims, refresh, sqliteDb, type TestApp } from '../helpers/
 import {
   anonymousPair,
   call,
+  customerSignedInTwice,
   DEBUG,
   expectCall,
   passwordLogin,
@@ -110,8 +111,7 @@ describe('GET and PUT /auth/user/{id}', () => {
 
 describe('deactivate and delete', () => {
   it('deactivate ends every session (SESSION_REVOKED) and refuses later logins', async () => {
-    const ada = await registerCustomer(t.app);
-    const other = (await passwordLogin(t.app)).body.content;
+    const [ada, other] = await customerSignedInTwice(t.app);
     const res = await expectCall(
       t.app,
       'deactivate-user',

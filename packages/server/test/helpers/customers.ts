@@ -82,6 +82,17 @@ export function passwordLogin(app: FastifyInstance, email = 'ada@example.com', p
   return call(app, 'POST', '/auth/login/password', { email, password });
 }
 
+/** A customer with two sessions: registered (the first), then logged in with the password (the second). */
+export async function customerSignedInTwice(app: FastifyInstance) {
+  const first = await registerCustomer(app);
+  const second = (await passwordLogin(app)).body.content as {
+    user: any;
+    access_token: string;
+    refresh_token: string;
+  };
+  return [first, second] as const;
+}
+
 export async function anonymousPair(app: FastifyInstance) {
   return (await anonymous(app)).body.content as { user: any; access_token: string; refresh_token: string };
 }
