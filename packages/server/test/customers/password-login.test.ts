@@ -231,21 +231,22 @@ describe('register with password, verify, log in', () => {
 });
 
 describe('logging in from an anonymous session', () => {
-  it('carries the anonymous id, revokes the anonymous session, and mints a customer token', async () => {
-    await registerCustomer(t.app);
-    const anon = await anonymousPair(t.app);
-    const res = await expectCall(
+  /** The registered customer's password login, sent with `bearer` as the Authorization header. */
+  const loginWithBearer = (bearer: string) =>
+    expectCall(
       t.app,
       'login-with-password',
       200,
       'POST',
       '/auth/login/password',
-      {
-        email: 'ada@example.com',
-        password: PASSWORD,
-      },
-      { bearer: anon.access_token },
+      { email: 'ada@example.com', password: PASSWORD },
+      { bearer },
     );
+
+  it('carries the anonymous id, revokes the anonymous session, and mints a customer token', async () => {
+    await registerCustomer(t.app);
+    const anon = await anonymousPair(t.app);
+    const res = await loginWithBearer(anon.access_token);
     const c = claims(res.body.content.access_token);
     expect(c).toMatchObject({ anonymous_id: anon.user.id, is_logged_in: true, is_anonymous: false });
     expect(c['sid']).not.toBe(claims(anon.access_token)['sid']);
@@ -262,18 +263,7 @@ describe('logging in from an anonymous session', () => {
 
   it('ignores a Bearer that is not a valid anonymous token', async () => {
     await registerCustomer(t.app);
-    const res = await expectCall(
-      t.app,
-      'login-with-password',
-      200,
-      'POST',
-      '/auth/login/password',
-      {
-        email: 'ada@example.com',
-        password: PASSWORD,
-      },
-      { bearer: 'garbage.token.here' },
-    );
+    const res = await loginWithBearer('garbage.token.here');
     expect(claims(res.body.content.access_token)['anonymous_id']).toBeNull();
   });
 });
