@@ -16,9 +16,13 @@ export function ulid(now: number = Date.now()): string {
   return time + rand;
 }
 
-/** An unguessable identifier, base64url. */
+/**
+ * An unguessable identifier, base64url, that never starts with `-` or `_`: ids are typed into the
+ * CLI (`sessions revoke <id>`), where a leading dash would read as an option.
+ */
 export function randomId(bytes = 16): string {
-  return randomBytes(bytes).toString('base64url');
+  const id = randomBytes(bytes).toString('base64url');
+  return id[0] === '-' || id[0] === '_' ? `x${id.slice(1)}` : id;
 }
 
 export function sha256Hex(value: string): string {

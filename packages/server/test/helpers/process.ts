@@ -125,6 +125,8 @@ export async function postToStore(url: string, apiKey: string, path: string, bod
     method: 'POST',
     headers: body ? { 'content-type': 'application/json' } : { 'x-api-key': apiKey },
     ...(body ? { body: JSON.stringify(body) } : {}),
+    // A test never waits forever on a server that stopped answering.
+    signal: AbortSignal.timeout(10_000),
   });
   return { status: res.status, body: await res.json() };
 }
