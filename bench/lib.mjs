@@ -1,7 +1,7 @@
 // Shared pieces of `npm run bench`: start a server process, drive it with C clients, summarise.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,15 +51,22 @@ export async function startProcess(script, env, readyPath = '/readyz') {
 }
 
 /** The storefront-auth server on a fresh SQLite file (or the DATABASE_URL given). */
-export function startAuthServer(env = {}) {
+export async function startAuthServer(env = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-bench-'));
-  return startProcess(MAIN, {
+  const server = await startProcess(MAIN, {
     DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
     API_KEY,
     ANONYMOUS_RATE_LIMIT: '0',
     LOG_LEVEL: 'info',
     ...env,
   });
+  return {
+    ...server,
+    async stop() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function anonymousPair(url, store = 'demo') {
