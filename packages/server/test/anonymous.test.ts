@@ -53,6 +53,7 @@ describe('POST /auth/anonymous', () => {
       'customer_id',
       'customer_group_id',
       'channel',
+      'username',
       'email',
       'phone',
       'first_name',

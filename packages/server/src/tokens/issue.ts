@@ -48,7 +48,10 @@ export async function issueTokenPair(
     customer_id: user.customerId,
     customer_group_id: user.customerGroupId,
     store_id: session.storeId,
-    channel: null,
+    // The Commerce Engine SDK types `channel` and `username` as always present; a storefront that
+    // trusts those types must not meet null. One channel per store until stores gain channels.
+    channel: { id: session.storeId, name: session.storeId, type: 'storefront' },
+    username: user.email ?? user.phone ?? '',
     email: user.email,
     phone: user.phone,
     first_name: user.firstName,

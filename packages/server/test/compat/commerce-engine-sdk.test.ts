@@ -391,12 +391,10 @@ describe('the official Commerce Engine SDK against our server', () => {
     expect(next.id).not.toBe(customerId);
   });
 
-  // GAP (server, minor): the SDK's UserInfo type declares `channel: {id, name, type}` and
-  // `username: string` as always present (index.d.mts, interface UserInfo; read from the access
-  // token's `channel` and `username` claims). Our tokens carry `channel: null` and no `username`
-  // (src/tokens/issue.ts), so storefront code that trusts the types (`info.channel.type`) compiles
-  // and then throws a TypeError against us. Remove `.fails` once the tokens carry both claims.
-  it.fails("the SDK's UserInfo decoded from our tokens has every field its type declares non-null", async () => {
+  // Regression: the SDK's UserInfo type declares `channel: {id, name, type}` and `username: string`
+  // as always present (index.d.mts, interface UserInfo, read from the access token). Our tokens
+  // once carried `channel: null` and no `username`, so `info.channel.type` threw a TypeError.
+  it("the SDK's UserInfo decoded from our tokens has every field its type declares non-null", async () => {
     const { sdk } = managedSdk();
     const info = await sdk.session.ensureUserInfo();
     expect(info).toMatchObject({
