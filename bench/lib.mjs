@@ -57,6 +57,9 @@ export async function startAuthServer(env = {}) {
     DATABASE_URL: `sqlite:${join(dir, 'bench.db')}`,
     API_KEY,
     ANONYMOUS_RATE_LIMIT: '0',
+    // Each client refreshes its own session thousands of times a minute here: no limits.
+    REFRESH_RATE_LIMIT: '0',
+    REFRESH_IP_RATE_LIMIT: '0',
     LOG_LEVEL: 'info',
     ...env,
   });

@@ -31,6 +31,14 @@ export interface Config {
   readonly sqliteSynchronous: 'NORMAL' | 'FULL';
   /** New anonymous sessions allowed per client address per minute; 0 disables the limit. @default 60 */
   readonly anonymousRateLimit: number;
+  /** Refreshes allowed per session per minute (a client refreshes every ACCESS_TOKEN_TTL); 0 disables. @default 60 */
+  readonly refreshRateLimit: number;
+  /**
+   * Refreshes allowed per client address per minute, all sessions together; 0 disables. Generous
+   * by default: a server-side-rendering front end refreshes for many shoppers from one address.
+   * @default 1200
+   */
+  readonly refreshIpRateLimit: number;
   /** Trust `X-Forwarded-For` from a proxy in front (for per-address limits). @default false */
   readonly trustProxy: boolean;
   /** PostgreSQL only: most connections this process keeps open (see docs/production.md). @default 10 */
@@ -91,6 +99,8 @@ const ENV_SCHEMA = {
     ISSUER: { type: 'string', minLength: 1, maxLength: 200, default: 'storefront-auth' },
     SQLITE_SYNCHRONOUS: { type: 'string', enum: ['NORMAL', 'FULL'], default: 'NORMAL' },
     ANONYMOUS_RATE_LIMIT: { type: 'integer', minimum: 0, default: 60 },
+    REFRESH_RATE_LIMIT: { type: 'integer', minimum: 0, default: 60 },
+    REFRESH_IP_RATE_LIMIT: { type: 'integer', minimum: 0, default: 1200 },
     TRUST_PROXY: { type: 'boolean', default: false },
     DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
     DATABASE_STATEMENT_TIMEOUT: { type: 'integer', minimum: 0, maximum: 600000, default: 5000 },
@@ -165,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuer: v['ISSUER'],
     sqliteSynchronous: v['SQLITE_SYNCHRONOUS'],
     anonymousRateLimit: v['ANONYMOUS_RATE_LIMIT'],
+    refreshRateLimit: v['REFRESH_RATE_LIMIT'],
+    refreshIpRateLimit: v['REFRESH_IP_RATE_LIMIT'],
     trustProxy: v['TRUST_PROXY'],
     databasePoolSize: v['DATABASE_POOL_SIZE'],
     databaseStatementTimeout: v['DATABASE_STATEMENT_TIMEOUT'],

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/codes.js';
+import { enforceLimit } from '../ratelimit/enforce.js';
 import type { UserAccount } from '../storage/contract.js';
 import type { Tenant } from '../stores/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
@@ -21,16 +22,13 @@ export async function loginWithPassword(
   client: ClientInfo,
 ): Promise<{ account: UserAccount; tokens: TokenPair }> {
   const key = 'email' in id ? id.email : `${id.countryCode}${id.phone}`;
-  const decision = await ctx.rateLimiter.hit(
+  await enforceLimit(
+    ctx.rateLimiter,
     `login:${tenant.record.id}:${key}`,
     ctx.limits.loginPerIdentifier,
     ctx.limits.windowMs,
+    'Too many login attempts for this account; retry later.',
   );
-  if (!decision.allowed) {
-    throw new AppError('RATE_LIMITED', 'Too many login attempts for this account; retry later.', {
-      headers: { 'retry-after': String(decision.retryAfterSeconds) },
-    });
-  }
   const account = await findAccount(ctx, tenant, id);
   const usable = account !== null && account.status === 'active' && account.passwordHash !== null;
   const hash = usable ? account.passwordHash! : await dummyHash(ctx.hasher);

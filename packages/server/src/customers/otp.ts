@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { AppError } from '../errors/codes.js';
+import { rateLimited } from '../ratelimit/enforce.js';
 import type { OtpAction, OtpRecord } from '../storage/contract.js';
 import type { Tenant } from '../stores/directory.js';
 import { randomId, sha256Hex } from '../util/ids.js';
@@ -64,11 +65,7 @@ export async function limitOtpSend(
     ctx.rateLimiter.hit(`otp:to:${store}:${identifierOf(to)}`, limits.otpPerIdentifier, limits.windowMs),
   ];
   for (const decision of await Promise.all(checks)) {
-    if (!decision.allowed) {
-      throw new AppError('RATE_LIMITED', 'Too many codes requested; retry later.', {
-        headers: { 'retry-after': String(decision.retryAfterSeconds) },
-      });
-    }
+    if (!decision.allowed) throw rateLimited(decision, 'Too many codes requested; retry later.');
   }
 }
 

@@ -79,6 +79,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   const metrics = new Metrics(store, options.operator, clock);
+  const rateLimiter = rateLimiterFor(config, clock, app);
   const sessions: SessionContext = {
     store,
     clock,
@@ -87,7 +88,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       refreshTokenTtl: config.refreshTokenTtl,
       sessionMaxAge: config.sessionMaxAge,
       refreshReuseGrace: config.refreshReuseGrace,
+      refreshRateLimit: config.refreshRateLimit,
     },
+    rateLimiter,
     onSecurityEvent: securityEventSink(app.log, securityWebhook(config), (event) => {
       if (event.type === 'refresh_token_reused') metrics.reuseDetections.inc({ store: event.storeId });
     }),
@@ -96,7 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     config,
     sessions,
     directory: new StoreDirectory(store, clock, config.issuer),
-    rateLimiter: rateLimiterFor(config, clock, app),
+    rateLimiter,
     isReady: options.isReady ?? (() => true),
     metrics,
     ...(options.operator ? { operator: options.operator } : {}),

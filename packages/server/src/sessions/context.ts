@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SecurityEvent, SessionStore } from '../storage/contract.js';
 
 /** Lifetimes and the grace window, seconds (see config.ts for each default). */
@@ -7,6 +8,8 @@ export interface SessionPolicy {
   refreshTokenTtl: number;
   sessionMaxAge: number;
   refreshReuseGrace: number;
+  /** Refreshes allowed per session per minute; 0 or absent: no limit. */
+  refreshRateLimit?: number;
 }
 
 /** Receives security events (reuse detected, family revoked) after they are stored. */
@@ -18,4 +21,6 @@ export interface SessionContext {
   clock: Clock;
   policy: SessionPolicy;
   onSecurityEvent: SecurityEventListener;
+  /** Counts refreshes per session when `policy.refreshRateLimit` is set. */
+  rateLimiter?: RateLimiter;
 }

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/codes.js';
+import { enforceLimit } from '../ratelimit/enforce.js';
 import type { RotateResult } from '../storage/contract.js';
 import type { Tenant } from '../stores/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
@@ -29,6 +30,18 @@ export async function refreshSession(
   const now = ctx.clock.now();
   const claims = verifyRefreshToken(tenant.keyring, tenant.issuer, refreshToken, now);
   const policy = ctx.policy;
+  // Counted after the signature check, so forged tokens naming someone's session cannot use up
+  // that session's allowance. Grace replays count too: a client looping on one token is throttled.
+  if (ctx.rateLimiter && policy.refreshRateLimit) {
+    const key = `refresh:sid:${claims.sid}`;
+    await enforceLimit(
+      ctx.rateLimiter,
+      key,
+      policy.refreshRateLimit,
+      60_000,
+      'Too many refreshes of this session; retry later.',
+    );
+  }
   const tokenPolicy = { issuer: tenant.issuer, accessTokenTtl: policy.accessTokenTtl };
 
   // Two attempts: a backend whose read can trail a concurrent winner (PostgreSQL's statement

@@ -15,6 +15,9 @@ export const API_KEY = 'test-api-key-0123456789';
 export const STORE = 'demo';
 export const BASE = `/api/v1/${STORE}/storefront`;
 
+/** Environment for load tests that refresh one session, from one address, many times a second. */
+export const UNLIMITED = { REFRESH_RATE_LIMIT: '0', REFRESH_IP_RATE_LIMIT: '0' };
+
 /** A clock the test moves by hand. */
 export class ManualClock {
   constructor(public ms = Date.UTC(2026, 0, 1)) {}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
 import { randomId } from '../../src/util/ids.js';
-import { makeTestApp, type TestApp } from '../helpers/app.js';
+import { makeTestApp, type TestApp, UNLIMITED } from '../helpers/app.js';
 import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
 import { expectEachRefreshesOnce, refreshUnderChaos, sleep } from '../helpers/refresh-load.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -25,7 +25,7 @@ describeWithPostgres('PostgreSQL connections cut and the server unreachable, und
       connectTimeout: 500,
       applicationName: appName,
     });
-    t = await makeTestApp({}, { store });
+    t = await makeTestApp(UNLIMITED, { store });
   });
   afterAll(async () => {
     await t?.close();

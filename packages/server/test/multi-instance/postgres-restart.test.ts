@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
-import { makeTestApp, type TestApp } from '../helpers/app.js';
+import { makeTestApp, type TestApp, UNLIMITED } from '../helpers/app.js';
 import { describeWithPostgres } from '../helpers/postgres.js';
 import { PrivatePostgres, postgresBinDir } from '../helpers/private-postgres.js';
 import { expectEachRefreshesOnce, refreshUnderChaos, sleep } from '../helpers/refresh-load.js';
@@ -18,10 +18,9 @@ describeWithPostgres('PostgreSQL restarted, then crashed, under load', () => {
     if (!bin)
       throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql');
     server = await PrivatePostgres.create(bin);
-    t = await makeTestApp(
-      {},
-      { store: new PostgresSessionStore({ url: server.url, poolSize: 6, connectTimeout: 500 }) },
-    );
+    t = await makeTestApp(UNLIMITED, {
+      store: new PostgresSessionStore({ url: server.url, poolSize: 6, connectTimeout: 500 }),
+    });
   }, 60_000);
   afterAll(async () => {
     await t?.close();

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../errors/codes.js';
 import { requireApiKey } from '../../http/api-key.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
+import { enforceLimit } from '../../ratelimit/enforce.js';
 import { startAnonymousSession } from '../../sessions/anonymous.js';
 import type { UserRecord } from '../../storage/contract.js';
 
@@ -36,20 +36,19 @@ export async function registerAnonymous(app: FastifyInstance, services: Services
     scope.post(
       `${STORE_PREFIX}/auth/anonymous`,
       { schema: routeSchema('get-anonymous-token') },
-      async (request, reply) => {
+      async (request) => {
         const tenant = await tenantOf(services, request);
         await requireApiKey(services, tenant, request, 'public');
         const limit = services.config.anonymousRateLimit;
         if (limit > 0) {
-          const decision = await services.rateLimiter.hit(
-            `anon:${tenant.record.id}:${request.ip}`,
+          const key = `anon:${tenant.record.id}:${request.ip}`;
+          await enforceLimit(
+            services.rateLimiter,
+            key,
             limit,
             60_000,
+            'Too many new sessions from this address; retry later.',
           );
-          if (!decision.allowed) {
-            reply.header('retry-after', String(decision.retryAfterSeconds));
-            throw new AppError('RATE_LIMITED', 'Too many new sessions from this address; retry later.');
-          }
         }
         const { user, tokens } = await startAnonymousSession(services.sessions, tenant, bearerToken(request));
         return ok('Anonymous token created successfully', { user: anonymousUserView(user), ...tokens });
