@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNLIMITED } from '../helpers/app.js';
 import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
 import { CLI_ENTRY, killAllServers, type ServerProcess, startServer } from '../helpers/process.js';
 
@@ -66,6 +67,8 @@ describeWithPostgres('three server processes on one PostgreSQL database', (url) 
       STORE_ID: 'demo',
       REFRESH_REUSE_GRACE: g,
       DATABASE_POOL_SIZE: '4',
+      // 60 concurrent refreshes of one session are the point here, not a client to throttle.
+      ...UNLIMITED,
     });
     // All six start at once on an empty schema: migrations under the advisory lock, store and
     // keys created by whichever instance gets there first.

@@ -3,12 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UNLIMITED } from '../helpers/app.js';
 import { postToStore, startServer } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfa-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const API_KEY = 'crash-test-key-0123456789';
-const env = { DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, API_KEY, ANONYMOUS_RATE_LIMIT: '0' };
+const env = {
+  DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
+  API_KEY,
+  ANONYMOUS_RATE_LIMIT: '0',
+  ...UNLIMITED,
+};
 
 const post = (url: string, path: string, body?: object) => postToStore(url, API_KEY, path, body);
 

@@ -2,12 +2,18 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { UNLIMITED } from '../helpers/app.js';
 import { postToStore, startServer } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfa-shutdown-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const API_KEY = 'shutdown-test-key-0123456789';
-const env = { DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, API_KEY, ANONYMOUS_RATE_LIMIT: '0' };
+const env = {
+  DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
+  API_KEY,
+  ANONYMOUS_RATE_LIMIT: '0',
+  ...UNLIMITED,
+};
 
 const post = (url: string, path: string, body?: object) => postToStore(url, API_KEY, path, body);
 
