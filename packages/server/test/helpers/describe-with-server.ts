@@ -25,6 +25,7 @@ export function describeWithServer(
     });
   } else {
     process.stderr.write(`\n[storefront-auth] SKIPPED "${title}": ${skipReason}\n`);
+    // Skipped on purpose, and said so above and in the title: no server configured on this machine.
     describe.skip(`${title} [SKIPPED: ${skipReason}]`, () => {
       it(`needs ${name}`, () => {});
     });

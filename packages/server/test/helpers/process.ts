@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The built server (`npm test` builds it first). */
@@ -129,4 +131,34 @@ export async function postToStore(url: string, apiKey: string, path: string, bod
     signal: AbortSignal.timeout(10_000),
   });
   return { status: res.status, body: await res.json() };
+}
+
+/**
+ * A server process on a fresh SQLite file with `count` anonymous sessions open, for tests that
+ * stop it (SIGTERM, SIGKILL) and start it again on the same file. No rate limits: the tests
+ * refresh each session as fast as they can. `cleanup` removes the folder.
+ */
+export async function sqliteServerWithSessions(count: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'sfa-proc-'));
+  const apiKey = 'process-test-key-0123456789';
+  const env = {
+    DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
+    API_KEY: apiKey,
+    ANONYMOUS_RATE_LIMIT: '0',
+    REFRESH_RATE_LIMIT: '0',
+    REFRESH_IP_RATE_LIMIT: '0',
+  };
+  const post = (url: string, path: string, body?: object) => postToStore(url, apiKey, path, body);
+  const server = await startServer(env);
+  const tokens: string[] = [];
+  for (let i = 0; i < count; i++)
+    tokens.push((await post(server.url, '/auth/anonymous')).body.content.refresh_token);
+  return {
+    server,
+    tokens,
+    post,
+    dbFile: join(dir, 'auth.db'),
+    restart: () => startServer(env),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -1,29 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UNLIMITED } from '../helpers/app.js';
-import { postToStore, startServer } from '../helpers/process.js';
+import { sqliteServerWithSessions } from '../helpers/process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sfa-crash-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const API_KEY = 'crash-test-key-0123456789';
-const env = {
-  DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
-  API_KEY,
-  ANONYMOUS_RATE_LIMIT: '0',
-  ...UNLIMITED,
-};
-
-const post = (url: string, path: string, body?: object) => postToStore(url, API_KEY, path, body);
+let cleanup: (() => void) | undefined;
+afterAll(() => cleanup?.());
 
 describe('crash safety on SQLite', () => {
   it('after SIGKILL under load, every pair answered 200 still refreshes and the file is intact', async () => {
-    const first = await startServer(env);
-    const chains: string[] = [];
-    for (let i = 0; i < 8; i++)
-      chains.push((await post(first.url, '/auth/anonymous')).body.content.refresh_token);
+    const opened = await sqliteServerWithSessions(8);
+    cleanup = opened.cleanup;
+    const { server: first, tokens: chains, post } = opened;
     let answered = 0;
     let stop = false;
     // Each chain refreshes as fast as it can; `chains[i]` always holds its last token answered with 200.
@@ -51,7 +37,7 @@ describe('crash safety on SQLite', () => {
       first.child.exitCode !== null || first.child.signalCode ? r(null) : first.child.once('exit', r),
     );
 
-    const second = await startServer(env);
+    const second = await opened.restart();
     try {
       // The last answered token of each chain refreshes: it is either current, or the server had
       // rotated past it without answering (the request in flight at the kill) and the grace
@@ -63,7 +49,7 @@ describe('crash safety on SQLite', () => {
     } finally {
       await second.stop();
     }
-    const db = new Database(join(dir, 'auth.db'), { readonly: true });
+    const db = new Database(opened.dbFile, { readonly: true });
     try {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     } finally {

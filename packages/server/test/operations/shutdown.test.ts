@@ -1,28 +1,15 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UNLIMITED } from '../helpers/app.js';
-import { postToStore, startServer } from '../helpers/process.js';
+import { sqliteServerWithSessions } from '../helpers/process.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sfa-shutdown-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const API_KEY = 'shutdown-test-key-0123456789';
-const env = {
-  DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
-  API_KEY,
-  ANONYMOUS_RATE_LIMIT: '0',
-  ...UNLIMITED,
-};
-
-const post = (url: string, path: string, body?: object) => postToStore(url, API_KEY, path, body);
+let cleanup: (() => void) | undefined;
+afterAll(() => cleanup?.());
 
 describe('graceful shutdown on SIGTERM', () => {
   it('answers what it accepted, exits 0 and closes the database cleanly', async () => {
-    const server = await startServer(env);
-    const chains: string[] = [];
-    for (let i = 0; i < 10; i++)
-      chains.push((await post(server.url, '/auth/anonymous')).body.content.refresh_token);
+    const opened = await sqliteServerWithSessions(10);
+    cleanup = opened.cleanup;
+    const { server, tokens: chains, post } = opened;
     const statuses: number[] = [];
     let stopping = false;
     // Each chain sends its next refresh only while the server is not stopping; what is in flight
@@ -50,9 +37,9 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(code).toBe(0);
     expect(statuses.every((s) => s === 200)).toBe(true);
     // Closing the last connection checkpoints the WAL and removes it.
-    expect(existsSync(join(dir, 'auth.db-wal'))).toBe(false);
+    expect(existsSync(`${opened.dbFile}-wal`)).toBe(false);
 
-    const again = await startServer(env);
+    const again = await opened.restart();
     try {
       for (const token of chains)
         expect((await post(again.url, '/auth/refresh-token', { refresh_token: token })).status).toBe(200);
