@@ -71,12 +71,14 @@ export class SqliteSessionStore implements SessionStore {
     const statements = this.prepareStatements();
     // Update and read back in one immediate SQLite transaction: in-process, so this is the one
     // "round trip" of a refresh. Built once: better-sqlite3 wraps a function per transaction() call.
-    const rotateTransaction = this.db.transaction((i: RotateInput): RotateResult | null => {
+    const rotateOne = (i: RotateInput): RotateResult | null => {
       const rotated = statements.rotate.run(i).changes === 1;
       const row = statements.getSession.get(i.sessionId) as Row | undefined;
       return row ? { rotated, session: sessionFromRow(row), user: userFromRow(row) } : null;
-    });
-    return { ...statements, rotateTransaction };
+    };
+    const rotateTransaction = this.db.transaction(rotateOne);
+    const rotateGroup = this.db.transaction((inputs: RotateInput[]) => inputs.map(rotateOne));
+    return { ...statements, rotateTransaction, rotateGroup };
   }
 
   private prepareStatements() {
@@ -265,6 +267,15 @@ export class SqliteSessionStore implements SessionStore {
 
   async rotateSession(input: RotateInput): Promise<RotateResult | null> {
     return this.q.rotateTransaction.immediate(input);
+  }
+
+  /**
+   * Several rotations in one transaction, in order, as if made one after another: one commit (one
+   * append to the WAL) for the group. The database thread groups the refreshes that arrive together.
+   * All or none: if the commit fails, every rotation in the group fails with it.
+   */
+  rotateSessions(inputs: RotateInput[]): Array<RotateResult | null> {
+    return this.q.rotateGroup.immediate(inputs);
   }
 
   async revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean> {
