@@ -4,12 +4,11 @@ import { buildApp } from './http/app.js';
 import { purge } from './operations/purge.js';
 import { openStore, operatorFor } from './storage/open.js';
 import { PostgresSessionStore } from './storage/postgres/store.js';
-import { SqliteThreadStore } from './storage/sqlite/thread.js';
 import { ensureStore } from './stores/bootstrap.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const store = await openStore(config, { thread: true });
+  const store = await openStore(config);
   let ready = false;
   const operator = operatorFor(store);
   const app = await buildApp({ config, store, operator, isReady: () => ready });
@@ -17,14 +16,6 @@ async function main(): Promise<void> {
     // Requests answer 503 while the database is away; this puts the cause in the log, every few seconds.
     store.onUnavailable = (failure) =>
       app.log.warn({ db_error: failure }, 'database unavailable: answering 503 with Retry-After');
-  }
-  if (store instanceof SqliteThreadStore) {
-    // Without its database thread the process cannot answer anything: exit, let the supervisor
-    // restart it. Every committed refresh is in the file already (WAL), so nothing is lost.
-    store.onFailure = (error) => {
-      app.log.fatal({ err: error }, 'the SQLite thread died; exiting');
-      process.exit(1);
-    };
   }
 
   await store.migrate();

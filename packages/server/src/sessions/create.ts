@@ -27,7 +27,7 @@ export async function openSession(
     revokedReason: null,
   };
   await ctx.store.createSession(session);
-  const tokens = await issueTokenPair(
+  const tokens = issueTokenPair(
     tenant.keyring,
     { issuer: tenant.issuer, accessTokenTtl: ctx.policy.accessTokenTtl },
     session,

@@ -59,7 +59,7 @@ export async function refreshSession(
     }
     const { session, user } = result;
     if (result.rotated)
-      return { ...(await issueTokenPair(tenant.keyring, tokenPolicy, session, user)), outcome: 'rotated' };
+      return { ...issueTokenPair(tenant.keyring, tokenPolicy, session, user), outcome: 'rotated' };
 
     if (session.revokedAt !== null) throw new AppError('SESSION_REVOKED');
     if (session.absoluteExpiresAt <= now || session.idleExpiresAt <= now)
@@ -71,7 +71,7 @@ export async function refreshSession(
       // the rotation is as recent as can be, so that is inside the window, not reuse.
       const sinceRotation = now - session.rotatedAt;
       if (policy.refreshReuseGrace > 0 && sinceRotation <= policy.refreshReuseGrace * 1000) {
-        return { ...(await issueTokenPair(tenant.keyring, tokenPolicy, session, user)), outcome: 'replayed' };
+        return { ...issueTokenPair(tenant.keyring, tokenPolicy, session, user), outcome: 'replayed' };
       }
     } else if (session.generation === claims.gen) {
       continue;

@@ -5,27 +5,16 @@ import { PostgresOperator } from './postgres/operator.js';
 import { PostgresSessionStore } from './postgres/store.js';
 import { SqliteOperator } from './sqlite/operator.js';
 import { SqliteSessionStore, sqlitePathFromUrl } from './sqlite/store.js';
-import { SqliteThreadStore } from './sqlite/thread.js';
 
 export type StoreConfig = Pick<
   Config,
   'databaseUrl' | 'sqliteSynchronous' | 'databasePoolSize' | 'databaseStatementTimeout'
 >;
 
-/**
- * Opens the backend that DATABASE_URL names: `sqlite:<path>` or `postgres://...`. The server runs
- * SQLite on its own thread (`thread: true`, see sqlite/thread.ts); the CLI, one command at a time,
- * opens it in place.
- */
-export async function openStore(
-  config: StoreConfig,
-  options: { thread?: boolean } = {},
-): Promise<SessionStore> {
+/** Opens the backend that DATABASE_URL names: `sqlite:<path>` or `postgres://...`. */
+export async function openStore(config: StoreConfig): Promise<SessionStore> {
   const path = sqlitePathFromUrl(config.databaseUrl);
-  if (path) {
-    const sqlite = { path, synchronous: config.sqliteSynchronous };
-    return options.thread ? new SqliteThreadStore(sqlite) : new SqliteSessionStore(sqlite);
-  }
+  if (path) return new SqliteSessionStore({ path, synchronous: config.sqliteSynchronous });
   if (/^postgres(ql)?:\/\//.test(config.databaseUrl)) {
     return new PostgresSessionStore({
       url: config.databaseUrl,
@@ -39,7 +28,6 @@ export async function openStore(
 /** The operator side of an open store (CLI, scheduled purge, metrics). */
 export function operatorFor(store: SessionStore): OperatorStore {
   if (store instanceof SqliteSessionStore) return new SqliteOperator(store.db);
-  if (store instanceof SqliteThreadStore) return store.operator;
   if (store instanceof PostgresSessionStore) return new PostgresOperator(store.pool);
   throw new Error('operator commands are not available for this storage backend');
 }

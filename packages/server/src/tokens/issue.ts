@@ -24,12 +24,12 @@ export function issuerFor(base: string, storeId: string): string {
  * minting the same row twice gives a byte-identical refresh token and an access token with the
  * same claims: that is what makes the grace-window replay free of stored tokens.
  */
-export async function issueTokenPair(
+export function issueTokenPair(
   keyring: Keyring,
   policy: TokenPolicy,
   session: SessionRecord,
   user: UserRecord,
-): Promise<TokenPair> {
+): TokenPair {
   const iat = Math.floor(session.rotatedAt / 1000);
   const refreshExp = Math.floor(Math.min(session.idleExpiresAt, session.absoluteExpiresAt) / 1000);
   const accessExp = Math.min(iat + policy.accessTokenTtl, refreshExp);
@@ -67,7 +67,7 @@ export async function issueTokenPair(
     exp: refreshExp,
   })}`;
   return {
-    access_token: `${accessInput}.${await access.sign(accessInput)}`,
-    refresh_token: `${refreshInput}.${await refresh.sign(refreshInput)}`,
+    access_token: `${accessInput}.${access.sign(accessInput)}`,
+    refresh_token: `${refreshInput}.${refresh.sign(refreshInput)}`,
   };
 }

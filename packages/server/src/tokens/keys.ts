@@ -26,12 +26,13 @@ export interface Key {
   /** Precomputed base64url header for tokens this key signs. */
   header: string;
   /**
-   * Signs `input`, answering base64url. Asymmetric signatures run on libuv's thread pool: the
-   * ES256 signature is the largest CPU cost of a refresh after the database write, and off the
-   * event loop it overlaps with other requests (about a fifth more refreshes per second in
-   * `npm run bench` at 10 clients than signing inline).
+   * Signs `input`, answering base64url, on the calling thread. Measured both ways in
+   * `npm run bench`: with the database off the event loop (SQLite's thread, PostgreSQL's socket),
+   * handing the ES256 signature (about 26 us) to libuv's pool cost more in thread hand-offs than
+   * it saved: inline answered about a fifth more refreshes per second on SQLite at 10 clients,
+   * and the same on PostgreSQL.
    */
-  sign(input: string): Promise<string>;
+  sign(input: string): string;
   verify(input: string, signature: Buffer): boolean;
   /** Public JWK for the JWKS endpoint; undefined for server-only (refresh) keys. */
   publicJwk: JsonWebKey | undefined;
@@ -92,7 +93,7 @@ export function loadKey(record: SigningKeyRecord): Key {
     return {
       ...base,
       publicJwk: undefined,
-      sign: async (input) => mac(input).toString('base64url'),
+      sign: (input) => mac(input).toString('base64url'),
       verify: (input, signature) => {
         const expected = mac(input);
         return signature.length === expected.length && timingSafeEqual(signature, expected);
@@ -120,12 +121,7 @@ export function loadKey(record: SigningKeyRecord): Key {
   return {
     ...base,
     publicJwk,
-    sign: (input) =>
-      new Promise((resolve, reject) =>
-        sign(digest, Buffer.from(input), options, (error, signature) =>
-          error ? reject(error) : resolve(signature.toString('base64url')),
-        ),
-      ),
+    sign: (input) => sign(digest, Buffer.from(input), options).toString('base64url'),
     verify: (input, signature) => {
       try {
         return verify(digest, Buffer.from(input), verifyOptions, signature);

@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newAnonymousUser } from '../../src/sessions/anonymous.js';
+import type { RotateInput, SessionRecord } from '../../src/storage/contract.js';
 import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
 import { describeSessionStore } from './conformance.js';
 
@@ -17,4 +20,70 @@ describeSessionStore('SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+const T0 = Date.UTC(2026, 0, 1);
+const DAY = 86_400_000;
+
+const rotation = (sessionId: string, generation = 0): RotateInput => ({
+  sessionId,
+  generation,
+  now: T0 + 1000,
+  idleExpiresAt: T0 + 31 * DAY,
+});
+
+describe('SQLite grouped rotations (group commit)', () => {
+  let dir: string;
+  let store: SqliteSessionStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sfa-group-'));
+    store = new SqliteSessionStore({ path: join(dir, 'auth.db') });
+    await store.migrate();
+    await store.createStore({ id: 'demo', name: 'Demo', createdAt: T0 });
+    for (const id of ['a', 'b', 'poison']) {
+      const user = newAnonymousUser('demo', T0);
+      await store.createUser(user);
+      const session: SessionRecord = {
+        id,
+        storeId: 'demo',
+        userId: user.id,
+        anonymousId: null,
+        generation: 0,
+        createdAt: T0,
+        rotatedAt: T0,
+        idleExpiresAt: T0 + 30 * DAY,
+        absoluteExpiresAt: T0 + 90 * DAY,
+        revokedAt: null,
+        revokedReason: null,
+      };
+      await store.createSession(session);
+    }
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies each compare-and-swap in order, as if one after another', () => {
+    const results = store.rotateSessions([rotation('a'), rotation('a'), rotation('b'), rotation('gone')]);
+    expect(results.map((r) => r?.rotated ?? null)).toEqual([true, false, true, null]);
+    // The second swap of `a` saw the first one's result, not the row as it was before the group.
+    expect(results[1]?.session.generation).toBe(1);
+    expect(results[2]?.session.generation).toBe(1);
+  });
+
+  it('is all or none: a failure anywhere in the group rolls every rotation back', async () => {
+    store.db.exec(`CREATE TRIGGER fail_poison BEFORE UPDATE ON sessions WHEN OLD.id = 'poison'
+      BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
+    expect(() => store.rotateSessions([rotation('a'), rotation('poison'), rotation('b')])).toThrow(
+      'disk trouble',
+    );
+    expect((await store.getSession('a'))?.session.generation).toBe(0);
+    expect((await store.getSession('b'))?.session.generation).toBe(0);
+    // Through rotateSession, the refreshes of one turn share that fate, and the next group is fine.
+    const together = [rotation('a'), rotation('poison')].map((r) => store.rotateSession(r));
+    await expect(Promise.all(together)).rejects.toThrow('disk trouble');
+    await expect(together[0]).rejects.toThrow('disk trouble');
+    expect((await store.rotateSession(rotation('a')))?.rotated).toBe(true);
+  });
 });

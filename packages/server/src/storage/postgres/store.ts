@@ -17,6 +17,7 @@ import type {
   UserPatch,
   UserRecord,
 } from '../contract.js';
+import { GroupCommit } from '../group-commit.js';
 import { toAppError } from './errors.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 
@@ -71,6 +72,19 @@ const OTP_COLUMNS = `id, store_id, action, channel, identifier, user_id, code_ha
   payload, created_at`;
 const SESSION_FIELDS = `id, store_id, user_id, anonymous_id, generation, created_at, rotated_at, idle_expires_at,
   absolute_expires_at, revoked_at, revoked_reason`;
+const SESSION_FIELDS_OF_S = SESSION_FIELDS.split(',')
+  .map((field) => `s.${field.trim()}`)
+  .join(', ');
+
+/**
+ * Group statements in flight at once, per instance. While one runs, new refreshes queue and go
+ * together in the next. One gave the most refreshes per second and the lowest latency in
+ * `npm run bench` at 16 clients (5.2k/s, against 4.7k/s with two and 4.5k/s with four in flight):
+ * fewer, larger groups cost the database and this process less per refresh.
+ */
+const ROTATION_GROUPS_IN_FLIGHT = 1;
+/** Largest group in one statement: bounds the statement's arrays and the row locks it holds. */
+const MAX_ROTATION_GROUP = 256;
 
 /**
  * Every statement the store runs, named so that node-postgres prepares each once per connection
@@ -95,28 +109,36 @@ const SQL = {
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
   getSession: `SELECT ${SESSION_COLUMNS}, ${USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
   /*
-   * The refresh in ONE statement and one round trip: the compare-and-swap on the generation, then
-   * the row with its user, whether the swap matched or not.
+   * The refresh in ONE statement and one round trip, for a group of refreshes at once (group
+   * commit, see rotateSession): each input's compare-and-swap on the generation, then every
+   * input's row with its user, whether its swap matched or not, tagged with the input's position.
    *
    * Both halves read the statement's snapshot. When a concurrent refresh of the same generation
    * commits first, the UPDATE waits for its row lock, re-checks the WHERE on the new row version
    * and matches nothing; the fallback SELECT then still sees the row as it was when the statement
    * began, at the presented generation. sessions/rotate.ts reads that as "lost a race" and asks
-   * again, and the second statement's snapshot shows the winner's row.
+   * again, and the second statement's snapshot shows the winner's row. Two inputs of one group
+   * naming the same row and generation behave the same way: the row is updated once, for one of
+   * them, and the other reads it as a race lost.
    */
-  rotate: `WITH upd AS (
-      UPDATE sessions
-         SET generation = generation + 1, rotated_at = $3::bigint,
-             idle_expires_at = LEAST($4::bigint, absolute_expires_at)
-       WHERE id = $1 AND generation = $2::integer AND revoked_at IS NULL
-         AND idle_expires_at > $3::bigint AND absolute_expires_at > $3::bigint
-      RETURNING ${SESSION_FIELDS}
+  rotate: `WITH i AS (
+      SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[])
+        WITH ORDINALITY AS t(id, gen, now, idle, ord)
+    ), upd AS (
+      UPDATE sessions s
+         SET generation = s.generation + 1, rotated_at = i.now,
+             idle_expires_at = LEAST(i.idle, s.absolute_expires_at)
+        FROM i
+       WHERE s.id = i.id AND s.generation = i.gen AND s.revoked_at IS NULL
+         AND s.idle_expires_at > i.now AND s.absolute_expires_at > i.now
+      RETURNING i.ord, ${SESSION_FIELDS_OF_S}
     ), found AS (
-      SELECT true AS rotated, ${SESSION_FIELDS} FROM upd
+      SELECT true AS rotated, * FROM upd
       UNION ALL
-      SELECT false AS rotated, ${SESSION_FIELDS} FROM sessions WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM upd)
+      SELECT false, i.ord, ${SESSION_FIELDS_OF_S}
+        FROM i JOIN sessions s ON s.id = i.id WHERE i.ord NOT IN (SELECT ord FROM upd)
     )
-    SELECT s.rotated, ${SESSION_COLUMNS}, ${USER_COLUMNS} FROM found s JOIN users u ON u.id = s.user_id`,
+    SELECT s.ord, s.rotated, ${SESSION_COLUMNS}, ${USER_COLUMNS} FROM found s JOIN users u ON u.id = s.user_id`,
   revoke: 'UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL',
   addEvent: `INSERT INTO security_events (store_id, type, session_id, user_id, detail, created_at)
     VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -360,13 +382,40 @@ export class PostgresSessionStore implements SessionStore {
     return row ? { session: sessionFromRow(row), user: userFromRow(row) } : null;
   }
 
-  async rotateSession(input: RotateInput): Promise<RotateResult | null> {
-    const row = (
-      await this.run('rotate', [input.sessionId, input.generation, input.now, input.idleExpiresAt])
-    ).rows[0];
-    return row
-      ? { rotated: row['rotated'] === true, session: sessionFromRow(row), user: userFromRow(row) }
-      : null;
+  /** Grouped with the rotations that arrive while the previous group runs (group-commit.ts). */
+  rotateSession(input: RotateInput): Promise<RotateResult | null> {
+    return this.rotations.submit(input);
+  }
+
+  private readonly rotations = new GroupCommit<RotateInput, RotateResult | null>(
+    (inputs) => this.rotateGroup(inputs),
+    { maxInFlight: ROTATION_GROUPS_IN_FLIGHT, maxGroup: MAX_ROTATION_GROUP },
+  );
+
+  /** One statement for the group (SQL.rotate); one result per input, in input order. */
+  private async rotateGroup(inputs: RotateInput[]): Promise<Array<RotateResult | null>> {
+    // In session-id order, so that groups in flight together (here or on other instances) take
+    // their row locks in one order and cannot deadlock each other.
+    const sorted = [...inputs].sort((a, b) =>
+      a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0,
+    );
+    const { rows } = await this.run('rotate', [
+      sorted.map((i) => i.sessionId),
+      sorted.map((i) => i.generation),
+      sorted.map((i) => i.now),
+      sorted.map((i) => i.idleExpiresAt),
+    ]);
+    const byInput = new Map<RotateInput, RotateResult>();
+    for (const row of rows) {
+      const input = sorted[Number(row['ord']) - 1];
+      if (!input) continue;
+      byInput.set(input, {
+        rotated: row['rotated'] === true,
+        session: sessionFromRow(row),
+        user: userFromRow(row),
+      });
+    }
+    return inputs.map((input) => byInput.get(input) ?? null);
   }
 
   async revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean> {

@@ -19,6 +19,7 @@ import type {
   UserPatch,
   UserRecord,
 } from '../contract.js';
+import { GroupCommit } from '../group-commit.js';
 import { apiKeyFromRow } from '../rows.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
@@ -69,16 +70,15 @@ export class SqliteSessionStore implements SessionStore {
 
   private prepare() {
     const statements = this.prepareStatements();
-    // Update and read back in one immediate SQLite transaction: in-process, so this is the one
-    // "round trip" of a refresh. Built once: better-sqlite3 wraps a function per transaction() call.
+    // Each rotation updates and reads back; a group of them is one immediate transaction.
     const rotateOne = (i: RotateInput): RotateResult | null => {
       const rotated = statements.rotate.run(i).changes === 1;
       const row = statements.getSession.get(i.sessionId) as Row | undefined;
       return row ? { rotated, session: sessionFromRow(row), user: userFromRow(row) } : null;
     };
-    const rotateTransaction = this.db.transaction(rotateOne);
+    // Built once: better-sqlite3 wraps a new function per transaction() call.
     const rotateGroup = this.db.transaction((inputs: RotateInput[]) => inputs.map(rotateOne));
-    return { ...statements, rotateTransaction, rotateGroup };
+    return { ...statements, rotateGroup };
   }
 
   private prepareStatements() {
@@ -265,14 +265,21 @@ export class SqliteSessionStore implements SessionStore {
     return row ? { session: sessionFromRow(row), user: userFromRow(row) } : null;
   }
 
-  async rotateSession(input: RotateInput): Promise<RotateResult | null> {
-    return this.q.rotateTransaction.immediate(input);
+  /** Grouped with the rotations arriving in the same turn of the event loop (group-commit.ts). */
+  rotateSession(input: RotateInput): Promise<RotateResult | null> {
+    return this.rotations.submit(input);
   }
 
+  private readonly rotations = new GroupCommit<RotateInput, RotateResult | null>(
+    async (inputs) => this.rotateSessions(inputs),
+    // better-sqlite3 runs the group synchronously: one is all there can be in flight.
+    { maxInFlight: 1, maxGroup: 256 },
+  );
+
   /**
-   * Several rotations in one transaction, in order, as if made one after another: one commit (one
-   * append to the WAL) for the group. The database thread groups the refreshes that arrive together.
-   * All or none: if the commit fails, every rotation in the group fails with it.
+   * Several rotations in one transaction, in order, as if made one after another: one write lock
+   * and one append to the WAL for the group. All or none: if the transaction fails, every rotation
+   * of the group fails with it.
    */
   rotateSessions(inputs: RotateInput[]): Array<RotateResult | null> {
     return this.q.rotateGroup.immediate(inputs);
