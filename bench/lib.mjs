@@ -154,10 +154,31 @@ export function startRawBaseline() {
   return startProcess(join(ROOT, 'bench/raw-server.mjs'), {}, '/readyz');
 }
 
-export function row(name, c, r, baseline) {
-  const ratio = baseline ? (r.rps / baseline.rps).toFixed(3) : '1.000';
+export function row(name, c, r, ratio = '1.000') {
   return `| ${name} | ${c} | ${Math.round(r.rps)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${ratio} |`;
 }
 
+/** Rounds of each paired row: on a shared machine one 5-second pair can be off by a tenth. */
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Runs the baseline and the target alternately, ROUNDS times, and reports the round with the
+ * median ratio (its figures, both rows) and the range of the ratios: drift of the machine during
+ * the run hits both sides of a round alike.
+ */
+export async function paired(name, c, baseline, target) {
+  const rounds = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const b = await baseline();
+    const t = await target();
+    rounds.push({ b, t, ratio: t.rps / b.rps });
+  }
+  rounds.sort((x, y) => x.ratio - y.ratio);
+  const median = rounds[Math.floor(rounds.length / 2)];
+  const range =
+    rounds.length > 1 ? ` (${rounds[0].ratio.toFixed(3)}-${rounds[rounds.length - 1].ratio.toFixed(3)})` : '';
+  return [row('raw node:http', c, median.b), row(name, c, median.t, `${median.ratio.toFixed(3)}${range}`)];
+}
+
 export const HEADER =
-  '| target | C | req/s | p50 ms | p99 ms | ratio to raw node:http |\n|---|---|---|---|---|---|';
+  '| target | C | req/s | p50 ms | p99 ms | ratio to raw node:http: median (range) |\n|---|---|---|---|---|---|';

@@ -3,7 +3,7 @@
 // beside a raw node:http baseline measured in this same run with the same client.
 // Every run works in a schema of its own, dropped at the end.
 import pg from 'pg';
-import { drive, rawChain, refreshChain, row, startAuthServer, startRawBaseline } from './lib.mjs';
+import { drive, paired, rawChain, refreshChain, startAuthServer, startRawBaseline } from './lib.mjs';
 
 async function sql(url, text) {
   const client = new pg.Client({ connectionString: url });
@@ -24,27 +24,19 @@ export async function rows({ seconds }) {
   const env = (pool) => ({ DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: String(pool) });
 
   const lines = [];
-  const report = (line) => {
-    lines.push(line);
-    console.error(line);
+  const report = (pair) => {
+    lines.push(...pair);
+    console.error(pair.join('\n'));
   };
+  const baseline = (c) => () => drive({ urls: raw.url, connections: c, seconds, ...rawChain });
   const raw = await startRawBaseline();
   const servers = [];
   try {
-    const baselines = {};
     const one = await startAuthServer(env(16));
     servers.push(one);
     for (const c of [16, 64]) {
-      baselines[c] = await drive({ urls: raw.url, connections: c, seconds, ...rawChain });
-      report(row('raw node:http', c, baselines[c]));
-      report(
-        row(
-          'refresh, PostgreSQL',
-          c,
-          await drive({ urls: one.url, connections: c, seconds, ...refreshChain() }),
-          baselines[c],
-        ),
-      );
+      const target = () => drive({ urls: one.url, connections: c, seconds, ...refreshChain() });
+      report(await paired('refresh, PostgreSQL', c, baseline(c), target));
     }
     await one.stop();
     servers.length = 0;
@@ -54,8 +46,8 @@ export async function rows({ seconds }) {
     // and the cost of coordination, not horizontal scaling).
     for (let i = 0; i < 3; i++) servers.push(await startAuthServer(env(8)));
     const urls = servers.map((s) => s.url);
-    const three = await drive({ urls, connections: 64, seconds, ...refreshChain() });
-    report(row('refresh, PostgreSQL, 3 instances', 64, three, baselines[64]));
+    const three = () => drive({ urls, connections: 64, seconds, ...refreshChain() });
+    report(await paired('refresh, PostgreSQL, 3 instances', 64, baseline(64), three));
   } finally {
     for (const s of servers) await s.stop();
     await raw.stop();

@@ -1,7 +1,16 @@
 // npm run bench: refresh throughput and latency beside a raw node:http baseline, same run, same client.
 // Figures on a shared machine are noisy: read the ratios, not the absolute numbers.
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { drive, HEADER, rawChain, refreshChain, row, startAuthServer, startRawBaseline } from './lib.mjs';
+import {
+  drive,
+  HEADER,
+  paired,
+  ROUNDS,
+  rawChain,
+  refreshChain,
+  startAuthServer,
+  startRawBaseline,
+} from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const LEVELS = (process.env.BENCH_C ?? '1,10,64').split(',').map(Number);
@@ -19,14 +28,16 @@ function es256Microbench() {
 const lines = [HEADER];
 const raw = await startRawBaseline();
 const auth = await startAuthServer();
-const baselines = {};
 try {
   for (const c of LEVELS) {
-    baselines[c] = await drive({ urls: raw.url, connections: c, seconds: SECONDS, ...rawChain });
-    lines.push(row('raw node:http', c, baselines[c]));
-    const r = await drive({ urls: auth.url, connections: c, seconds: SECONDS, ...refreshChain() });
-    lines.push(row('refresh, SQLite', c, r, baselines[c]));
-    console.error(lines.slice(-2).join('\n'));
+    const pair = await paired(
+      'refresh, SQLite',
+      c,
+      () => drive({ urls: raw.url, connections: c, seconds: SECONDS, ...rawChain }),
+      () => drive({ urls: auth.url, connections: c, seconds: SECONDS, ...refreshChain() }),
+    );
+    lines.push(...pair);
+    console.error(pair.join('\n'));
   }
 } finally {
   await raw.stop();
@@ -36,6 +47,6 @@ try {
 const extra = process.env.BENCH_POSTGRES_URL ? await import('./postgres.mjs') : null;
 if (extra) lines.push(...(await extra.rows({ seconds: SECONDS })));
 
-console.log(`\nrefresh-token benchmark, ${SECONDS} s per row\n`);
+console.log(`\nrefresh-token benchmark, ${SECONDS} s per run, ${ROUNDS} rounds per pair\n`);
 console.log(lines.join('\n'));
 console.log(`\nES256 signature with node:crypto: ${es256Microbench().toFixed(1)} us each`);
