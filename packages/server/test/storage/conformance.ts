@@ -18,8 +18,30 @@ export interface StoreFixture {
   dispose(): Promise<void>;
 }
 
-const T0 = Date.UTC(2026, 0, 1);
-const DAY = 86_400_000;
+export const T0 = Date.UTC(2026, 0, 1);
+export const DAY = 86_400_000;
+
+/** A live session at generation 0, created at T0, idle for 30 days, absolute for 90. */
+export function sessionRecord(
+  storeId: string,
+  userId: string,
+  overrides: Partial<SessionRecord> = {},
+): SessionRecord {
+  return {
+    id: randomId(16),
+    storeId,
+    userId,
+    anonymousId: null,
+    generation: 0,
+    createdAt: T0,
+    rotatedAt: T0,
+    idleExpiresAt: T0 + 30 * DAY,
+    absoluteExpiresAt: T0 + 90 * DAY,
+    revokedAt: null,
+    revokedReason: null,
+    ...overrides,
+  };
+}
 
 /**
  * The storage contract's conformance suite, written once and run against every backend
@@ -51,20 +73,7 @@ export function describeSessionStore(name: string, makeFixture: () => Promise<St
     async function newSession(overrides: Partial<SessionRecord> = {}) {
       const u = user();
       await store.createUser(u);
-      const session: SessionRecord = {
-        id: randomId(16),
-        storeId,
-        userId: u.id,
-        anonymousId: null,
-        generation: 0,
-        createdAt: T0,
-        rotatedAt: T0,
-        idleExpiresAt: T0 + 30 * DAY,
-        absoluteExpiresAt: T0 + 90 * DAY,
-        revokedAt: null,
-        revokedReason: null,
-        ...overrides,
-      };
+      const session = sessionRecord(storeId, u.id, overrides);
       await store.createSession(session);
       return { user: u, session };
     }

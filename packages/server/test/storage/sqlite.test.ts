@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
-import type { RotateInput, SessionRecord } from '../../src/storage/contract.js';
+import type { RotateInput } from '../../src/storage/contract.js';
 import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
-import { describeSessionStore } from './conformance.js';
+import { DAY, describeSessionStore, sessionRecord, T0 } from './conformance.js';
 
 describeSessionStore('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-conf-'));
@@ -21,9 +21,6 @@ describeSessionStore('SQLite', async () => {
     },
   };
 });
-
-const T0 = Date.UTC(2026, 0, 1);
-const DAY = 86_400_000;
 
 const rotation = (sessionId: string, generation = 0): RotateInput => ({
   sessionId,
@@ -43,20 +40,7 @@ describe('SQLite grouped rotations (group commit)', () => {
     for (const id of ['a', 'b', 'poison']) {
       const user = newAnonymousUser('demo', T0);
       await store.createUser(user);
-      const session: SessionRecord = {
-        id,
-        storeId: 'demo',
-        userId: user.id,
-        anonymousId: null,
-        generation: 0,
-        createdAt: T0,
-        rotatedAt: T0,
-        idleExpiresAt: T0 + 30 * DAY,
-        absoluteExpiresAt: T0 + 90 * DAY,
-        revokedAt: null,
-        revokedReason: null,
-      };
-      await store.createSession(session);
+      await store.createSession(sessionRecord('demo', user.id, { id }));
     }
   });
   afterEach(async () => {
