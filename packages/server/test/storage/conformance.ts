@@ -216,6 +216,36 @@ export function describeSessionStore(name: string, makeFixture: () => Promise<St
         for (const r of results) expect([0, 1]).toContain(r?.session.generation);
         expect((await store.getSession(session.id))?.session.generation).toBe(1);
       });
+
+      it('answers each of many concurrent rotations (one group) with its own session and user', async () => {
+        // Ids in descending order, so a backend that sorts a group (PostgreSQL locks rows in id
+        // order) must still answer each call in the order it was made.
+        const made = [];
+        for (let i = 0; i < 12; i++) made.push(await newSession({ id: `group-${String(99 - i)}` }));
+        const results = await Promise.all([
+          ...made.map(({ session }, i) =>
+            store.rotateSession({
+              sessionId: session.id,
+              generation: i % 3 === 0 ? 7 : 0, // a third present a generation the row is not at
+              now: T0 + 9,
+              idleExpiresAt: T0 + DAY,
+            }),
+          ),
+          store.rotateSession({
+            sessionId: 'group-gone',
+            generation: 0,
+            now: T0 + 9,
+            idleExpiresAt: T0 + DAY,
+          }),
+        ]);
+        for (const [i, { session, user }] of made.entries()) {
+          expect(results[i]?.session.id).toBe(session.id);
+          expect(results[i]?.user.id).toBe(user.id);
+          expect(results[i]?.rotated).toBe(i % 3 !== 0);
+          expect(results[i]?.session.generation).toBe(i % 3 === 0 ? 0 : 1);
+        }
+        expect(results[made.length]).toBeNull();
+      });
     });
 
     it('revokes a live session once', async () => {
