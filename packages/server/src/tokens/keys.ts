@@ -27,10 +27,9 @@ export interface Key {
   header: string;
   /**
    * Signs `input`, answering base64url, on the calling thread. Measured both ways in
-   * `npm run bench`: with the database off the event loop (SQLite's thread, PostgreSQL's socket),
-   * handing the ES256 signature (about 26 us) to libuv's pool cost more in thread hand-offs than
-   * it saved: inline answered about a fifth more refreshes per second on SQLite at 10 clients,
-   * and the same on PostgreSQL.
+   * `npm run bench` with group commit: handing the ES256 signature (about 26 us) to libuv's pool
+   * cost more in thread hand-offs than it saved. Inline answered about an eighth more refreshes
+   * per second on SQLite at 10 clients and about a fifth more on PostgreSQL at 16.
    */
   sign(input: string): string;
   verify(input: string, signature: Buffer): boolean;
