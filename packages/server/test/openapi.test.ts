@@ -1,25 +1,35 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { findOperation, openapiDocument, routeSchema } from '../src/openapi/document.js';
 import { makeTestApp } from './helpers/app.js';
 
+const SEED_PAGE = new URL('../../../../shared/reference/seed-refresh-token.txt', import.meta.url);
+
 /** The OpenAPI operation printed in the seed page, parsed from its "OpenAPI Definition" block. */
 function seedOperation(): Record<string, unknown> {
-  const seed = readFileSync(
-    new URL('../../../../shared/reference/seed-refresh-token.txt', import.meta.url),
-    'utf8',
-  );
+  const seed = readFileSync(SEED_PAGE, 'utf8');
   const start = seed.indexOf('{', seed.indexOf('OpenAPI Definition'));
   const end = seed.lastIndexOf('}') + 1;
   return JSON.parse(seed.slice(start, end));
 }
+
+/** The same operation, kept in the repository so that a clone on its own can check against it. */
+const seedFixture: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('./fixtures/seed-refresh-token-operation.json', import.meta.url), 'utf8'),
+);
 
 describe('openapi.json', () => {
   it('has the seed refresh-token operation field for field', () => {
     const { path, method, operation } = findOperation('refresh-token');
     expect(path).toBe('/auth/refresh-token');
     expect(method).toBe('post');
-    expect(operation).toEqual(seedOperation());
+    expect(operation).toEqual(seedFixture);
+  });
+
+  // Skip reason: the seed page lives beside the repository (../shared), not in it; a clone on its
+  // own has only the fixture above. Where the page is present, the fixture must still equal it.
+  it.skipIf(!existsSync(SEED_PAGE))('keeps its copy of the seed operation equal to the seed page', () => {
+    expect(seedFixture).toEqual(seedOperation());
   });
 
   it('defines BadRequest and NotFound as the contract does', () => {
