@@ -73,6 +73,8 @@ export interface Config {
    * bodies, never cookies. @default *
    */
   readonly corsOrigins: '*' | string[];
+  /** `production` refuses OTP_DEBUG and warns when OTPs go to the log sender. @default development */
+  readonly nodeEnv: string;
 }
 
 const ENV_SCHEMA = {
@@ -117,6 +119,7 @@ const ENV_SCHEMA = {
       pattern: '^(\\*|https?://[^,\\s]+(,\\s*https?://[^,\\s]+)*)$',
       default: '*',
     },
+    NODE_ENV: { type: 'string', default: 'development' },
   },
   // A webhook without its signing secret would send unsigned payloads: refuse the pair half set.
   dependencies: {
@@ -156,7 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration: OTP_WEBHOOK_SECRET is required when OTP_WEBHOOK_URL is set',
     );
   }
-  if (v['OTP_DEBUG'] === true && env['NODE_ENV'] === 'production') {
+  if (v['OTP_DEBUG'] === true && v['NODE_ENV'] === 'production') {
     throw new ConfigError(
       'Invalid configuration: OTP_DEBUG=true is refused when NODE_ENV=production (it lets responses carry OTPs)',
     );
@@ -194,5 +197,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : String(v['CORS_ORIGINS'])
             .split(',')
             .map((o) => o.trim().replace(/\/$/, '')),
+    nodeEnv: v['NODE_ENV'],
   }) as unknown as Config;
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { CustomerContext } from '../customers/context.js';
 import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { OperatorStore } from '../storage/operator.js';
@@ -9,6 +10,8 @@ import type { Metrics } from './metrics.js';
 export interface Services {
   config: Config;
   sessions: SessionContext;
+  /** The session context with what the customer operations add (hasher, OTP sender, limits). */
+  customers: CustomerContext;
   directory: StoreDirectory;
   rateLimiter: RateLimiter;
   /** True once the database is migrated and the default store's keys are loaded. */
