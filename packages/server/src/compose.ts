@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { type CustomerContext, DEFAULT_LIMITS } from './accounts/context.js';
+import type { OtpSender } from './accounts/delivery/contract.js';
+import { logSender } from './accounts/delivery/log.js';
+import { webhookSender } from './accounts/delivery/webhook.js';
+import { argon2Hasher, type PasswordHasher } from './accounts/passwords.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { type CustomerContext, DEFAULT_LIMITS } from './customers/context.js';
-import type { OtpSender } from './customers/delivery/contract.js';
-import { logSender } from './customers/delivery/log.js';
-import { webhookSender } from './customers/delivery/webhook.js';
-import { argon2Hasher, type PasswordHasher } from './customers/passwords.js';
 import { securityEventSink } from './events/security.js';
 import { Metrics } from './http/metrics.js';
 import type { Services } from './http/services.js';
@@ -15,7 +15,7 @@ import { RedisRateLimiter } from './ratelimit/redis.js';
 import type { SessionContext } from './sessions/context.js';
 import type { SessionStore } from './storage/contract.js';
 import type { OperatorStore } from './storage/operator.js';
-import { StoreDirectory } from './stores/directory.js';
+import { TenantDirectory } from './tenants/directory.js';
 import type { WebhookOptions } from './util/webhook.js';
 
 /** What the contexts are built from: the validated config, the store, and what tests replace. */
@@ -65,7 +65,7 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       config,
       sessions,
       customers: customerContext(options, sessions, limiter.rateLimiter, log),
-      directory: new StoreDirectory(store, clock, config.issuer),
+      directory: new TenantDirectory(store, clock, config.issuer),
       rateLimiter: limiter.rateLimiter,
       isReady: options.isReady ?? (() => true),
       metrics,

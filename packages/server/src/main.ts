@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { purge } from './operations/purge.js';
 import { openStore, operatorFor } from './storage/open.js';
 import { PostgresSessionStore } from './storage/postgres/store.js';
-import { ensureStore } from './stores/bootstrap.js';
+import { ensureStore } from './tenants/bootstrap.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

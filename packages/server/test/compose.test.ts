@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { OtpMessage } from '../src/accounts/delivery/contract.js';
+import { argon2Hasher, type PasswordHasher } from '../src/accounts/passwords.js';
 import { type AppOptions, buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import type { OtpMessage } from '../src/customers/delivery/contract.js';
-import { argon2Hasher, type PasswordHasher } from '../src/customers/passwords.js';
 import { SqliteSessionStore } from '../src/storage/sqlite/store.js';
-import { ensureStore } from '../src/stores/bootstrap.js';
+import { ensureStore } from '../src/tenants/bootstrap.js';
 import { API_KEY, BASE, ManualClock } from './helpers/app.js';
 
 const cleanups: (() => Promise<void>)[] = [];

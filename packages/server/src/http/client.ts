@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { ClientInfo } from '../customers/context.js';
+import type { ClientInfo } from '../accounts/context.js';
 import { bearerToken } from './tenant.js';
 
 /** What a customer route reads from its request, beyond the body. */

@@ -1,9 +1,9 @@
+import type { CustomerContext } from '../accounts/context.js';
 import type { Config } from '../config.js';
-import type { CustomerContext } from '../customers/context.js';
 import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { OperatorStore } from '../storage/operator.js';
-import type { StoreDirectory } from '../stores/directory.js';
+import type { TenantDirectory } from '../tenants/directory.js';
 import type { Metrics } from './metrics.js';
 
 /** What routes are handed: the domain and its collaborators, built once per app. */
@@ -12,7 +12,7 @@ export interface Services {
   sessions: SessionContext;
   /** The session context with what the customer operations add (hasher, OTP sender, limits). */
   customers: CustomerContext;
-  directory: StoreDirectory;
+  directory: TenantDirectory;
   rateLimiter: RateLimiter;
   /** True once the database is migrated and the default store's keys are loaded. */
   isReady(): boolean;

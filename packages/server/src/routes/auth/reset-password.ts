@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { CustomerContext } from '../../customers/context.js';
-import { resetPassword } from '../../customers/reset-password.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { resetPassword } from '../../accounts/reset-password.js';
 import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { CustomerContext } from '../../customers/context.js';
-import { verifyOtp } from '../../customers/verify-otp.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { verifyOtp } from '../../accounts/verify-otp.js';
 import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
