@@ -1,44 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OtpMessage } from '../src/accounts/delivery/contract.js';
 import { argon2Hasher, type PasswordHasher } from '../src/accounts/passwords.js';
-import { type AppOptions, buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { SqliteSessionStore } from '../src/storage/sqlite/store.js';
-import { ensureStore } from '../src/tenants/bootstrap.js';
-import { API_KEY, BASE, ManualClock } from './helpers/app.js';
+import { BASE, makeTestApp, type TestApp } from './helpers/app.js';
 
-const cleanups: (() => Promise<void>)[] = [];
+const apps: TestApp[] = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
+  for (const t of apps.splice(0)) await t.close();
 });
 
-/** An app built through the composition root on a fresh SQLite file, with its log lines. */
-async function composed(env: Record<string, string>, options: Partial<AppOptions> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'sfa-compose-'));
-  const store = new SqliteSessionStore({ path: join(dir, 'auth.db') });
-  await store.migrate();
-  const clock = new ManualClock();
-  const config = loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`, API_KEY, ...env });
-  await ensureStore(store, clock, config.storeId, config.apiKey);
-  const logs: string[] = [];
-  const logStream = new Writable({
-    write(chunk, _enc, cb) {
-      logs.push(String(chunk));
-      cb();
-    },
-  });
-  const app = await buildApp({ config, store, clock, logStream, ...options });
-  await app.ready();
-  cleanups.push(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { app, logs };
+async function composed(...args: Parameters<typeof makeTestApp>) {
+  const t = await makeTestApp(...args);
+  apps.push(t);
+  return t;
 }
 
 describe('the composition root', () => {
@@ -54,7 +27,7 @@ describe('the composition root', () => {
     };
     const { app } = await composed(
       {},
-      { hasher, sender: { name: 'test', send: async (m) => void sent.push(m) } },
+      { replace: { hasher, sender: { name: 'test', send: async (m) => void sent.push(m) } } },
     );
     const password = 'correct horse battery';
     const started = await app.inject({

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { type AppOptions, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import type { SessionStore } from '../../src/storage/contract.js';
@@ -41,7 +41,7 @@ export interface TestApp {
 /** A real app on a real SQLite file in a fresh temporary folder, with a manual clock. */
 export async function makeTestApp(
   env: Record<string, string> = {},
-  opts: { store?: SessionStore; dir?: string } = {},
+  opts: { store?: SessionStore; dir?: string; replace?: Pick<AppOptions, 'hasher' | 'sender'> } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sfa-test-'));
   const config = loadConfig({
@@ -61,7 +61,7 @@ export async function makeTestApp(
       cb();
     },
   });
-  const app = await buildApp({ config, store, clock, logStream });
+  const app = await buildApp({ config, store, clock, logStream, ...opts.replace });
   await app.ready();
   return {
     app,
