@@ -11,12 +11,12 @@ import { join } from 'node:path';
 const dist = new URL('../packages/server/dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
 const { SqliteSessionStore } = await load('storage/sqlite/store.js');
-const { ensureStore } = await load('stores/bootstrap.js');
-const { StoreDirectory } = await load('stores/directory.js');
+const { ensureStore } = await load('tenants/bootstrap.js');
+const { TenantDirectory } = await load('tenants/directory.js');
 const { MemoryRateLimiter } = await load('ratelimit/memory.js');
-const { argon2Hasher } = await load('customers/passwords.js');
-const { createAccount } = await load('customers/accounts.js');
-const { loginWithPassword } = await load('customers/login-password.js');
+const { argon2Hasher } = await load('accounts/passwords.js');
+const { createAccount } = await load('accounts/records.js');
+const { loginWithPassword } = await load('accounts/login-password.js');
 
 const samples = Number(process.argv[2] ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'sfa-bench-login-'));
@@ -24,7 +24,7 @@ const store = new SqliteSessionStore({ path: join(dir, 'auth.db') });
 await store.migrate();
 const clock = { now: () => Date.now() };
 await ensureStore(store, clock, 'bench', 'bench-api-key-0123456789');
-const tenant = await new StoreDirectory(store, clock, 'storefront-auth').require('bench');
+const tenant = await new TenantDirectory(store, clock, 'storefront-auth').require('bench');
 const ctx = {
   store,
   clock,

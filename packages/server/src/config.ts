@@ -1,198 +1,268 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 
-/**
- * Configuration, read once from the environment at start-up, validated, then frozen.
- * Each option is documented here with its default; the README's launch contract lists the same.
- */
-export interface Config {
-  /** TCP port to listen on. @default 8080 */
-  readonly port: number;
-  /** Interface to bind. @default 127.0.0.1 */
-  readonly host: string;
-  /** `sqlite:<path>` (relative to the working directory, or absolute) or `postgres://...`. @default sqlite:./data/storefront-auth.db */
-  readonly databaseUrl: string;
-  /** Store created on start when missing. @default demo */
-  readonly storeId: string;
-  /** Public API key made valid for `storeId` on start; generated and printed once when unset. */
-  readonly apiKey: string | undefined;
-  /** Access-token lifetime, seconds. @default 900 */
-  readonly accessTokenTtl: number;
-  /** Idle lifetime of a session: a refresh token dies this long after its rotation, seconds. @default 2592000 */
-  readonly refreshTokenTtl: number;
-  /** Absolute lifetime of a session, never extended by refresh, seconds. @default 7776000 */
-  readonly sessionMaxAge: number;
-  /** Grace window for a just-rotated refresh token, seconds; 0 disables it. @default 30 */
-  readonly refreshReuseGrace: number;
-  /** pino level. @default info */
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** `iss` prefix of every token; the store id is appended. @default storefront-auth */
-  readonly issuer: string;
-  /** SQLite `synchronous` pragma (see docs/storage.md for the trade-off). @default NORMAL */
-  readonly sqliteSynchronous: 'NORMAL' | 'FULL';
-  /** New anonymous sessions allowed per client address per minute; 0 disables the limit. @default 60 */
-  readonly anonymousRateLimit: number;
-  /** Refreshes allowed per session per minute (a client refreshes every ACCESS_TOKEN_TTL); 0 disables. @default 60 */
-  readonly refreshRateLimit: number;
-  /**
-   * Refreshes allowed per client address per minute, all sessions together; 0 disables. Generous
-   * by default: a server-side-rendering front end refreshes for many shoppers from one address.
-   * @default 1200
-   */
-  readonly refreshIpRateLimit: number;
-  /** Trust `X-Forwarded-For` from a proxy in front (for per-address limits). @default false */
-  readonly trustProxy: boolean;
-  /** PostgreSQL only: most connections this process keeps open (see docs/production.md). @default 10 */
-  readonly databasePoolSize: number;
-  /** PostgreSQL only: server-side statement timeout, milliseconds; 0 disables it. @default 5000 */
-  readonly databaseStatementTimeout: number;
-  /**
-   * `redis://` or `rediss://` URL of a Redis shared by every instance, for rate limits. Unset: limits
-   * are counted in this process's memory (right for one instance). @default unset
-   */
-  readonly redisUrl: string | undefined;
-  /** Where OTPs are POSTed for delivery (JSON, HMAC-signed); unset: the log sender, which delivers nothing. */
-  readonly otpWebhookUrl: string | undefined;
-  /** HMAC-SHA256 key of the webhook's signature header; required with `otpWebhookUrl`. */
-  readonly otpWebhookSecret: string | undefined;
-  /**
-   * Development only: lets `x-debug-mode: true` return OTPs in responses for `storeId`. Refused when
-   * NODE_ENV=production. @default false
-   */
-  readonly otpDebug: boolean;
-  /** Where security events (reuse detected, sessions revoked) are POSTed, HMAC-signed; unset: logs only. */
-  readonly securityWebhookUrl: string | undefined;
-  /** HMAC-SHA256 key of the security webhook's signature header; required with `securityWebhookUrl`. */
-  readonly securityWebhookSecret: string | undefined;
-  /** Seconds between scheduled purges of expired sessions, abandoned anonymous users and dead OTPs; 0 disables. @default 3600 */
-  readonly purgeInterval: number;
-  /** Serve Prometheus metrics at GET /metrics (keep that path off the public internet). @default true */
-  readonly metricsEnabled: boolean;
-  /**
-   * Origins allowed to call the API from a browser (CORS): `*`, or a comma-separated list of
-   * origins. `*` is safe here because no credential is ambient: tokens travel in headers and
-   * bodies, never cookies. @default *
-   */
-  readonly corsOrigins: '*' | string[];
+/** One setting: the variable it is read from, its JSON schema (with its default), its meaning. */
+interface Option {
+  readonly env: string;
+  readonly schema: {
+    readonly type: 'integer' | 'string' | 'boolean';
+    readonly default?: unknown;
+    readonly enum?: readonly string[];
+    readonly [rule: string]: unknown;
+  };
+  /** What the variable means, for the README's launch contract (Markdown). */
+  readonly doc: string;
+  /** Shown as the default when the schema has none (`unset` otherwise). */
+  readonly shownDefault?: string;
 }
 
-const ENV_SCHEMA = {
-  type: 'object',
-  properties: {
-    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
-    HOST: { type: 'string', minLength: 1, default: '127.0.0.1' },
-    DATABASE_URL: {
+/**
+ * Every setting, declared once: the type of `Config`, the validation, the variable each field is
+ * read from, the defaults and the README's launch contract (`launchContractTable`) all come from
+ * this table.
+ */
+const OPTIONS = {
+  port: {
+    env: 'PORT',
+    schema: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+    doc: 'TCP port.',
+  },
+  host: {
+    env: 'HOST',
+    schema: { type: 'string', minLength: 1, default: '127.0.0.1' },
+    doc: 'Interface to bind (`0.0.0.0` in a container).',
+  },
+  databaseUrl: {
+    env: 'DATABASE_URL',
+    schema: {
       type: 'string',
       pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
       default: 'sqlite:./data/storefront-auth.db',
     },
-    STORE_ID: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'demo' },
-    API_KEY: { type: 'string', minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' },
-    ACCESS_TOKEN_TTL: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
-    REFRESH_TOKEN_TTL: { type: 'integer', minimum: 1, maximum: 31536000, default: 2592000 },
-    SESSION_MAX_AGE: { type: 'integer', minimum: 1, maximum: 157680000, default: 7776000 },
-    REFRESH_REUSE_GRACE: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
-    LOG_LEVEL: {
+    doc: '`sqlite:<relative or /absolute path>` (the folder is created) or `postgres://...`.',
+  },
+  storeId: {
+    env: 'STORE_ID',
+    schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'demo' },
+    doc: 'The store created on start when missing.',
+  },
+  apiKey: {
+    env: 'API_KEY',
+    schema: { type: 'string', minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' },
+    doc: 'A public API key made valid for `STORE_ID`. When unset on the first start, one is generated and printed once; only its hash is stored.',
+    shownDefault: 'generated',
+  },
+  accessTokenTtl: {
+    env: 'ACCESS_TOKEN_TTL',
+    schema: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
+    doc: 'Access-token lifetime, seconds.',
+  },
+  refreshTokenTtl: {
+    env: 'REFRESH_TOKEN_TTL',
+    schema: { type: 'integer', minimum: 1, maximum: 31536000, default: 2592000 },
+    doc: 'Idle lifetime of a session (30 days): a refresh token dies this long after it was issued; every refresh slides it.',
+  },
+  sessionMaxAge: {
+    env: 'SESSION_MAX_AGE',
+    schema: { type: 'integer', minimum: 1, maximum: 157680000, default: 7776000 },
+    doc: 'Absolute lifetime of a session (90 days), never extended.',
+  },
+  refreshReuseGrace: {
+    env: 'REFRESH_REUSE_GRACE',
+    schema: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
+    doc: 'Seconds during which the just-replaced refresh token gets the same successor again; `0` disables.',
+  },
+  logLevel: {
+    env: 'LOG_LEVEL',
+    schema: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
       default: 'info',
     },
-    ISSUER: { type: 'string', minLength: 1, maxLength: 200, default: 'storefront-auth' },
-    SQLITE_SYNCHRONOUS: { type: 'string', enum: ['NORMAL', 'FULL'], default: 'NORMAL' },
-    ANONYMOUS_RATE_LIMIT: { type: 'integer', minimum: 0, default: 60 },
-    REFRESH_RATE_LIMIT: { type: 'integer', minimum: 0, default: 60 },
-    REFRESH_IP_RATE_LIMIT: { type: 'integer', minimum: 0, default: 1200 },
-    TRUST_PROXY: { type: 'boolean', default: false },
-    DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
-    DATABASE_STATEMENT_TIMEOUT: { type: 'integer', minimum: 0, maximum: 600000, default: 5000 },
-    REDIS_URL: { type: 'string', pattern: '^rediss?://.+$' },
-    OTP_WEBHOOK_URL: { type: 'string', pattern: '^https?://.+' },
-    OTP_WEBHOOK_SECRET: { type: 'string', minLength: 16, maxLength: 512 },
-    OTP_DEBUG: { type: 'boolean', default: false },
-    SECURITY_WEBHOOK_URL: { type: 'string', pattern: '^https?://.+' },
-    SECURITY_WEBHOOK_SECRET: { type: 'string', minLength: 16, maxLength: 512 },
-    PURGE_INTERVAL: { type: 'integer', minimum: 0, maximum: 604800, default: 3600 },
-    METRICS_ENABLED: { type: 'boolean', default: true },
-    CORS_ORIGINS: {
+    doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.',
+  },
+  issuer: {
+    env: 'ISSUER',
+    schema: { type: 'string', minLength: 1, maxLength: 200, default: 'storefront-auth' },
+    doc: "Prefix of every token's `iss`; the store id is appended (`storefront-auth/demo`).",
+  },
+  sqliteSynchronous: {
+    env: 'SQLITE_SYNCHRONOUS',
+    schema: { type: 'string', enum: ['NORMAL', 'FULL'], default: 'NORMAL' },
+    doc: '`NORMAL` or `FULL`; see [docs/storage.md](docs/storage.md).',
+  },
+  anonymousRateLimit: {
+    env: 'ANONYMOUS_RATE_LIMIT',
+    schema: { type: 'integer', minimum: 0, default: 60 },
+    doc: 'New anonymous sessions per client address per minute; `0` disables.',
+  },
+  refreshRateLimit: {
+    env: 'REFRESH_RATE_LIMIT',
+    schema: { type: 'integer', minimum: 0, default: 60 },
+    doc: 'Refreshes per session per minute (counted after the signature check); `0` disables. Past it: 429 `RATE_LIMITED` with `Retry-After`, and the session stays.',
+  },
+  refreshIpRateLimit: {
+    env: 'REFRESH_IP_RATE_LIMIT',
+    schema: { type: 'integer', minimum: 0, default: 1200 },
+    doc: 'Refreshes per client address per minute, all sessions together; `0` disables. Generous because a server-side-rendering front end refreshes for many shoppers from one address.',
+  },
+  trustProxy: {
+    env: 'TRUST_PROXY',
+    schema: { type: 'boolean', default: false },
+    doc: 'Trust `X-Forwarded-For` (behind a load balancer) for per-address limits.',
+  },
+  corsOrigins: {
+    env: 'CORS_ORIGINS',
+    schema: {
       type: 'string',
       pattern: '^(\\*|https?://[^,\\s]+(,\\s*https?://[^,\\s]+)*)$',
       default: '*',
     },
+    doc: 'Origins allowed to call from a browser: `*` or a comma-separated list. `*` is safe because no credential is ambient (tokens travel in headers and bodies, never cookies).',
   },
-  // A webhook without its signing secret would send unsigned payloads: refuse the pair half set.
-  dependencies: {
-    OTP_WEBHOOK_URL: ['OTP_WEBHOOK_SECRET'],
-    SECURITY_WEBHOOK_URL: ['SECURITY_WEBHOOK_SECRET'],
+  databasePoolSize: {
+    env: 'DATABASE_POOL_SIZE',
+    schema: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+    doc: 'PostgreSQL: most connections per instance (see [docs/production.md](docs/production.md)).',
   },
-} as const;
+  databaseStatementTimeout: {
+    env: 'DATABASE_STATEMENT_TIMEOUT',
+    schema: { type: 'integer', minimum: 0, maximum: 600000, default: 5000 },
+    doc: 'PostgreSQL: statement timeout, ms; `0` disables.',
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    schema: { type: 'string', pattern: '^rediss?://.+$' },
+    doc: '`redis://...` (or `rediss://`) shared by every instance for rate limits; unset: counted in-process.',
+  },
+  otpWebhookUrl: {
+    env: 'OTP_WEBHOOK_URL',
+    schema: { type: 'string', pattern: '^https?://.+' },
+    doc: 'Where one-time passwords are POSTed for delivery (needs `OTP_WEBHOOK_SECRET`). Unset: a log sender that delivers nothing (development).',
+  },
+  otpWebhookSecret: {
+    env: 'OTP_WEBHOOK_SECRET',
+    schema: { type: 'string', minLength: 16, maxLength: 512 },
+    doc: 'The HMAC key that signs what is POSTed to `OTP_WEBHOOK_URL`.',
+  },
+  otpDebug: {
+    env: 'OTP_DEBUG',
+    schema: { type: 'boolean', default: false },
+    doc: 'Development only: lets `x-debug-mode: true` return OTPs in responses for `STORE_ID`. Refused when `NODE_ENV=production`.',
+  },
+  nodeEnv: {
+    env: 'NODE_ENV',
+    schema: { type: 'string', default: 'development' },
+    doc: '`production` refuses `OTP_DEBUG` and warns at start when OTPs go to the log sender.',
+  },
+  purgeInterval: {
+    env: 'PURGE_INTERVAL',
+    schema: { type: 'integer', minimum: 0, maximum: 604800, default: 3600 },
+    doc: 'Seconds between scheduled purges (expired sessions, abandoned anonymous users, dead OTPs); `0` disables.',
+  },
+  metricsEnabled: {
+    env: 'METRICS_ENABLED',
+    schema: { type: 'boolean', default: true },
+    doc: 'Serve Prometheus metrics at `GET /metrics` (keep that path off the public internet).',
+  },
+  securityWebhookUrl: {
+    env: 'SECURITY_WEBHOOK_URL',
+    schema: { type: 'string', pattern: '^https?://.+' },
+    doc: 'Where security events are POSTed (needs `SECURITY_WEBHOOK_SECRET`); unset: logged only.',
+  },
+  securityWebhookSecret: {
+    env: 'SECURITY_WEBHOOK_SECRET',
+    schema: { type: 'string', minLength: 16, maxLength: 512 },
+    doc: 'The HMAC key that signs what is POSTed to `SECURITY_WEBHOOK_URL`.',
+  },
+} as const satisfies Record<string, Option>;
+
+type Options = typeof OPTIONS;
+type Field = keyof Options;
+
+type ValueOf<S> = S extends { enum: readonly (infer E)[] }
+  ? E
+  : S extends { type: 'integer' }
+    ? number
+    : S extends { type: 'boolean' }
+      ? boolean
+      : string;
+
+/** Each field as the schema yields it: a variable without a default may be unset. */
+type Values = {
+  readonly [F in Field]: Options[F]['schema'] extends { default: unknown }
+    ? ValueOf<Options[F]['schema']>
+    : ValueOf<Options[F]['schema']> | undefined;
+};
+
+/** Configuration, read once from the environment at start-up, validated, then frozen. */
+export type Config = Readonly<Omit<Values, 'corsOrigins'> & { corsOrigins: '*' | string[] }>;
+
+const FIELDS = Object.keys(OPTIONS) as Field[];
 
 /** Every variable the server reads; the README's launch contract documents each (a test checks). */
-export const CONFIG_VARIABLES: readonly string[] = Object.keys(ENV_SCHEMA.properties);
+export const CONFIG_VARIABLES: readonly string[] = FIELDS.map((field) => OPTIONS[field].env);
 
-const validate = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true }).compile(ENV_SCHEMA);
+const validate = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true }).compile<Values>({
+  type: 'object',
+  properties: Object.fromEntries(FIELDS.map((field) => [field, OPTIONS[field].schema])),
+  // A webhook without its signing secret would send unsigned payloads: refuse the pair half set.
+  dependencies: {
+    otpWebhookUrl: ['otpWebhookSecret'],
+    securityWebhookUrl: ['securityWebhookSecret'],
+  },
+});
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function variableOf(field: unknown): string {
+  return typeof field === 'string' && field in OPTIONS ? OPTIONS[field as Field].env : String(field);
+}
+
+/** One finding, named by its variable. Never echoes the value: API_KEY is a secret. */
+function problem(error: ErrorObject): string {
+  if (error.keyword === 'dependencies') {
+    return `${variableOf(error.params['missingProperty'])} is required when ${variableOf(error.params['property'])} is set`;
+  }
+  return `${variableOf(error.instancePath.replace(/^\//, ''))} ${error.message}`;
+}
+
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const raw: Record<string, unknown> = {};
-  for (const name of Object.keys(ENV_SCHEMA.properties)) {
-    const value = env[name];
-    if (value !== undefined && value !== '') raw[name] = value.trim();
+  const input: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const value = env[OPTIONS[field].env];
+    if (value !== undefined && value !== '') input[field] = value.trim();
   }
-  if (!validate(raw)) {
-    const problems = (validate.errors ?? []).map((e) => {
-      const variable = e.instancePath.replace(/^\//, '') || String(e.params['missingProperty'] ?? '');
-      // Never echo the value: API_KEY is a secret.
-      return `${variable} ${e.message}`;
-    });
-    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  if (!validate(input)) {
+    throw new ConfigError(`Invalid configuration: ${(validate.errors ?? []).map(problem).join('; ')}`);
   }
-  // Validated and defaulted by the schema above: every field now has the type Config says.
-  const v = raw as Record<string, unknown>;
-  if (v['OTP_WEBHOOK_URL'] !== undefined && v['OTP_WEBHOOK_SECRET'] === undefined) {
-    throw new ConfigError(
-      'Invalid configuration: OTP_WEBHOOK_SECRET is required when OTP_WEBHOOK_URL is set',
-    );
-  }
-  if (v['OTP_DEBUG'] === true && env['NODE_ENV'] === 'production') {
+  if (input.otpDebug && input.nodeEnv === 'production') {
     throw new ConfigError(
       'Invalid configuration: OTP_DEBUG=true is refused when NODE_ENV=production (it lets responses carry OTPs)',
     );
   }
+  const unset = Object.fromEntries(FIELDS.map((field) => [field, undefined]));
   return Object.freeze({
-    port: v['PORT'],
-    host: v['HOST'],
-    databaseUrl: v['DATABASE_URL'],
-    storeId: v['STORE_ID'],
-    apiKey: v['API_KEY'],
-    accessTokenTtl: v['ACCESS_TOKEN_TTL'],
-    refreshTokenTtl: v['REFRESH_TOKEN_TTL'],
-    sessionMaxAge: v['SESSION_MAX_AGE'],
-    refreshReuseGrace: v['REFRESH_REUSE_GRACE'],
-    logLevel: v['LOG_LEVEL'],
-    issuer: v['ISSUER'],
-    sqliteSynchronous: v['SQLITE_SYNCHRONOUS'],
-    anonymousRateLimit: v['ANONYMOUS_RATE_LIMIT'],
-    refreshRateLimit: v['REFRESH_RATE_LIMIT'],
-    refreshIpRateLimit: v['REFRESH_IP_RATE_LIMIT'],
-    trustProxy: v['TRUST_PROXY'],
-    databasePoolSize: v['DATABASE_POOL_SIZE'],
-    databaseStatementTimeout: v['DATABASE_STATEMENT_TIMEOUT'],
-    redisUrl: v['REDIS_URL'],
-    otpWebhookUrl: v['OTP_WEBHOOK_URL'],
-    otpWebhookSecret: v['OTP_WEBHOOK_SECRET'],
-    otpDebug: v['OTP_DEBUG'],
-    securityWebhookUrl: v['SECURITY_WEBHOOK_URL'],
-    securityWebhookSecret: v['SECURITY_WEBHOOK_SECRET'],
-    purgeInterval: v['PURGE_INTERVAL'],
-    metricsEnabled: v['METRICS_ENABLED'],
+    ...unset,
+    ...input,
     corsOrigins:
-      v['CORS_ORIGINS'] === '*'
+      input.corsOrigins === '*'
         ? '*'
-        : String(v['CORS_ORIGINS'])
-            .split(',')
-            .map((o) => o.trim().replace(/\/$/, '')),
-  }) as unknown as Config;
+        : input.corsOrigins.split(',').map((origin) => origin.trim().replace(/\/$/, '')),
+  });
+}
+
+/** The README's launch-contract table, one row per variable, from `OPTIONS`. */
+export function launchContractTable(): string {
+  const rows = FIELDS.map((field) => {
+    const option: Option = OPTIONS[field];
+    const fallback =
+      option.schema.default !== undefined
+        ? `\`${String(option.schema.default)}\``
+        : (option.shownDefault ?? 'unset');
+    return `| \`${option.env}\` | ${fallback} | ${option.doc} |`;
+  });
+  return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');
 }

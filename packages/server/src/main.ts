@@ -1,10 +1,10 @@
+import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
-import { buildApp } from './http/app.js';
 import { purge } from './operations/purge.js';
 import { openStore, operatorFor } from './storage/open.js';
 import { PostgresSessionStore } from './storage/postgres/store.js';
-import { ensureStore } from './stores/bootstrap.js';
+import { ensureStore } from './tenants/bootstrap.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -1,6 +1,6 @@
 import { createHmac, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureStore } from '../src/stores/bootstrap.js';
+import { ensureStore } from '../src/tenants/bootstrap.js';
 import { API_KEY, anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from './helpers/app.js';
 
 let t: TestApp;

@@ -10,7 +10,7 @@ import { emitSecurityEvent } from '../sessions/events.js';
 import type { SecurityEvent, SessionStore } from '../storage/contract.js';
 import { openStore, operatorFor } from '../storage/open.js';
 import type { OperatorStore } from '../storage/operator.js';
-import { ensureApiKey, ensureStore, newApiKey } from '../stores/bootstrap.js';
+import { ensureApiKey, ensureStore, newApiKey } from '../tenants/bootstrap.js';
 
 const USAGE = `usage: storefront-auth <command> [options]     (DATABASE_URL and the server's variables apply)
 

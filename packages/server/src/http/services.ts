@@ -1,15 +1,18 @@
+import type { CustomerContext } from '../accounts/context.js';
 import type { Config } from '../config.js';
 import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { OperatorStore } from '../storage/operator.js';
-import type { StoreDirectory } from '../stores/directory.js';
+import type { TenantDirectory } from '../tenants/directory.js';
 import type { Metrics } from './metrics.js';
 
 /** What routes are handed: the domain and its collaborators, built once per app. */
 export interface Services {
   config: Config;
   sessions: SessionContext;
-  directory: StoreDirectory;
+  /** The session context with what the customer operations add (hasher, OTP sender, limits). */
+  customers: CustomerContext;
+  directory: TenantDirectory;
   rateLimiter: RateLimiter;
   /** True once the database is migrated and the default store's keys are loaded. */
   isReady(): boolean;

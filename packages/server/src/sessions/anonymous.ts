@@ -1,6 +1,6 @@
 import { AppError } from '../errors/codes.js';
 import type { UserRecord } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { verifyAccessToken } from '../tokens/verify.js';
 import { ulid } from '../util/ids.js';

@@ -1,5 +1,5 @@
 import type { SessionRecord, UserRecord } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { randomId } from '../util/ids.js';
 import type { SessionContext } from './context.js';

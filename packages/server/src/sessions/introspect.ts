@@ -1,4 +1,4 @@
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { SessionContext } from './context.js';
 import { sessionOfToken } from './revoke.js';
 

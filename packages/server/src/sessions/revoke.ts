@@ -1,5 +1,5 @@
 import type { RevokeReason } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import { verifyAccessToken, verifyRefreshToken } from '../tokens/verify.js';
 import type { SessionContext } from './context.js';
 import { emitSecurityEvent } from './events.js';

@@ -1,14 +1,14 @@
 import { AppError } from '../errors/codes.js';
 import { enforceLimit } from '../ratelimit/enforce.js';
 import type { RotateResult } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { verifyRefreshToken } from '../tokens/verify.js';
 import type { SessionContext } from './context.js';
 import { emitSecurityEvent } from './events.js';
 
 /**
- * POST /auth/refresh-token, the heart of the service (DESIGN.md, "Sessions and rotation").
+ * POST /auth/refresh-token, the heart of the service.
  *
  * A session is a token family; each refresh token carries the generation it was minted at.
  * Presenting generation g:

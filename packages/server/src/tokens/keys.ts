@@ -46,7 +46,8 @@ export function generateSigningKey(
   const kid = randomId(12);
   if (use === 'refresh') {
     // Refresh tokens are verified only by us, so a symmetric key is right, and it makes the
-    // signature deterministic: a grace-window replay returns the same bytes (DESIGN.md, step 3).
+    // signature deterministic: a grace-window replay derives the same token, byte for byte, from
+    // the session row, so no token is ever stored.
     const jwk = { kty: 'oct', k: randomBytes(32).toString('base64url') };
     return keyRecord(storeId, kid, use, 'HS256', jwk, now);
   }

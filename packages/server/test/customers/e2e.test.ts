@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/customers/delivery/webhook.js';
+import { SIGNATURE_HEADER, verifyWebhookSignature } from '../../src/accounts/delivery/webhook.js';
 import { API_KEY, claims, makeTestApp, type TestApp } from '../helpers/app.js';
 import { PASSWORD } from '../helpers/customers.js';
 import { expectMatchesSpec } from '../helpers/openapi.js';

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { findAccount } from '../../src/customers/accounts.js';
-import { changePassword } from '../../src/customers/change-password.js';
-import { type CustomerContext, DEFAULT_LIMITS } from '../../src/customers/context.js';
-import type { OtpMessage } from '../../src/customers/delivery/contract.js';
-import { loginWithPassword } from '../../src/customers/login-password.js';
-import { argon2Hasher, type PasswordHasher } from '../../src/customers/passwords.js';
+import { changePassword } from '../../src/accounts/change-password.js';
+import { type CustomerContext, DEFAULT_LIMITS } from '../../src/accounts/context.js';
+import type { OtpMessage } from '../../src/accounts/delivery/contract.js';
+import { loginWithPassword } from '../../src/accounts/login-password.js';
+import { argon2Hasher, type PasswordHasher } from '../../src/accounts/passwords.js';
+import { findAccount } from '../../src/accounts/records.js';
 import { AppError } from '../../src/errors/codes.js';
 import { MemoryRateLimiter } from '../../src/ratelimit/memory.js';
-import { StoreDirectory } from '../../src/stores/directory.js';
+import { TenantDirectory } from '../../src/tenants/directory.js';
 import { appPerTest, claims, refresh, sessionContext, type TestApp } from '../helpers/app.js';
 import {
   call,
@@ -252,7 +252,7 @@ describe('no account enumeration through password login', () => {
 
     const { hasher, calls } = countingHasher();
     const ctx = await customerContext(hasher);
-    const tenant = await new StoreDirectory(t.store, t.clock, t.config.issuer).require('demo');
+    const tenant = await new TenantDirectory(t.store, t.clock, t.config.issuer).require('demo');
     const client = { ip: '127.0.0.1', debug: false, bearer: undefined };
     const answers: string[] = [];
     for (const email of ['nobody@example.com', 'ada@example.com', 'otp@example.com']) {
@@ -273,7 +273,7 @@ describe('no account enumeration through password login', () => {
     const me = await registerCustomer(t.app);
     const { hasher, calls } = countingHasher();
     const ctx = await customerContext(hasher);
-    const tenant = await new StoreDirectory(t.store, t.clock, t.config.issuer).require('demo');
+    const tenant = await new TenantDirectory(t.store, t.clock, t.config.issuer).require('demo');
     await changePassword(ctx, tenant, me.access_token, {
       oldPassword: 'nope nope',
       newPassword: NEW,

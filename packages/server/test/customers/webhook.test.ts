@@ -1,15 +1,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OtpMessage } from '../../src/customers/delivery/contract.js';
-import { logSender } from '../../src/customers/delivery/log.js';
+import type { OtpMessage } from '../../src/accounts/delivery/contract.js';
+import { logSender } from '../../src/accounts/delivery/log.js';
 import {
   DELIVERY_HEADER,
   SIGNATURE_HEADER,
   signWebhook,
   verifyWebhookSignature,
   webhookSender,
-} from '../../src/customers/delivery/webhook.js';
+} from '../../src/accounts/delivery/webhook.js';
 
 const message: OtpMessage = {
   deliveryId: 'd-1',

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach } from 'vitest';
+import { type AppOptions, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import { buildApp } from '../../src/http/app.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import type { SessionStore } from '../../src/storage/contract.js';
 import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
-import { ensureStore } from '../../src/stores/bootstrap.js';
+import { ensureStore } from '../../src/tenants/bootstrap.js';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const STORE = 'demo';
@@ -41,7 +41,7 @@ export interface TestApp {
 /** A real app on a real SQLite file in a fresh temporary folder, with a manual clock. */
 export async function makeTestApp(
   env: Record<string, string> = {},
-  opts: { store?: SessionStore; dir?: string } = {},
+  opts: { store?: SessionStore; dir?: string; replace?: Pick<AppOptions, 'hasher' | 'sender'> } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sfa-test-'));
   const config = loadConfig({
@@ -61,7 +61,7 @@ export async function makeTestApp(
       cb();
     },
   });
-  const app = await buildApp({ config, store, clock, logStream });
+  const app = await buildApp({ config, store, clock, logStream, ...opts.replace });
   await app.ready();
   return {
     app,
@@ -110,10 +110,10 @@ export function claims(token: string): Record<string, unknown> {
 
 /** A logged-in customer's pair, minted through the domain (customer login is another issue's route). */
 export async function customerPair(t: TestApp): Promise<{ access_token: string; refresh_token: string }> {
-  const { StoreDirectory } = await import('../../src/stores/directory.js');
+  const { TenantDirectory } = await import('../../src/tenants/directory.js');
   const { openSession } = await import('../../src/sessions/create.js');
   const { ulid } = await import('../../src/util/ids.js');
-  const tenant = await new StoreDirectory(t.store, t.clock, t.config.issuer).require(t.config.storeId);
+  const tenant = await new TenantDirectory(t.store, t.clock, t.config.issuer).require(t.config.storeId);
   const now = t.clock.now();
   const user = {
     id: ulid(now),

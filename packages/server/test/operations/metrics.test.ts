@@ -37,7 +37,7 @@ describe('/metrics', () => {
   it('estimates active sessions when given the operator side of the store', async () => {
     t = await makeTestApp();
     await t.app.close();
-    const { buildApp } = await import('../../src/http/app.js');
+    const { buildApp } = await import('../../src/app.js');
     const app = await buildApp({
       config: t.config,
       store: t.store,

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureApiKey } from '../../src/stores/bootstrap.js';
+import { ensureApiKey } from '../../src/tenants/bootstrap.js';
 import { verifyWebhookSignature } from '../../src/util/webhook.js';
 import { API_KEY, anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 import { expectMatchesSpec } from '../helpers/openapi.js';

@@ -6,7 +6,7 @@ import type { SessionContext } from '../../src/sessions/context.js';
 import { openSession } from '../../src/sessions/create.js';
 import { refreshSession } from '../../src/sessions/rotate.js';
 import type { SessionRecord, SessionStore, UserAccount, UserRecord } from '../../src/storage/contract.js';
-import type { Tenant } from '../../src/stores/directory.js';
+import type { Tenant } from '../../src/tenants/directory.js';
 import { generateSigningKey, Keyring } from '../../src/tokens/keys.js';
 import { randomId } from '../../src/util/ids.js';
 

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { identifierFrom } from '../../customers/accounts.js';
-import type { CustomerContext } from '../../customers/context.js';
-import { forgotPassword } from '../../customers/forgot-password.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { forgotPassword } from '../../accounts/forgot-password.js';
+import { identifierFrom } from '../../accounts/records.js';
+import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
-import { clientOf } from './customers.js';
 
 /** POST /auth/forgot-password: `{email}` or `{phone, country_code?}`; answers OtpContent. */
 export function registerForgotPassword(app: FastifyInstance, services: Services, ctx: CustomerContext): void {

@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { identifierFrom } from '../../customers/accounts.js';
-import type { CustomerContext } from '../../customers/context.js';
-import { generateOtp } from '../../customers/generate-otp.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { generateOtp } from '../../accounts/generate-otp.js';
+import { identifierFrom } from '../../accounts/records.js';
+import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
 import type { OtpAction } from '../../storage/contract.js';
-import { clientOf } from './customers.js';
 
 type Body = {
   channel: 'sms' | 'whatsapp' | 'email';

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { identifierFrom } from '../../customers/accounts.js';
-import type { CustomerContext } from '../../customers/context.js';
-import { loginWithPassword } from '../../customers/login-password.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { loginWithPassword } from '../../accounts/login-password.js';
+import { identifierFrom } from '../../accounts/records.js';
+import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
-import { clientOf } from './customers.js';
 import { accountView } from './user-view.js';
 
 /** POST /auth/login/password: `{email, password}` or `{phone, country_code?, password}`. */

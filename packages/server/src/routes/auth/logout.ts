@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { CustomerContext } from '../../customers/context.js';
-import { logout } from '../../customers/logout.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { logout } from '../../accounts/logout.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';

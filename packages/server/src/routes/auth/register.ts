@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { CustomerContext } from '../../customers/context.js';
-import { startRegistration } from '../../customers/register.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { startRegistration } from '../../accounts/register.js';
+import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
-import { clientOf } from './customers.js';
 
 type RegisterBody = {
   email?: string | null;

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
-import type { CustomerContext } from '../../customers/context.js';
-import { resetPassword } from '../../customers/reset-password.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { resetPassword } from '../../accounts/reset-password.js';
+import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
-import { clientOf } from './customers.js';
 import { accountView } from './user-view.js';
 
 /** POST /auth/reset-password: the code from forgot-password and the new password. */

@@ -1,4 +1,4 @@
-import { DEFAULT_NOTIFICATION_PREFERENCES } from '../../customers/accounts.js';
+import { DEFAULT_NOTIFICATION_PREFERENCES } from '../../accounts/records.js';
 import type { UserAccount, UserRecord } from '../../storage/contract.js';
 
 /** A user as the contract's User schema shows it. */

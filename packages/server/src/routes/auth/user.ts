@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { CustomerContext } from '../../customers/context.js';
-import { deactivateUser } from '../../customers/deactivate-user.js';
-import { deleteUser } from '../../customers/delete-user.js';
-import { getUserDetail } from '../../customers/get-user.js';
-import { type UserUpdate, updateUserDetail } from '../../customers/update-user.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { deactivateUser } from '../../accounts/deactivate-user.js';
+import { deleteUser } from '../../accounts/delete-user.js';
+import { getUserDetail } from '../../accounts/get-user.js';
+import { type UserUpdate, updateUserDetail } from '../../accounts/update-user.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';

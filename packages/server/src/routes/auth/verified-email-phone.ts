@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { CustomerContext } from '../../customers/context.js';
-import { checkVerificationStatus } from '../../customers/verification-status.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { checkVerificationStatus } from '../../accounts/verification-status.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { CustomerContext } from '../../customers/context.js';
-import { verifyOtp } from '../../customers/verify-otp.js';
+import type { CustomerContext } from '../../accounts/context.js';
+import { verifyOtp } from '../../accounts/verify-otp.js';
+import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
 import type { OtpAction } from '../../storage/contract.js';
-import { clientOf } from './customers.js';
 import { accountView } from './user-view.js';
 
 /** POST /auth/verify-otp: spends a code and answers the user with a new pair. */

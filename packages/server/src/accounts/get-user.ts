@@ -1,5 +1,5 @@
 import type { UserAccount } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { CustomerContext } from './context.js';
 import { ownAccount } from './own-account.js';
 

@@ -1,11 +1,11 @@
 import { emitSecurityEvent } from '../sessions/events.js';
 import type { UserAccount } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
-import { requireActiveAccount } from './accounts.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import { consumeOtp } from './otp.js';
 import { checkNewPassword } from './passwords.js';
+import { requireActiveAccount } from './records.js';
 import { signIn } from './sign-in.js';
 
 /**

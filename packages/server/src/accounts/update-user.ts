@@ -1,10 +1,10 @@
 import { AppError } from '../errors/codes.js';
 import type { LoginMethod, NotificationPreferences, UserAccount, UserPatch } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
-import { requireActiveAccount } from './accounts.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { CustomerContext } from './context.js';
 import { normalizeEmail, normalizePhone } from './identifiers.js';
 import { ownAccount } from './own-account.js';
+import { requireActiveAccount } from './records.js';
 
 export interface UserUpdate {
   first_name?: string | null;

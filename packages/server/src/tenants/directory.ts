@@ -30,7 +30,7 @@ const UNKNOWN_KID_RELOAD_MS = 5_000;
  * Stores and their keyrings, cached in memory. Another instance's key rotation is seen within
  * TTL_MS, or sooner through `reload`.
  */
-export class StoreDirectory {
+export class TenantDirectory {
   private readonly entries = new Map<string, Entry>();
   private readonly loading = new Map<string, Promise<Tenant | null>>();
   private readonly kidReloads = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { AppError } from '../errors/codes.js';
 import type { LoginMethod, NotificationPreferences, UserAccount } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import { ulid } from '../util/ids.js';
 import type { CustomerContext } from './context.js';
 import { normalizeEmail, normalizePhone, type Phone } from './identifiers.js';

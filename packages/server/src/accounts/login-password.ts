@@ -1,11 +1,11 @@
 import { AppError } from '../errors/codes.js';
 import { enforceLimit } from '../ratelimit/enforce.js';
 import type { UserAccount } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
-import { findAccount, type Identifier } from './accounts.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import { dummyHash } from './passwords.js';
+import { findAccount, type Identifier } from './records.js';
 import { signIn } from './sign-in.js';
 
 /**

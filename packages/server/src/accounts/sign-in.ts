@@ -1,6 +1,6 @@
 import { openSession } from '../sessions/create.js';
 import type { UserAccount } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { verifyAccessToken } from '../tokens/verify.js';
 import type { CustomerContext } from './context.js';

@@ -1,13 +1,13 @@
 import { AppError } from '../errors/codes.js';
 import { openSession } from '../sessions/create.js';
 import type { LoginMethod, OtpAction, OtpRecord, UserAccount, UserPatch } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
-import { addMethod, createAccount, requireActiveAccount } from './accounts.js';
 import { authenticateCustomer } from './authenticate.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import type { Phone } from './identifiers.js';
 import { consumeOtp } from './otp.js';
+import { addMethod, createAccount, requireActiveAccount } from './records.js';
 import type { PendingRegistration } from './register.js';
 import { signIn } from './sign-in.js';
 

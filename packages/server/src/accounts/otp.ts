@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { AppError } from '../errors/codes.js';
 import { rateLimited } from '../ratelimit/enforce.js';
 import type { OtpAction, OtpRecord } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import { randomId, sha256Hex } from '../util/ids.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import type { OtpMessage } from './delivery/contract.js';

@@ -1,11 +1,11 @@
 import { AppError } from '../errors/codes.js';
-import type { Tenant } from '../stores/directory.js';
-import { findAccount } from './accounts.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import type { OtpMessage } from './delivery/contract.js';
 import { normalizeEmail, normalizePhone, type Phone } from './identifiers.js';
 import { type IssuedOtp, issueOtp, limitOtpSend } from './otp.js';
 import { checkNewPassword } from './passwords.js';
+import { findAccount } from './records.js';
 
 export interface RegistrationInput {
   /** Where the verification code goes; that identifier is required. */

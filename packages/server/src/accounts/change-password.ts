@@ -1,11 +1,11 @@
 import { AppError } from '../errors/codes.js';
 import { emitSecurityEvent } from '../sessions/events.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
-import { requireActiveAccount } from './accounts.js';
 import { authenticateCustomer } from './authenticate.js';
 import type { CustomerContext } from './context.js';
 import { checkNewPassword, dummyHash } from './passwords.js';
+import { requireActiveAccount } from './records.js';
 
 /**
  * POST /auth/change-password: checks the old password, stores the new one, revokes every other

@@ -1,7 +1,7 @@
 import { AppError } from '../errors/codes.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { SessionRecord, UserRecord } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import { verifyAccessToken } from '../tokens/verify.js';
 
 export interface Caller {

@@ -1,9 +1,9 @@
 import { AppError } from '../errors/codes.js';
-import type { Tenant } from '../stores/directory.js';
-import { findAccount, type Identifier } from './accounts.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import type { OtpMessage } from './delivery/contract.js';
 import { type IssuedOtp, issueOtp, limitOtpSend } from './otp.js';
+import { findAccount, type Identifier } from './records.js';
 
 /**
  * POST /auth/login/{email,phone,whatsapp}: sends a login code. An unknown (or deactivated) account

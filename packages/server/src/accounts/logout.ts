@@ -1,6 +1,6 @@
 import { startAnonymousSession } from '../sessions/anonymous.js';
 import type { UserRecord } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { authenticate } from './authenticate.js';
 import type { CustomerContext } from './context.js';

@@ -1,4 +1,4 @@
-import type { Tenant } from '../stores/directory.js';
+import type { Tenant } from '../tenants/directory.js';
 import { authenticateCustomer } from './authenticate.js';
 import type { CustomerContext } from './context.js';
 

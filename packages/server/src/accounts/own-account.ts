@@ -1,9 +1,9 @@
 import { AppError } from '../errors/codes.js';
 import type { UserAccount } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
-import { requireActiveAccount } from './accounts.js';
+import type { Tenant } from '../tenants/directory.js';
 import { authenticateCustomer, type Caller } from './authenticate.js';
 import type { CustomerContext } from './context.js';
+import { requireActiveAccount } from './records.js';
 
 /**
  * The caller, when `userId` is their own id. Another user's id answers USER_NOT_FOUND, the same as

@@ -1,7 +1,7 @@
-import type { Tenant } from '../stores/directory.js';
-import { findAccount, type Identifier } from './accounts.js';
+import type { Tenant } from '../tenants/directory.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import { decoyOtp, type IssuedOtp, issueOtp, limitOtpSend } from './otp.js';
+import { findAccount, type Identifier } from './records.js';
 
 /**
  * POST /auth/forgot-password (and generate-otp for `reset-password`): sends a reset code. For an

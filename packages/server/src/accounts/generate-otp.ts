@@ -1,12 +1,12 @@
 import { AppError } from '../errors/codes.js';
 import type { OtpAction } from '../storage/contract.js';
-import type { Tenant } from '../stores/directory.js';
-import { findAccount, type Identifier } from './accounts.js';
+import type { Tenant } from '../tenants/directory.js';
 import { authenticateCustomer } from './authenticate.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import type { OtpMessage } from './delivery/contract.js';
 import { forgotPassword } from './forgot-password.js';
 import { type IssuedOtp, issueOtp, limitOtpSend } from './otp.js';
+import { findAccount, type Identifier } from './records.js';
 import { startRegistration } from './register.js';
 
 /**

@@ -1,0 +1,92 @@
+import cors from '@fastify/cors';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { type ComposeOptions, compose } from './compose.js';
+import { AppError } from './errors/codes.js';
+import { errorHandler, notFoundHandler } from './http/errors.js';
+import { RequestLogController } from './http/logging.js';
+import { registerRoutes } from './routes/index.js';
+import { randomId } from './util/ids.js';
+
+export interface AppOptions extends ComposeOptions {
+  /** Where logs go (default stdout). Tests pass a stream to read them. */
+  logStream?: DestinationStream;
+}
+
+function requestIds(): () => string {
+  const prefix = randomId(6);
+  let n = 0;
+  return () => `${prefix}-${(++n).toString(36)}`;
+}
+
+/** Request bodies are a token or a few form fields: anything larger is refused early. */
+const BODY_LIMIT = 16 * 1024;
+
+/** Builds the HTTP app: route -> session service -> store. Does not listen. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      // Defence in depth: no serializer here prints headers, but if one ever does, these stay out.
+      redact: {
+        paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', 'req.body'],
+        censor: '[redacted]',
+      },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    logController: new RequestLogController(),
+    requestIdHeader: 'x-request-id',
+    // Unique per process and cheap (a counter after a random prefix): a request id needs to be
+    // unique, not secret, and crypto.randomBytes per request cost more than the id is worth.
+    genReqId: requestIds(),
+    bodyLimit: BODY_LIMIT,
+    // A malformed URL (bad percent-encoding) gets the envelope like every other failure.
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    trustProxy: config.trustProxy,
+    routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
+    // Validation must not coerce: `{"refresh_token": 123}` is a bad request, not the string "123".
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+
+  const { services, close } = compose(options, app.log);
+  app.addHook('onClose', close);
+
+  await app.register(cors, {
+    origin: config.corsOrigins === '*' ? '*' : config.corsOrigins,
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: [
+      'content-type',
+      'authorization',
+      'x-api-key',
+      'x-debug-mode',
+      'x-customer-group-id',
+      'x-request-id',
+    ],
+    exposedHeaders: ['x-request-id', 'retry-after'],
+    maxAge: 600,
+  });
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (!services.isReady() && request.url !== '/healthz' && request.url !== '/readyz') {
+      throw new AppError('SERVICE_UNAVAILABLE', 'Starting up; retry shortly.', {
+        headers: { 'retry-after': '1' },
+      });
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    // Route patterns, not URLs, so the series stay few whatever clients send.
+    services.metrics.observeRequest(
+      request.routeOptions.url ?? 'unmatched',
+      request.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+  });
+  await registerRoutes(app, services);
+  return app;
+}

@@ -1,0 +1,128 @@
+import type { FastifyBaseLogger } from 'fastify';
+import { type CustomerContext, DEFAULT_LIMITS } from './accounts/context.js';
+import type { OtpSender } from './accounts/delivery/contract.js';
+import { logSender } from './accounts/delivery/log.js';
+import { webhookSender } from './accounts/delivery/webhook.js';
+import { argon2Hasher, type PasswordHasher } from './accounts/passwords.js';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { securityEventSink } from './events/security.js';
+import { Metrics } from './http/metrics.js';
+import type { Services } from './http/services.js';
+import type { RateLimiter } from './ratelimit/contract.js';
+import { MemoryRateLimiter } from './ratelimit/memory.js';
+import { RedisRateLimiter } from './ratelimit/redis.js';
+import type { SessionContext } from './sessions/context.js';
+import type { SessionStore } from './storage/contract.js';
+import type { OperatorStore } from './storage/operator.js';
+import { TenantDirectory } from './tenants/directory.js';
+import type { WebhookOptions } from './util/webhook.js';
+
+/** What the contexts are built from: the validated config, the store, and what tests replace. */
+export interface ComposeOptions {
+  config: Config;
+  store: SessionStore;
+  clock?: Clock;
+  /** Readiness probe; defaults to always ready (the caller migrated before building). */
+  isReady?: () => boolean;
+  /** Operator side of the store (active-sessions metric); `operatorFor(store)` in main. */
+  operator?: OperatorStore;
+  /** Replaces argon2 (tests that count hashing). */
+  hasher?: PasswordHasher;
+  /** Replaces the OTP sender the config chooses. */
+  sender?: OtpSender;
+}
+
+export interface Composition {
+  services: Services;
+  /** Releases what the contexts hold open (the Redis connection). */
+  close(): Promise<void>;
+}
+
+/** Builds every context the routes are handed, from the validated config; reads no environment. */
+export function compose(options: ComposeOptions, log: FastifyBaseLogger): Composition {
+  const { config, store } = options;
+  const clock = options.clock ?? systemClock;
+  const metrics = new Metrics(store, options.operator, clock);
+  const limiter = rateLimiterFor(config, clock, log);
+  const sessions: SessionContext = {
+    store,
+    clock,
+    policy: {
+      accessTokenTtl: config.accessTokenTtl,
+      refreshTokenTtl: config.refreshTokenTtl,
+      sessionMaxAge: config.sessionMaxAge,
+      refreshReuseGrace: config.refreshReuseGrace,
+      refreshRateLimit: config.refreshRateLimit,
+    },
+    rateLimiter: limiter.rateLimiter,
+    onSecurityEvent: securityEventSink(log, securityWebhook(config), (event) => {
+      if (event.type === 'refresh_token_reused') metrics.reuseDetections.inc({ store: event.storeId });
+    }),
+  };
+  return {
+    services: {
+      config,
+      sessions,
+      customers: customerContext(options, sessions, limiter.rateLimiter, log),
+      directory: new TenantDirectory(store, clock, config.issuer),
+      rateLimiter: limiter.rateLimiter,
+      isReady: options.isReady ?? (() => true),
+      metrics,
+      ...(options.operator ? { operator: options.operator } : {}),
+    },
+    close: limiter.close,
+  };
+}
+
+function securityWebhook(config: Config): WebhookOptions | undefined {
+  if (!config.securityWebhookUrl || !config.securityWebhookSecret) return undefined;
+  return { url: config.securityWebhookUrl, secret: config.securityWebhookSecret };
+}
+
+function customerContext(
+  options: ComposeOptions,
+  sessions: SessionContext,
+  rateLimiter: RateLimiter,
+  log: FastifyBaseLogger,
+): CustomerContext {
+  const { config } = options;
+  const sender =
+    options.sender ??
+    (config.otpWebhookUrl && config.otpWebhookSecret
+      ? webhookSender({ url: config.otpWebhookUrl, secret: config.otpWebhookSecret })
+      : logSender((fields, message) => log.info(fields, message)));
+  if (sender.name === 'log' && config.nodeEnv === 'production') {
+    log.warn('OTP_WEBHOOK_URL is not set: OTPs are not delivered to anyone (log sender)');
+  }
+  return {
+    ...sessions,
+    hasher: options.hasher ?? argon2Hasher,
+    sender,
+    rateLimiter,
+    limits: DEFAULT_LIMITS,
+    otpDebugStoreId: config.otpDebug ? config.storeId : null,
+  };
+}
+
+/**
+ * In-process counters for one instance; with REDIS_URL, counters in Redis shared by every instance
+ * (the in-process ones stand in while Redis is unreachable).
+ */
+function rateLimiterFor(
+  config: Config,
+  clock: Clock,
+  log: FastifyBaseLogger,
+): { rateLimiter: RateLimiter; close(): Promise<void> } {
+  const memory = new MemoryRateLimiter(clock);
+  if (!config.redisUrl) return { rateLimiter: memory, close: async () => {} };
+  const redis = new RedisRateLimiter({
+    url: config.redisUrl,
+    fallback: memory,
+    onStateChange: (state) =>
+      state === 'down'
+        ? log.warn('rate limits: Redis unreachable, counting in this process until it is back')
+        : log.info('rate limits: Redis reachable again'),
+  });
+  return { rateLimiter: redis, close: () => redis.close() };
+}
