@@ -1,6 +1,6 @@
 import { AppError } from '../errors/codes.js';
+import type { UserAccount } from '../model.js';
 import { enforceLimit } from '../ratelimit/enforce.js';
-import type { UserAccount } from '../storage/contract.js';
 import type { Tenant } from '../stores/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { findAccount, type Identifier } from './accounts.js';

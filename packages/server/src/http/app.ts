@@ -14,7 +14,7 @@ import { registerRefreshToken } from '../routes/auth/refresh-token.js';
 import { registerRevokeAndIntrospect } from '../routes/auth/revoke.js';
 import { registerHealthAndDocs } from '../routes/health.js';
 import type { SessionContext } from '../sessions/context.js';
-import type { SessionStore } from '../storage/contract.js';
+import type { Database } from '../storage/contract.js';
 import type { OperatorStore } from '../storage/operator.js';
 import { StoreDirectory } from '../stores/directory.js';
 import { randomId } from '../util/ids.js';
@@ -26,13 +26,13 @@ import type { Services } from './services.js';
 
 export interface AppOptions {
   config: Config;
-  store: SessionStore;
+  db: Database;
   clock?: Clock;
   /** Where logs go (default stdout). Tests pass a stream to read them. */
   logStream?: DestinationStream;
   /** Readiness probe; defaults to always ready (the caller migrated before building). */
   isReady?: () => boolean;
-  /** Operator side of the store (active-sessions metric); `operatorFor(store)` in main. */
+  /** Operator side of the database (active-sessions metric); `db.operator()` in main. */
   operator?: OperatorStore;
 }
 
@@ -50,9 +50,9 @@ function requestIds(): () => string {
 /** Request bodies are a token or a few form fields: anything larger is refused early. */
 const BODY_LIMIT = 16 * 1024;
 
-/** Builds the HTTP app: route -> session service -> store. Does not listen. */
+/** Builds the HTTP app: route -> session service -> database. Does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const { config, store } = options;
+  const { config, db } = options;
   const clock = options.clock ?? systemClock;
   const app = Fastify({
     logger: {
@@ -78,10 +78,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
-  const metrics = new Metrics(store, options.operator, clock);
+  const metrics = new Metrics(db, options.operator, clock);
   const rateLimiter = rateLimiterFor(config, clock, app);
   const sessions: SessionContext = {
-    store,
+    db,
     clock,
     policy: {
       accessTokenTtl: config.accessTokenTtl,
@@ -98,7 +98,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const services: Services = {
     config,
     sessions,
-    directory: new StoreDirectory(store, clock, config.issuer),
+    directory: new StoreDirectory(db, clock, config.issuer),
     rateLimiter,
     isReady: options.isReady ?? (() => true),
     metrics,

@@ -1,6 +1,5 @@
 import type {
   ApiKeyRecord,
-  OtpAttempt,
   OtpRecord,
   SecurityEvent,
   SessionRecord,
@@ -10,7 +9,8 @@ import type {
   UserAccount,
   UserPatch,
   UserRecord,
-} from './contract.js';
+} from '../model.js';
+import type { OtpAttempt } from './contract.js';
 
 /**
  * Records to rows and rows to records, written once for both backends: the column lists, their

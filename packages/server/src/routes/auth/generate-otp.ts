@@ -5,8 +5,8 @@ import { generateOtp } from '../../customers/generate-otp.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import type { OtpAction } from '../../model.js';
 import { routeSchema } from '../../openapi/document.js';
-import type { OtpAction } from '../../storage/contract.js';
 import { clientOf } from './customers.js';
 
 type Body = {

@@ -4,8 +4,8 @@ import { verifyOtp } from '../../customers/verify-otp.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import type { OtpAction } from '../../model.js';
 import { routeSchema } from '../../openapi/document.js';
-import type { OtpAction } from '../../storage/contract.js';
 import { clientOf } from './customers.js';
 import { accountView } from './user-view.js';
 

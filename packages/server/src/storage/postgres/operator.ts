@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../contract.js';
+import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../../model.js';
 import {
   type OperatorStore,
   type PurgeKind,

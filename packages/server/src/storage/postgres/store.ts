@@ -1,14 +1,10 @@
 import pg from 'pg';
 import type {
   ApiKeyRecord,
-  OtpAttempt,
   OtpRecord,
   RevokeReason,
-  RotateInput,
-  RotateResult,
   SecurityEvent,
   SessionRecord,
-  SessionStore,
   SessionWithUser,
   SigningKeyRecord,
   StoreRecord,
@@ -16,12 +12,22 @@ import type {
   UserAccount,
   UserPatch,
   UserRecord,
+} from '../../model.js';
+import type {
+  Database,
+  OtpAttempt,
+  PoolStats,
+  RotateInput,
+  RotateResult,
+  UnavailableReport,
 } from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
+import type { OperatorStore } from '../operator.js';
 import * as mapping from '../rows.js';
 import { postgresDialect as D } from './dialect.js';
 import { toAppError } from './errors.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
+import { PostgresOperator } from './operator.js';
 
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database?...`, as libpq and node-postgres read it. */
@@ -145,7 +151,7 @@ type StatementName = keyof typeof SQL;
  * database. Concurrency is decided by row locks and the compare-and-swap, never in this process.
  * A database that cannot be reached answers AppError SERVICE_UNAVAILABLE (see ./errors.ts).
  */
-export class PostgresSessionStore implements SessionStore {
+export class PostgresDatabase implements Database {
   readonly pool: pg.Pool;
   /** How to connect, without the pool's timeouts (migrations use it). */
   private readonly connection: pg.ClientConfig;
@@ -175,12 +181,17 @@ export class PostgresSessionStore implements SessionStore {
     this.pool.on('error', () => {});
   }
 
-  /**
-   * Told when a statement fails because the database is unavailable (at most every 5 s), with
-   * the driver's code and message only: main.ts logs it, so a run of 503s has its cause in the log.
-   */
-  onUnavailable: ((failure: { code: string | undefined; message: string }) => void) | undefined;
+  /** Reported at most every 5 s: one line per outage, not one per failed request. */
+  onUnavailable: ((failure: UnavailableReport) => void) | undefined;
   private lastUnavailableReport = 0;
+
+  operator(): OperatorStore {
+    return new PostgresOperator(this.pool);
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
 
   private async run(name: StatementName, values: unknown[]): Promise<pg.QueryResult<mapping.Row>> {
     try {

@@ -1,5 +1,5 @@
-import type Database from 'better-sqlite3';
-import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../contract.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../../model.js';
 import {
   type OperatorStore,
   type PurgeKind,
@@ -22,16 +22,16 @@ const PURGE: Record<PurgeKind, string> = {
 };
 
 export class SqliteOperator implements OperatorStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly sqlite: BetterSqlite3.Database) {}
 
   async listStores(): Promise<StoreRecord[]> {
     return (
-      this.db.prepare(`SELECT ${mapping.STORE_COLUMNS} FROM stores ORDER BY id`).all() as mapping.Row[]
+      this.sqlite.prepare(`SELECT ${mapping.STORE_COLUMNS} FROM stores ORDER BY id`).all() as mapping.Row[]
     ).map(mapping.storeFromRow);
   }
 
   async listApiKeys(storeId: string): Promise<ApiKeyRecord[]> {
-    const rows = this.db
+    const rows = this.sqlite
       .prepare(`SELECT ${mapping.API_KEY_COLUMNS} FROM api_keys WHERE store_id = ? ORDER BY created_at, id`)
       .all(storeId) as mapping.Row[];
     return rows.map(mapping.apiKeyFromRow);
@@ -39,7 +39,7 @@ export class SqliteOperator implements OperatorStore {
 
   async revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean> {
     return (
-      this.db
+      this.sqlite
         .prepare('UPDATE api_keys SET revoked_at = ? WHERE store_id = ? AND id = ? AND revoked_at IS NULL')
         .run(now, storeId, keyId).changes === 1
     );
@@ -51,13 +51,13 @@ export class SqliteOperator implements OperatorStore {
     rotateAt: number,
     retireAt: Record<SigningKeyRecord['use'], number>,
   ): Promise<void> {
-    const retire = this.db.prepare(
+    const retire = this.sqlite.prepare(
       'UPDATE signing_keys SET rotated_at = ?, retired_at = ? WHERE store_id = ? AND use = ? AND rotated_at IS NULL',
     );
-    const add = this.db.prepare(
+    const add = this.sqlite.prepare(
       `INSERT INTO signing_keys (${mapping.SIGNING_KEY_COLUMNS}) VALUES (${mapping.params(D, 8)})`,
     );
-    this.db.transaction(() => {
+    this.sqlite.transaction(() => {
       for (const use of ['access', 'refresh'] as const) {
         if (newKeys.some((k) => k.use === use)) retire.run(rotateAt, retireAt[use], storeId, use);
       }
@@ -80,11 +80,11 @@ export class SqliteOperator implements OperatorStore {
       where.push('revoked_at IS NULL AND idle_expires_at > @now AND absolute_expires_at > @now');
     const sql = `SELECT ${mapping.SESSION_COLUMNS} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(values) as mapping.Row[]).map((row) => mapping.sessionFromRow(row));
+    return (this.sqlite.prepare(sql).all(values) as mapping.Row[]).map((row) => mapping.sessionFromRow(row));
   }
 
   async countActiveSessions(now: number): Promise<number> {
-    const row = this.db
+    const row = this.sqlite
       .prepare(
         'SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?',
       )
@@ -95,6 +95,6 @@ export class SqliteOperator implements OperatorStore {
   async purgeBatch(kind: PurgeKind, now: number, limit: number, anonymousIdleMs: number): Promise<number> {
     const values: Record<string, number> = { now, limit };
     if (kind === 'anonymous_users') values['anonymousIdleMs'] = anonymousIdleMs;
-    return this.db.prepare(PURGE[kind]).run(values).changes;
+    return this.sqlite.prepare(PURGE[kind]).run(values).changes;
   }
 }

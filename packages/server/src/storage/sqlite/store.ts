@@ -1,16 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import type {
   ApiKeyRecord,
-  OtpAttempt,
   OtpRecord,
   RevokeReason,
-  RotateInput,
-  RotateResult,
   SecurityEvent,
   SessionRecord,
-  SessionStore,
   SessionWithUser,
   SigningKeyRecord,
   StoreRecord,
@@ -18,11 +14,14 @@ import type {
   UserAccount,
   UserPatch,
   UserRecord,
-} from '../contract.js';
+} from '../../model.js';
+import type { Database, OtpAttempt, RotateInput, RotateResult } from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
+import type { OperatorStore } from '../operator.js';
 import * as mapping from '../rows.js';
 import { sqliteDialect as D } from './dialect.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
+import { SqliteOperator } from './operator.js';
 
 export interface SqliteOptions {
   /** File path, or `:memory:`. Relative paths resolve against the working directory. */
@@ -42,18 +41,22 @@ export function sqlitePathFromUrl(url: string): string | null {
   return rest === ':memory:' ? rest : resolve(rest);
 }
 
-export class SqliteSessionStore implements SessionStore {
-  readonly db: Database.Database;
-  private prepared: ReturnType<SqliteSessionStore['prepare']> | undefined;
+export class SqliteDatabase implements Database {
+  readonly sqlite: BetterSqlite3.Database;
+  private prepared: ReturnType<SqliteDatabase['prepare']> | undefined;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('foreign_keys = ON');
+    this.sqlite = new BetterSqlite3(options.path);
+    this.sqlite.pragma('journal_mode = WAL');
+    this.sqlite.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    this.sqlite.pragma('foreign_keys = ON');
     // Several processes may share the file (CLI beside a server): wait for the writer, do not fail.
-    this.db.pragma('busy_timeout = 5000');
+    this.sqlite.pragma('busy_timeout = 5000');
+  }
+
+  operator(): OperatorStore {
+    return new SqliteOperator(this.sqlite);
   }
 
   private get q() {
@@ -72,12 +75,12 @@ export class SqliteSessionStore implements SessionStore {
         : null;
     };
     // Built once: better-sqlite3 wraps a new function per transaction() call.
-    const rotateGroup = this.db.transaction((inputs: RotateInput[]) => inputs.map(rotateOne));
+    const rotateGroup = this.sqlite.transaction((inputs: RotateInput[]) => inputs.map(rotateOne));
     return { ...statements, rotateGroup };
   }
 
   private prepareStatements() {
-    const db = this.db;
+    const db = this.sqlite;
     return {
       getStore: db.prepare(`SELECT ${mapping.STORE_COLUMNS} FROM stores WHERE id = ?`),
       createStore: db.prepare(
@@ -122,7 +125,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   private prepareCustomers() {
-    const db = this.db;
+    const db = this.sqlite;
     return {
       getStoreSettings: db.prepare('SELECT otp_debug FROM stores WHERE id = ?'),
       setStoreSettings: db.prepare('UPDATE stores SET otp_debug = ? WHERE id = ?'),
@@ -161,7 +164,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async migrate(): Promise<void> {
-    const db = this.db;
+    const db = this.sqlite;
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
     // IMMEDIATE takes the write lock first, so two processes starting at once migrate one at a time.
@@ -183,7 +186,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.sqlite.open) this.sqlite.close();
   }
 
   async getStore(id: string): Promise<StoreRecord | null> {
@@ -292,7 +295,7 @@ export class SqliteSessionStore implements SessionStore {
   ): Promise<'updated' | 'conflict' | 'missing'> {
     const { text, values } = mapping.userPatchStatement(userId, patch, now, D);
     try {
-      return this.db.prepare(text).run(...values).changes === 1 ? 'updated' : 'missing';
+      return this.sqlite.prepare(text).run(...values).changes === 1 ? 'updated' : 'missing';
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return 'conflict';
       throw error;
@@ -305,7 +308,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async deactivateUser(userId: string, now: number): Promise<boolean> {
     const q = this.q;
-    const run = this.db.transaction(() => {
+    const run = this.sqlite.transaction(() => {
       if (q.deactivate.run(now, userId).changes !== 1) return false;
       q.revokeUserSessions.run({ userId, now, reason: 'user_deactivated', except: null });
       return true;
@@ -332,7 +335,7 @@ export class SqliteSessionStore implements SessionStore {
 
   async attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt> {
     const q = this.q;
-    const run = this.db.transaction((): OtpAttempt => {
+    const run = this.sqlite.transaction((): OtpAttempt => {
       const updated = q.attemptOtp.get({ id, codeHash, now, maxAttempts }) as mapping.Row | undefined;
       if (updated) return mapping.countedOtpAttempt(updated, D);
       return mapping.refusedOtpAttempt(q.getOtp.get(id) as mapping.Row | undefined, maxAttempts, D);
