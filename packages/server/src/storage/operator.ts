@@ -6,7 +6,9 @@ import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from 
  * backend implements it beside its Database, which hands it out as `db.operator()`.
  */
 export interface OperatorStore {
+  /** Every store, by id. */
   listStores(): Promise<StoreRecord[]>;
+  /** The store's API keys, revoked ones included, oldest first (only hashes: keys are never stored). */
   listApiKeys(storeId: string): Promise<ApiKeyRecord[]>;
   /** Answers false when no live key of the store has that id. */
   revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean>;

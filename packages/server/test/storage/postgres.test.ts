@@ -1,10 +1,11 @@
 import { expect, it } from 'vitest';
 import { PostgresDatabase } from '../../src/storage/postgres/store.js';
 import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
-import { describeDatabase } from './conformance.js';
+import { type DatabaseFixture, describeDatabase } from './conformance.js';
+import { describeOperatorStore } from './operator-conformance.js';
 
 describeWithPostgres('PostgreSQL storage conformance', (url) => {
-  describeDatabase('PostgreSQL', async () => {
+  const fixture = async (): Promise<DatabaseFixture> => {
     const db = await freshSchema(url, 'sfa_conf');
     const store = new PostgresDatabase({ url: db.url, poolSize: 8 });
     await store.migrate();
@@ -16,7 +17,9 @@ describeWithPostgres('PostgreSQL storage conformance', (url) => {
         await db.drop();
       },
     };
-  });
+  };
+  describeDatabase('PostgreSQL', fixture);
+  describeOperatorStore('PostgreSQL', fixture);
 
   it('a migration waits for another instance`s to finish, however long, not for the statement timeout', async () => {
     const db = await freshSchema(url, 'sfa_lock');

@@ -5,9 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { RotateInput } from '../../src/storage/contract.js';
 import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
-import { DAY, describeDatabase, sessionRecord, T0 } from './conformance.js';
+import { DAY, type DatabaseFixture, describeDatabase, sessionRecord, T0 } from './conformance.js';
+import { describeOperatorStore } from './operator-conformance.js';
 
-describeDatabase('SQLite', async () => {
+/** A migrated database in a file of a fresh folder. */
+async function sqliteFixture(): Promise<DatabaseFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-conf-'));
   const path = join(dir, 'auth.db');
   const store = new SqliteDatabase({ path });
@@ -20,7 +22,10 @@ describeDatabase('SQLite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+describeDatabase('SQLite', sqliteFixture);
+describeOperatorStore('SQLite', sqliteFixture);
 
 const rotation = (sessionId: string, generation = 0): RotateInput => ({
   sessionId,
