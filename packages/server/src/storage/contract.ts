@@ -42,6 +42,9 @@ export type OtpAttempt =
   | { outcome: 'wrong_code' | 'expired' | 'exhausted' | 'consumed'; record: OtpRecord }
   | { outcome: 'missing' };
 
+/** `updateUser`'s answer: see there. */
+export type UserUpdateOutcome = 'updated' | 'conflict' | 'missing';
+
 /** What the pool of a networked backend is doing, for the metrics. */
 export interface PoolStats {
   /** Connections open. */
@@ -135,7 +138,7 @@ export interface Database {
    * Changes the given fields and `modifiedAt`. Answers `conflict` (and changes nothing) when the
    * new email or phone belongs to another customer of the store, `missing` when the user is gone.
    */
-  updateUser(userId: string, patch: UserPatch, now: number): Promise<'updated' | 'conflict' | 'missing'>;
+  updateUser(userId: string, patch: UserPatch, now: number): Promise<UserUpdateOutcome>;
   /** Replaces the password hash (argon2id PHC) and stamps `modifiedAt`; false when the user is gone. */
   setPasswordHash(userId: string, passwordHash: string, now: number): Promise<boolean>;
   /** Marks the account deactivated and revokes all its live sessions, atomically. */

@@ -1,15 +1,4 @@
-import type {
-  ApiKeyRecord,
-  OtpRecord,
-  SecurityEvent,
-  SessionRecord,
-  SigningKeyRecord,
-  StoreRecord,
-  StoreSettings,
-  UserAccount,
-  UserPatch,
-  UserRecord,
-} from '../model.js';
+import type * as model from '../model.js';
 import type { OtpAttempt } from './contract.js';
 
 /**
@@ -57,31 +46,31 @@ function list(fields: readonly string[], alias?: string): string {
 const STORE = ['id', 'name', 'created_at'] as const;
 export const STORE_COLUMNS = list(STORE);
 
-export function storeFromRow(row: Row): StoreRecord {
+export function storeFromRow(row: Row): model.StoreRecord {
   return { id: text(row['id']), name: text(row['name']), createdAt: time(row['created_at']) };
 }
 
-export const storeValues = (s: StoreRecord): unknown[] => [s.id, s.name, s.createdAt];
+export const storeValues = (s: model.StoreRecord): unknown[] => [s.id, s.name, s.createdAt];
 
-export function storeSettingsFromRow(row: Row | undefined, d: Dialect): StoreSettings {
+export function storeSettingsFromRow(row: Row | undefined, d: Dialect): model.StoreSettings {
   return { otpDebug: d.readBoolean(row?.['otp_debug']) };
 }
 
 const API_KEY = ['id', 'store_id', 'key_hash', 'kind', 'created_at', 'revoked_at'] as const;
 export const API_KEY_COLUMNS = list(API_KEY);
 
-export function apiKeyFromRow(row: Row): ApiKeyRecord {
+export function apiKeyFromRow(row: Row): model.ApiKeyRecord {
   return {
     id: text(row['id']),
     storeId: text(row['store_id']),
     keyHash: text(row['key_hash']),
-    kind: row['kind'] as ApiKeyRecord['kind'],
+    kind: row['kind'] as model.ApiKeyRecord['kind'],
     createdAt: time(row['created_at']),
     revokedAt: timeOrNull(row['revoked_at']),
   };
 }
 
-export const apiKeyValues = (k: ApiKeyRecord): unknown[] => [
+export const apiKeyValues = (k: model.ApiKeyRecord): unknown[] => [
   k.id,
   k.storeId,
   k.keyHash,
@@ -102,12 +91,12 @@ const SIGNING_KEY = [
 ] as const;
 export const SIGNING_KEY_COLUMNS = list(SIGNING_KEY);
 
-export function signingKeyFromRow(row: Row): SigningKeyRecord {
+export function signingKeyFromRow(row: Row): model.SigningKeyRecord {
   return {
     kid: text(row['kid']),
     storeId: text(row['store_id']),
-    use: row['use'] as SigningKeyRecord['use'],
-    alg: row['alg'] as SigningKeyRecord['alg'],
+    use: row['use'] as model.SigningKeyRecord['use'],
+    alg: row['alg'] as model.SigningKeyRecord['alg'],
     privateJwk: text(row['private_jwk']),
     createdAt: time(row['created_at']),
     rotatedAt: timeOrNull(row['rotated_at']),
@@ -115,7 +104,7 @@ export function signingKeyFromRow(row: Row): SigningKeyRecord {
   };
 }
 
-export const signingKeyValues = (k: SigningKeyRecord): unknown[] => [
+export const signingKeyValues = (k: model.SigningKeyRecord): unknown[] => [
   k.kid,
   k.storeId,
   k.use,
@@ -146,7 +135,7 @@ export const USER_COLUMNS = list(USER);
 /** The user columns of `u`, for reads that join users. */
 export const USER_COLUMNS_OF_U = list(USER, 'u');
 
-export function userFromRow(row: Row, d: Dialect): UserRecord {
+export function userFromRow(row: Row, d: Dialect): model.UserRecord {
   return {
     id: text(row['id']),
     storeId: text(row['store_id']),
@@ -165,7 +154,7 @@ export function userFromRow(row: Row, d: Dialect): UserRecord {
   };
 }
 
-export const userValues = (u: UserRecord, d: Dialect): unknown[] => [
+export const userValues = (u: model.UserRecord, d: Dialect): unknown[] => [
   u.id,
   u.storeId,
   d.boolean(u.isAnonymous),
@@ -185,19 +174,19 @@ export const userValues = (u: UserRecord, d: Dialect): unknown[] => [
 const ACCOUNT = [...USER, 'password_hash', 'status', 'login_methods', 'notification_preferences'] as const;
 export const ACCOUNT_COLUMNS = list(ACCOUNT);
 
-export function accountFromRow(row: Row, d: Dialect): UserAccount {
+export function accountFromRow(row: Row, d: Dialect): model.UserAccount {
   return {
     user: userFromRow(row, d),
     passwordHash: textOrNull(row['password_hash']),
     status: row['status'] === 'deactivated' ? 'deactivated' : 'active',
-    loginMethods: (d.readJson(row['login_methods']) as UserAccount['loginMethods'] | null) ?? [],
+    loginMethods: (d.readJson(row['login_methods']) as model.UserAccount['loginMethods'] | null) ?? [],
     notificationPreferences:
-      (d.readJson(row['notification_preferences']) as UserAccount['notificationPreferences']) ?? null,
+      (d.readJson(row['notification_preferences']) as model.UserAccount['notificationPreferences']) ?? null,
   };
 }
 
 /** An account is never anonymous, whatever its user record says. */
-export const accountValues = (a: UserAccount, d: Dialect): unknown[] => [
+export const accountValues = (a: model.UserAccount, d: Dialect): unknown[] => [
   ...userValues({ ...a.user, isAnonymous: false }, d),
   a.passwordHash,
   a.status,
@@ -227,7 +216,7 @@ export const SESSION_COLUMNS_OF_S = list(SESSION, 's');
  */
 export const SESSION_COLUMNS_AS_S = SESSION.map((f) => `s.${f} AS s_${f}`).join(', ');
 
-export function sessionFromRow(row: Row, prefix = ''): SessionRecord {
+export function sessionFromRow(row: Row, prefix = ''): model.SessionRecord {
   const c = (column: (typeof SESSION)[number]) => row[prefix + column];
   return {
     id: text(c('id')),
@@ -240,11 +229,11 @@ export function sessionFromRow(row: Row, prefix = ''): SessionRecord {
     idleExpiresAt: time(c('idle_expires_at')),
     absoluteExpiresAt: time(c('absolute_expires_at')),
     revokedAt: timeOrNull(c('revoked_at')),
-    revokedReason: (c('revoked_reason') ?? null) as SessionRecord['revokedReason'],
+    revokedReason: (c('revoked_reason') ?? null) as model.SessionRecord['revokedReason'],
   };
 }
 
-export const sessionValues = (s: SessionRecord): unknown[] => [
+export const sessionValues = (s: model.SessionRecord): unknown[] => [
   s.id,
   s.storeId,
   s.userId,
@@ -274,12 +263,12 @@ const OTP = [
 ] as const;
 export const OTP_COLUMNS = list(OTP);
 
-export function otpFromRow(row: Row, d: Dialect): OtpRecord {
+export function otpFromRow(row: Row, d: Dialect): model.OtpRecord {
   return {
     id: text(row['id']),
     storeId: text(row['store_id']),
-    action: row['action'] as OtpRecord['action'],
-    channel: row['channel'] as OtpRecord['channel'],
+    action: row['action'] as model.OtpRecord['action'],
+    channel: row['channel'] as model.OtpRecord['channel'],
     identifier: text(row['identifier']),
     userId: textOrNull(row['user_id']),
     codeHash: text(row['code_hash']),
@@ -291,7 +280,7 @@ export function otpFromRow(row: Row, d: Dialect): OtpRecord {
   };
 }
 
-export const otpValues = (o: OtpRecord): unknown[] => [
+export const otpValues = (o: model.OtpRecord): unknown[] => [
   o.id,
   o.storeId,
   o.action,
@@ -327,7 +316,7 @@ export function refusedOtpAttempt(row: Row | undefined, maxAttempts: number, d: 
 const SECURITY_EVENT = ['store_id', 'type', 'session_id', 'user_id', 'detail', 'created_at'] as const;
 export const SECURITY_EVENT_COLUMNS = list(SECURITY_EVENT);
 
-export const securityEventValues = (e: SecurityEvent): unknown[] => [
+export const securityEventValues = (e: model.SecurityEvent): unknown[] => [
   e.storeId,
   e.type,
   e.sessionId,
@@ -336,7 +325,7 @@ export const securityEventValues = (e: SecurityEvent): unknown[] => [
   e.createdAt,
 ];
 
-const PATCH_COLUMNS: ReadonlyArray<readonly [keyof UserPatch, string]> = [
+const PATCH_COLUMNS: ReadonlyArray<readonly [keyof model.UserPatch, string]> = [
   ['email', 'email'],
   ['phone', 'phone'],
   ['countryCode', 'country_code'],
@@ -355,7 +344,7 @@ const PATCH_COLUMNS: ReadonlyArray<readonly [keyof UserPatch, string]> = [
  */
 export function userPatchStatement(
   userId: string,
-  patch: UserPatch,
+  patch: model.UserPatch,
   now: number,
   d: Dialect,
 ): { text: string; values: unknown[] } {

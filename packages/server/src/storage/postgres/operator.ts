@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../../model.js';
+import type * as model from '../../model.js';
 import {
   type OperatorStore,
   type PurgeKind,
@@ -33,12 +33,12 @@ export class PostgresOperator implements OperatorStore {
     }
   }
 
-  async listStores(): Promise<StoreRecord[]> {
+  async listStores(): Promise<model.StoreRecord[]> {
     const { rows } = await this.query(`SELECT ${mapping.STORE_COLUMNS} FROM stores ORDER BY id`);
     return rows.map(mapping.storeFromRow);
   }
 
-  async listApiKeys(storeId: string): Promise<ApiKeyRecord[]> {
+  async listApiKeys(storeId: string): Promise<model.ApiKeyRecord[]> {
     const { rows } = await this.query(
       `SELECT ${mapping.API_KEY_COLUMNS} FROM api_keys WHERE store_id = $1 ORDER BY created_at, id`,
       [storeId],
@@ -56,9 +56,9 @@ export class PostgresOperator implements OperatorStore {
 
   async rotateSigningKeys(
     storeId: string,
-    newKeys: SigningKeyRecord[],
+    newKeys: model.SigningKeyRecord[],
     rotateAt: number,
-    retireAt: Record<SigningKeyRecord['use'], number>,
+    retireAt: Record<model.SigningKeyRecord['use'], number>,
   ): Promise<void> {
     let client: pg.PoolClient | undefined;
     try {
@@ -86,7 +86,7 @@ export class PostgresOperator implements OperatorStore {
     }
   }
 
-  async listSessions(filter: SessionFilter): Promise<SessionRecord[]> {
+  async listSessions(filter: SessionFilter): Promise<model.SessionRecord[]> {
     const where: string[] = [];
     const values: unknown[] = [filter.limit];
     if (filter.storeId) {

@@ -1,18 +1,5 @@
 import pg from 'pg';
-import type {
-  ApiKeyRecord,
-  OtpRecord,
-  RevokeReason,
-  SecurityEvent,
-  SessionRecord,
-  SessionWithUser,
-  SigningKeyRecord,
-  StoreRecord,
-  StoreSettings,
-  UserAccount,
-  UserPatch,
-  UserRecord,
-} from '../../model.js';
+import type * as model from '../../model.js';
 import type {
   Database,
   OtpAttempt,
@@ -20,6 +7,7 @@ import type {
   RotateInput,
   RotateResult,
   UnavailableReport,
+  UserUpdateOutcome,
 } from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
 import type { OperatorStore } from '../operator.js';
@@ -264,46 +252,46 @@ export class PostgresDatabase implements Database {
     if (!this.pool.ended) await this.pool.end();
   }
 
-  async getStore(id: string): Promise<StoreRecord | null> {
+  async getStore(id: string): Promise<model.StoreRecord | null> {
     const row = (await this.run('getStore', [id])).rows[0];
     return row ? mapping.storeFromRow(row) : null;
   }
 
-  async createStore(store: StoreRecord): Promise<boolean> {
+  async createStore(store: model.StoreRecord): Promise<boolean> {
     return (await this.run('createStore', mapping.storeValues(store))).rowCount === 1;
   }
 
-  async addApiKey(key: ApiKeyRecord): Promise<void> {
+  async addApiKey(key: model.ApiKeyRecord): Promise<void> {
     await this.run('addApiKey', mapping.apiKeyValues(key));
   }
 
-  async findApiKey(storeId: string, keyHash: string): Promise<ApiKeyRecord | null> {
+  async findApiKey(storeId: string, keyHash: string): Promise<model.ApiKeyRecord | null> {
     const row = (await this.run('findApiKey', [storeId, keyHash])).rows[0];
     return row ? mapping.apiKeyFromRow(row) : null;
   }
 
-  async listSigningKeys(storeId: string): Promise<SigningKeyRecord[]> {
+  async listSigningKeys(storeId: string): Promise<model.SigningKeyRecord[]> {
     return (await this.run('listSigningKeys', [storeId])).rows.map(mapping.signingKeyFromRow);
   }
 
-  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+  async addSigningKey(key: model.SigningKeyRecord): Promise<void> {
     await this.run('addSigningKey', mapping.signingKeyValues(key));
   }
 
-  async createUser(user: UserRecord): Promise<void> {
+  async createUser(user: model.UserRecord): Promise<void> {
     await this.run('createUser', mapping.userValues(user, D));
   }
 
-  async getUser(id: string): Promise<UserRecord | null> {
+  async getUser(id: string): Promise<model.UserRecord | null> {
     const row = (await this.run('getUser', [id])).rows[0];
     return row ? mapping.userFromRow(row, D) : null;
   }
 
-  async createSession(session: SessionRecord): Promise<void> {
+  async createSession(session: model.SessionRecord): Promise<void> {
     await this.run('createSession', mapping.sessionValues(session));
   }
 
-  async getSession(id: string): Promise<SessionWithUser | null> {
+  async getSession(id: string): Promise<model.SessionWithUser | null> {
     const row = (await this.run('getSession', [id])).rows[0];
     return row ? { session: mapping.sessionFromRow(row, 's_'), user: mapping.userFromRow(row, D) } : null;
   }
@@ -344,46 +332,46 @@ export class PostgresDatabase implements Database {
     return inputs.map((input) => byInput.get(input) ?? null);
   }
 
-  async revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean> {
+  async revokeSession(id: string, reason: model.RevokeReason, now: number): Promise<boolean> {
     return (await this.run('revoke', [now, reason, id])).rowCount === 1;
   }
 
-  async recordSecurityEvent(e: SecurityEvent): Promise<void> {
+  async recordSecurityEvent(e: model.SecurityEvent): Promise<void> {
     await this.run('addEvent', mapping.securityEventValues(e));
   }
 
-  async getStoreSettings(storeId: string): Promise<StoreSettings> {
+  async getStoreSettings(storeId: string): Promise<model.StoreSettings> {
     return mapping.storeSettingsFromRow((await this.run('getStoreSettings', [storeId])).rows[0], D);
   }
 
-  async setStoreSettings(storeId: string, settings: StoreSettings): Promise<void> {
+  async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
     await this.run('setStoreSettings', [D.boolean(settings.otpDebug), storeId]);
   }
 
-  async createAccount(account: UserAccount): Promise<boolean> {
+  async createAccount(account: model.UserAccount): Promise<boolean> {
     return (await this.run('createAccount', mapping.accountValues(account, D))).rowCount === 1;
   }
 
-  async getAccount(userId: string): Promise<UserAccount | null> {
+  async getAccount(userId: string): Promise<model.UserAccount | null> {
     const row = (await this.run('getAccount', [userId])).rows[0];
     return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async findAccountByEmail(storeId: string, email: string): Promise<UserAccount | null> {
+  async findAccountByEmail(storeId: string, email: string): Promise<model.UserAccount | null> {
     const row = (await this.run('findByEmail', [storeId, email])).rows[0];
     return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async findAccountByPhone(storeId: string, countryCode: string, phone: string): Promise<UserAccount | null> {
+  async findAccountByPhone(
+    storeId: string,
+    countryCode: string,
+    phone: string,
+  ): Promise<model.UserAccount | null> {
     const row = (await this.run('findByPhone', [storeId, countryCode, phone])).rows[0];
     return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async updateUser(
-    userId: string,
-    patch: UserPatch,
-    now: number,
-  ): Promise<'updated' | 'conflict' | 'missing'> {
+  async updateUser(userId: string, patch: model.UserPatch, now: number): Promise<UserUpdateOutcome> {
     const { text, values } = mapping.userPatchStatement(userId, patch, now, D);
     try {
       return (await this.pool.query(text, values)).rowCount === 1 ? 'updated' : 'missing';
@@ -407,7 +395,7 @@ export class PostgresDatabase implements Database {
 
   async revokeUserSessions(
     userId: string,
-    reason: RevokeReason,
+    reason: model.RevokeReason,
     now: number,
     exceptSessionId?: string,
   ): Promise<number> {
@@ -416,7 +404,7 @@ export class PostgresDatabase implements Database {
     );
   }
 
-  async createOtp(otp: OtpRecord): Promise<void> {
+  async createOtp(otp: model.OtpRecord): Promise<void> {
     await this.run('createOtp', mapping.otpValues(otp));
   }
 

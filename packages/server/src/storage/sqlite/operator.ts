@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../../model.js';
+import type * as model from '../../model.js';
 import {
   type OperatorStore,
   type PurgeKind,
@@ -24,13 +24,13 @@ const PURGE: Record<PurgeKind, string> = {
 export class SqliteOperator implements OperatorStore {
   constructor(private readonly sqlite: BetterSqlite3.Database) {}
 
-  async listStores(): Promise<StoreRecord[]> {
+  async listStores(): Promise<model.StoreRecord[]> {
     return (
       this.sqlite.prepare(`SELECT ${mapping.STORE_COLUMNS} FROM stores ORDER BY id`).all() as mapping.Row[]
     ).map(mapping.storeFromRow);
   }
 
-  async listApiKeys(storeId: string): Promise<ApiKeyRecord[]> {
+  async listApiKeys(storeId: string): Promise<model.ApiKeyRecord[]> {
     const rows = this.sqlite
       .prepare(`SELECT ${mapping.API_KEY_COLUMNS} FROM api_keys WHERE store_id = ? ORDER BY created_at, id`)
       .all(storeId) as mapping.Row[];
@@ -47,9 +47,9 @@ export class SqliteOperator implements OperatorStore {
 
   async rotateSigningKeys(
     storeId: string,
-    newKeys: SigningKeyRecord[],
+    newKeys: model.SigningKeyRecord[],
     rotateAt: number,
-    retireAt: Record<SigningKeyRecord['use'], number>,
+    retireAt: Record<model.SigningKeyRecord['use'], number>,
   ): Promise<void> {
     const retire = this.sqlite.prepare(
       'UPDATE signing_keys SET rotated_at = ?, retired_at = ? WHERE store_id = ? AND use = ? AND rotated_at IS NULL',
@@ -65,7 +65,7 @@ export class SqliteOperator implements OperatorStore {
     })();
   }
 
-  async listSessions(filter: SessionFilter): Promise<SessionRecord[]> {
+  async listSessions(filter: SessionFilter): Promise<model.SessionRecord[]> {
     const where: string[] = [];
     const values: Record<string, unknown> = { limit: filter.limit, now: filter.now };
     if (filter.storeId) {

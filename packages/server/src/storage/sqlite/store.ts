@@ -1,21 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import type {
-  ApiKeyRecord,
-  OtpRecord,
-  RevokeReason,
-  SecurityEvent,
-  SessionRecord,
-  SessionWithUser,
-  SigningKeyRecord,
-  StoreRecord,
-  StoreSettings,
-  UserAccount,
-  UserPatch,
-  UserRecord,
-} from '../../model.js';
-import type { Database, OtpAttempt, RotateInput, RotateResult } from '../contract.js';
+import type * as model from '../../model.js';
+import type { Database, OtpAttempt, RotateInput, RotateResult, UserUpdateOutcome } from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
 import type { OperatorStore } from '../operator.js';
 import * as mapping from '../rows.js';
@@ -189,46 +176,46 @@ export class SqliteDatabase implements Database {
     if (this.sqlite.open) this.sqlite.close();
   }
 
-  async getStore(id: string): Promise<StoreRecord | null> {
+  async getStore(id: string): Promise<model.StoreRecord | null> {
     const row = this.q.getStore.get(id) as mapping.Row | undefined;
     return row ? mapping.storeFromRow(row) : null;
   }
 
-  async createStore(store: StoreRecord): Promise<boolean> {
+  async createStore(store: model.StoreRecord): Promise<boolean> {
     return this.q.createStore.run(...mapping.storeValues(store)).changes === 1;
   }
 
-  async addApiKey(key: ApiKeyRecord): Promise<void> {
+  async addApiKey(key: model.ApiKeyRecord): Promise<void> {
     this.q.addApiKey.run(...mapping.apiKeyValues(key));
   }
 
-  async findApiKey(storeId: string, keyHash: string): Promise<ApiKeyRecord | null> {
+  async findApiKey(storeId: string, keyHash: string): Promise<model.ApiKeyRecord | null> {
     const row = this.q.findApiKey.get(storeId, keyHash) as mapping.Row | undefined;
     return row ? mapping.apiKeyFromRow(row) : null;
   }
 
-  async listSigningKeys(storeId: string): Promise<SigningKeyRecord[]> {
+  async listSigningKeys(storeId: string): Promise<model.SigningKeyRecord[]> {
     return (this.q.listSigningKeys.all(storeId) as mapping.Row[]).map(mapping.signingKeyFromRow);
   }
 
-  async addSigningKey(key: SigningKeyRecord): Promise<void> {
+  async addSigningKey(key: model.SigningKeyRecord): Promise<void> {
     this.q.addSigningKey.run(...mapping.signingKeyValues(key));
   }
 
-  async createUser(user: UserRecord): Promise<void> {
+  async createUser(user: model.UserRecord): Promise<void> {
     this.q.createUser.run(...mapping.userValues(user, D));
   }
 
-  async getUser(id: string): Promise<UserRecord | null> {
+  async getUser(id: string): Promise<model.UserRecord | null> {
     const row = this.q.getUser.get(id) as mapping.Row | undefined;
     return row ? mapping.userFromRow(row, D) : null;
   }
 
-  async createSession(session: SessionRecord): Promise<void> {
+  async createSession(session: model.SessionRecord): Promise<void> {
     this.q.createSession.run(...mapping.sessionValues(session));
   }
 
-  async getSession(id: string): Promise<SessionWithUser | null> {
+  async getSession(id: string): Promise<model.SessionWithUser | null> {
     const row = this.q.getSession.get(id) as mapping.Row | undefined;
     return row ? { session: mapping.sessionFromRow(row, 's_'), user: mapping.userFromRow(row, D) } : null;
   }
@@ -253,46 +240,46 @@ export class SqliteDatabase implements Database {
     return this.q.rotateGroup.immediate(inputs);
   }
 
-  async revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean> {
+  async revokeSession(id: string, reason: model.RevokeReason, now: number): Promise<boolean> {
     return this.q.revoke.run(now, reason, id).changes === 1;
   }
 
-  async recordSecurityEvent(e: SecurityEvent): Promise<void> {
+  async recordSecurityEvent(e: model.SecurityEvent): Promise<void> {
     this.q.addEvent.run(...mapping.securityEventValues(e));
   }
 
-  async getStoreSettings(storeId: string): Promise<StoreSettings> {
+  async getStoreSettings(storeId: string): Promise<model.StoreSettings> {
     return mapping.storeSettingsFromRow(this.q.getStoreSettings.get(storeId) as mapping.Row | undefined, D);
   }
 
-  async setStoreSettings(storeId: string, settings: StoreSettings): Promise<void> {
+  async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
     this.q.setStoreSettings.run(D.boolean(settings.otpDebug), storeId);
   }
 
-  async createAccount(account: UserAccount): Promise<boolean> {
+  async createAccount(account: model.UserAccount): Promise<boolean> {
     return this.q.createAccount.run(...mapping.accountValues(account, D)).changes === 1;
   }
 
-  async getAccount(userId: string): Promise<UserAccount | null> {
+  async getAccount(userId: string): Promise<model.UserAccount | null> {
     const row = this.q.getAccount.get(userId) as mapping.Row | undefined;
     return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async findAccountByEmail(storeId: string, email: string): Promise<UserAccount | null> {
+  async findAccountByEmail(storeId: string, email: string): Promise<model.UserAccount | null> {
     const row = this.q.findByEmail.get(storeId, email) as mapping.Row | undefined;
     return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async findAccountByPhone(storeId: string, countryCode: string, phone: string): Promise<UserAccount | null> {
+  async findAccountByPhone(
+    storeId: string,
+    countryCode: string,
+    phone: string,
+  ): Promise<model.UserAccount | null> {
     const row = this.q.findByPhone.get(storeId, countryCode, phone) as mapping.Row | undefined;
     return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async updateUser(
-    userId: string,
-    patch: UserPatch,
-    now: number,
-  ): Promise<'updated' | 'conflict' | 'missing'> {
+  async updateUser(userId: string, patch: model.UserPatch, now: number): Promise<UserUpdateOutcome> {
     const { text, values } = mapping.userPatchStatement(userId, patch, now, D);
     try {
       return this.sqlite.prepare(text).run(...values).changes === 1 ? 'updated' : 'missing';
@@ -322,14 +309,14 @@ export class SqliteDatabase implements Database {
 
   async revokeUserSessions(
     userId: string,
-    reason: RevokeReason,
+    reason: model.RevokeReason,
     now: number,
     exceptSessionId?: string,
   ): Promise<number> {
     return this.q.revokeUserSessions.run({ userId, now, reason, except: exceptSessionId ?? null }).changes;
   }
 
-  async createOtp(otp: OtpRecord): Promise<void> {
+  async createOtp(otp: model.OtpRecord): Promise<void> {
     this.q.createOtp.run(...mapping.otpValues(otp));
   }
 
