@@ -1,6 +1,7 @@
 /**
  * The storage contract: everything the domain needs from a database, and nothing more.
- * Times are milliseconds since the epoch. Every backend passes `test/storage/conformance.ts`.
+ * Times are milliseconds since the epoch. Every backend passes `test/storage/conformance.ts` and
+ * `test/storage/operator-conformance.ts`.
  */
 
 import type {
