@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 const dist = new URL('../packages/server/dist/', import.meta.url);
 const load = (path) => import(new URL(path, dist).href);
-const { SqliteSessionStore } = await load('storage/sqlite/store.js');
+const { SqliteDatabase } = await load('storage/sqlite/store.js');
 const { ensureStore } = await load('tenants/bootstrap.js');
 const { TenantDirectory } = await load('tenants/directory.js');
 const { MemoryRateLimiter } = await load('ratelimit/memory.js');
@@ -20,13 +20,13 @@ const { loginWithPassword } = await load('accounts/login-password.js');
 
 const samples = Number(process.argv[2] ?? 200);
 const dir = mkdtempSync(join(tmpdir(), 'sfa-bench-login-'));
-const store = new SqliteSessionStore({ path: join(dir, 'auth.db') });
-await store.migrate();
+const db = new SqliteDatabase({ path: join(dir, 'auth.db') });
+await db.migrate();
 const clock = { now: () => Date.now() };
-await ensureStore(store, clock, 'bench', 'bench-api-key-0123456789');
-const tenant = await new TenantDirectory(store, clock, 'storefront-auth').require('bench');
+await ensureStore(db, clock, 'bench', 'bench-api-key-0123456789');
+const tenant = await new TenantDirectory(db, clock, 'storefront-auth').require('bench');
 const ctx = {
-  store,
+  db,
   clock,
   policy: { accessTokenTtl: 900, refreshTokenTtl: 2592000, sessionMaxAge: 7776000, refreshReuseGrace: 30 },
   onSecurityEvent: () => {},
@@ -76,5 +76,5 @@ console.log(`login timing, ${samples} samples each (argon2id m=19456 KiB, t=2, p
 console.log(`  unknown account : median ${mu.toFixed(2)} ms, p90 ${p90(unknown).toFixed(2)} ms`);
 console.log(`  wrong password  : median ${mw.toFixed(2)} ms, p90 ${p90(wrong).toFixed(2)} ms`);
 console.log(`  ratio unknown/wrong (median): ${(mu / mw).toFixed(3)}  (1.000 = indistinguishable)`);
-await store.close();
+await db.close();
 rmSync(dir, { recursive: true, force: true });

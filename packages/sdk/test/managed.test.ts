@@ -348,7 +348,7 @@ describe('session-ending codes', () => {
       'SESSION_REVOKED',
       {},
       async (s, tokens) =>
-        void (await s.t.store.revokeSession(
+        void (await s.t.db.revokeSession(
           claimsOf(tokens.access_token)['sid'] as string,
           'logout',
           s.t.clock.now(),
@@ -370,7 +370,7 @@ describe('session-ending codes', () => {
     [
       'SESSION_NOT_FOUND',
       {},
-      async (s, tokens) => void (await s.t.store.deleteUser(claimsOf(tokens.access_token)['ulid'] as string)),
+      async (s, tokens) => void (await s.t.db.deleteUser(claimsOf(tokens.access_token)['ulid'] as string)),
     ],
   ])('%s clears the tokens and calls onSessionEnded with it', async (code, env, setup) => {
     const { sdk, rec, storage, before } = await endWith(

@@ -22,7 +22,7 @@ function requestIds(): () => string {
 /** Request bodies are a token or a few form fields: anything larger is refused early. */
 const BODY_LIMIT = 16 * 1024;
 
-/** Builds the HTTP app: route -> session service -> store. Does not listen. */
+/** Builds the HTTP app: route -> session service -> database. Does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({

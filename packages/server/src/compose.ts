@@ -13,19 +13,19 @@ import type { RateLimiter } from './ratelimit/contract.js';
 import { MemoryRateLimiter } from './ratelimit/memory.js';
 import { RedisRateLimiter } from './ratelimit/redis.js';
 import type { SessionContext } from './sessions/context.js';
-import type { SessionStore } from './storage/contract.js';
+import type { Database } from './storage/contract.js';
 import type { OperatorStore } from './storage/operator.js';
 import { TenantDirectory } from './tenants/directory.js';
 import type { WebhookOptions } from './util/webhook.js';
 
-/** What the contexts are built from: the validated config, the store, and what tests replace. */
+/** What the contexts are built from: the validated config, the database, and what tests replace. */
 export interface ComposeOptions {
   config: Config;
-  store: SessionStore;
+  db: Database;
   clock?: Clock;
   /** Readiness probe; defaults to always ready (the caller migrated before building). */
   isReady?: () => boolean;
-  /** Operator side of the store (active-sessions metric); `operatorFor(store)` in main. */
+  /** Operator side of the database (active-sessions metric); `db.operator()` in main. */
   operator?: OperatorStore;
   /** Replaces argon2 (tests that count hashing). */
   hasher?: PasswordHasher;
@@ -41,12 +41,12 @@ export interface Composition {
 
 /** Builds every context the routes are handed, from the validated config; reads no environment. */
 export function compose(options: ComposeOptions, log: FastifyBaseLogger): Composition {
-  const { config, store } = options;
+  const { config, db } = options;
   const clock = options.clock ?? systemClock;
-  const metrics = new Metrics(store, options.operator, clock);
+  const metrics = new Metrics(db, options.operator, clock);
   const limiter = rateLimiterFor(config, clock, log);
   const sessions: SessionContext = {
-    store,
+    db,
     clock,
     policy: {
       accessTokenTtl: config.accessTokenTtl,
@@ -65,7 +65,7 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       config,
       sessions,
       customers: customerContext(options, sessions, limiter.rateLimiter, log),
-      directory: new TenantDirectory(store, clock, config.issuer),
+      directory: new TenantDirectory(db, clock, config.issuer),
       rateLimiter: limiter.rateLimiter,
       isReady: options.isReady ?? (() => true),
       metrics,

@@ -2,31 +2,28 @@ import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { purge } from './operations/purge.js';
-import { openStore, operatorFor } from './storage/open.js';
-import { PostgresSessionStore } from './storage/postgres/store.js';
+import { openDatabase } from './storage/open.js';
 import { ensureStore } from './tenants/bootstrap.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const store = await openStore(config);
+  const db = await openDatabase(config);
   let ready = false;
-  const operator = operatorFor(store);
-  const app = await buildApp({ config, store, operator, isReady: () => ready });
-  if (store instanceof PostgresSessionStore) {
-    // Requests answer 503 while the database is away; this puts the cause in the log, every few seconds.
-    store.onUnavailable = (failure) =>
-      app.log.warn({ db_error: failure }, 'database unavailable: answering 503 with Retry-After');
-  }
+  const operator = db.operator();
+  const app = await buildApp({ config, db, operator, isReady: () => ready });
+  // Requests answer 503 while the database is away; this puts the cause in the log, every few seconds.
+  db.onUnavailable = (failure) =>
+    app.log.warn({ db_error: failure }, 'database unavailable: answering 503 with Retry-After');
 
-  await store.migrate();
+  await db.migrate();
   // Instances starting together on one PostgreSQL database race to create the store, its keys and
   // API key; the loser of an insert fails on a unique key, and a second pass finds them all there.
   const { created, generatedApiKey } = await ensureStore(
-    store,
+    db,
     systemClock,
     config.storeId,
     config.apiKey,
-  ).catch(() => ensureStore(store, systemClock, config.storeId, config.apiKey));
+  ).catch(() => ensureStore(db, systemClock, config.storeId, config.apiKey));
   await app.listen({ port: config.port, host: config.host });
   ready = true;
   app.log.info({ store_id: config.storeId, created }, 'store ready');
@@ -75,7 +72,7 @@ async function main(): Promise<void> {
     const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
     await closed;
     clearInterval(sweep);
-    await store.close();
+    await db.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

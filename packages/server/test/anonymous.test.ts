@@ -117,7 +117,7 @@ describe('POST /auth/anonymous', () => {
 
   it('does not keep the id when that session was revoked', async () => {
     const first = (await anonymous(t.app)).body.content;
-    await t.store.revokeSession(claims(first.access_token)['sid'] as string, 'admin', t.clock.now());
+    await t.db.revokeSession(claims(first.access_token)['sid'] as string, 'admin', t.clock.now());
     const second = await anonymous(t.app, { authorization: `Bearer ${first.access_token}` });
     expect(second.body.content.user.id).not.toBe(first.user.id);
   });

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqliteSessionStore } from '../src/storage/sqlite/store.js';
+import type { SqliteDatabase } from '../src/storage/sqlite/store.js';
 import { anonymous, BASE, makeTestApp, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 let valid: string;
 const snapshot = () => {
-  const db = (t.store as SqliteSessionStore).db;
+  const db = (t.db as SqliteDatabase).sqlite;
   return JSON.stringify([
     db.prepare('SELECT * FROM sessions ORDER BY id').all(),
     db.prepare('SELECT * FROM users ORDER BY id').all(),
@@ -131,7 +131,7 @@ describe('hostile input to /auth/refresh-token', () => {
 
 describe('internal failures', () => {
   it('answer INTERNAL_ERROR without internals', async () => {
-    const store = t.store;
+    const store = t.db;
     const original = store.rotateSession.bind(store);
     store.rotateSession = async () => {
       throw new Error('SQLITE_CORRUPT: table sessions at /secret/path');

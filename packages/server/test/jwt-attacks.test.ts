@@ -35,12 +35,12 @@ afterAll(async () => {
 });
 
 async function expectRefused(refreshToken: string) {
-  const before = await t.store.getSession(claims(victim.refresh_token).sid as string);
+  const before = await t.db.getSession(claims(victim.refresh_token).sid as string);
   const res = await refresh(t.app, refreshToken);
   expect(res.status).toBe(400);
   expect(res.body.code).toBe('INVALID_REFRESH_TOKEN');
   // A refused token changes nothing.
-  expect(await t.store.getSession(claims(victim.refresh_token).sid as string)).toEqual(before);
+  expect(await t.db.getSession(claims(victim.refresh_token).sid as string)).toEqual(before);
 }
 
 describe('JWT attacks on /auth/refresh-token are refused', () => {
@@ -93,7 +93,7 @@ describe('JWT attacks on /auth/refresh-token are refused', () => {
   });
 
   it('a token of another store, at this store and the other way round', async () => {
-    await ensureStore(t.store, t.clock, 'other', 'other-store-key-0123456789');
+    await ensureStore(t.db, t.clock, 'other', 'other-store-key-0123456789');
     const res = await t.app.inject({
       method: 'POST',
       url: '/api/v1/other/storefront/auth/anonymous',

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SqliteSessionStore } from '../src/storage/sqlite/store.js';
+import type { SqliteDatabase } from '../src/storage/sqlite/store.js';
 import { API_KEY, anonymous, BASE, makeTestApp, refresh, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
@@ -33,7 +33,7 @@ describe('logs', () => {
       headers: { 'content-type': 'application/json' },
       payload: `{"refresh_token":"${first.refresh_token}`,
     });
-    const db = (t.store as SqliteSessionStore).db;
+    const db = (t.db as SqliteDatabase).sqlite;
     for (const row of db.prepare('SELECT private_jwk FROM signing_keys').all() as { private_jwk: string }[]) {
       const jwk = JSON.parse(row.private_jwk);
       secrets.push(jwk.d ?? jwk.k);

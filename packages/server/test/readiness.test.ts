@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { SqliteSessionStore } from '../src/storage/sqlite/store.js';
+import { SqliteDatabase } from '../src/storage/sqlite/store.js';
 
 describe('/readyz', () => {
   it('answers 503 with Retry-After until ready, while /healthz answers 200; other routes wait too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfa-ready-'));
-    const store = new SqliteSessionStore({ path: join(dir, 'a.db') });
+    const store = new SqliteDatabase({ path: join(dir, 'a.db') });
     let ready = false;
     const app = await buildApp({
       config: loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'a.db')}`, LOG_LEVEL: 'silent' }),
-      store,
+      db: store,
       isReady: () => ready,
     });
     try {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteSessionStore } from '../src/storage/sqlite/store.js';
+import type { SqliteDatabase } from '../src/storage/sqlite/store.js';
 import { anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from './helpers/app.js';
 import { expectMatchesSpec } from './helpers/openapi.js';
 
@@ -14,7 +14,7 @@ async function start(env: Record<string, string> = {}) {
   return body.content as { access_token: string; refresh_token: string; user: { id: string } };
 }
 
-const db = () => (t.store as SqliteSessionStore).db;
+const db = () => (t.db as SqliteDatabase).sqlite;
 
 /** `n` refreshes of one token at once, over real HTTP connections. */
 async function concurrentRefreshes(token: string, n: number) {
@@ -278,7 +278,7 @@ describe('expiry, with an injected clock', () => {
 
   it('answers SESSION_REVOKED for a revoked session', async () => {
     const pair = await start();
-    await t.store.revokeSession(claims(pair.refresh_token).sid as string, 'admin', t.clock.now());
+    await t.db.revokeSession(claims(pair.refresh_token).sid as string, 'admin', t.clock.now());
     expect((await refresh(t.app, pair.refresh_token)).body.code).toBe('SESSION_REVOKED');
   });
 

@@ -1,6 +1,6 @@
 import { AppError } from '../errors/codes.js';
+import type { SessionRecord, UserRecord } from '../model.js';
 import type { SessionContext } from '../sessions/context.js';
-import type { SessionRecord, UserRecord } from '../storage/contract.js';
 import type { Tenant } from '../tenants/directory.js';
 import { verifyAccessToken } from '../tokens/verify.js';
 
@@ -22,7 +22,7 @@ export async function authenticate(
   const now = ctx.clock.now();
   const claims = bearer ? verifyAccessToken(tenant.keyring, tenant.issuer, bearer, now) : null;
   if (!claims) throw new AppError('UNAUTHORIZED', 'A valid Bearer access token is required.');
-  const found = await ctx.store.getSession(claims.sid);
+  const found = await ctx.db.getSession(claims.sid);
   if (
     !found ||
     found.session.storeId !== tenant.record.id ||

@@ -28,13 +28,8 @@ export async function changePassword(
 
   const newHash = await ctx.hasher.hash(input.newPassword);
   const now = ctx.clock.now();
-  await ctx.store.setPasswordHash(account.user.id, newHash, now);
-  const revoked = await ctx.store.revokeUserSessions(
-    account.user.id,
-    'password_change',
-    now,
-    caller.session.id,
-  );
+  await ctx.db.setPasswordHash(account.user.id, newHash, now);
+  const revoked = await ctx.db.revokeUserSessions(account.user.id, 'password_change', now, caller.session.id);
   await emitSecurityEvent(ctx, {
     storeId: tenant.record.id,
     type: 'password_changed',
@@ -43,7 +38,7 @@ export async function changePassword(
     detail: { via: 'change-password', other_sessions_revoked: revoked },
     createdAt: now,
   });
-  const rotated = await ctx.store.rotateSession({
+  const rotated = await ctx.db.rotateSession({
     sessionId: caller.session.id,
     generation: caller.session.generation,
     now,
@@ -52,7 +47,7 @@ export async function changePassword(
   if (!rotated?.rotated) {
     // A refresh of this session won the race: the password is changed, but this session's pair
     // moved on. Ending it is the safe answer; the client logs in with the new password.
-    await ctx.store.revokeSession(caller.session.id, 'password_change', now);
+    await ctx.db.revokeSession(caller.session.id, 'password_change', now);
     throw new AppError('SESSION_REVOKED', 'The password was changed; log in again.');
   }
   return issueTokenPair(

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/codes.js';
-import type { OtpAction } from '../storage/contract.js';
+import type { OtpAction } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import { authenticateCustomer } from './authenticate.js';
 import type { ClientInfo, CustomerContext } from './context.js';

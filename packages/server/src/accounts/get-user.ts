@@ -1,4 +1,4 @@
-import type { UserAccount } from '../storage/contract.js';
+import type { UserAccount } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { CustomerContext } from './context.js';
 import { ownAccount } from './own-account.js';

@@ -1,6 +1,6 @@
 import { AppError } from '../errors/codes.js';
+import type { UserAccount } from '../model.js';
 import { enforceLimit } from '../ratelimit/enforce.js';
-import type { UserAccount } from '../storage/contract.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import type { ClientInfo, CustomerContext } from './context.js';

@@ -1,5 +1,5 @@
+import type { UserRecord } from '../model.js';
 import { startAnonymousSession } from '../sessions/anonymous.js';
-import type { UserRecord } from '../storage/contract.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { authenticate } from './authenticate.js';
@@ -15,6 +15,6 @@ export async function logout(
   bearer: string | undefined,
 ): Promise<{ user: UserRecord; tokens: TokenPair }> {
   const caller = await authenticate(ctx, tenant, bearer);
-  await ctx.store.revokeSession(caller.session.id, 'logout', ctx.clock.now());
+  await ctx.db.revokeSession(caller.session.id, 'logout', ctx.clock.now());
   return startAnonymousSession(ctx, tenant, undefined);
 }

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { AppError } from '../errors/codes.js';
+import type { OtpAction, OtpRecord } from '../model.js';
 import { rateLimited } from '../ratelimit/enforce.js';
-import type { OtpAction, OtpRecord } from '../storage/contract.js';
 import type { Tenant } from '../tenants/directory.js';
 import { randomId, sha256Hex } from '../util/ids.js';
 import type { ClientInfo, CustomerContext } from './context.js';
@@ -72,7 +72,7 @@ export async function limitOtpSend(
 async function debugAllowed(ctx: CustomerContext, tenant: Tenant, client: ClientInfo): Promise<boolean> {
   if (!client.debug) return false;
   if (ctx.otpDebugStoreId === tenant.record.id) return true;
-  return (await ctx.store.getStoreSettings(tenant.record.id)).otpDebug;
+  return (await ctx.db.getStoreSettings(tenant.record.id)).otpDebug;
 }
 
 /** Stores a new OTP (hashed) and delivers it. Rate limits are the caller's (limitOtpSend). */
@@ -99,7 +99,7 @@ export async function issueOtp(
     payload: { ...request.payload, to: request.to },
     createdAt: now,
   };
-  await ctx.store.createOtp(record);
+  await ctx.db.createOtp(record);
   try {
     await ctx.sender.send({
       deliveryId: record.id.slice(0, 32),
@@ -144,7 +144,7 @@ export async function consumeOtp(
   otpToken: string,
   code: string,
 ): Promise<OtpRecord> {
-  const result = await ctx.store.attemptOtp(
+  const result = await ctx.db.attemptOtp(
     otpId(tenant.record.id, action, otpToken),
     codeHash(otpToken, code),
     ctx.clock.now(),

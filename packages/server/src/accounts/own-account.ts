@@ -1,5 +1,5 @@
 import { AppError } from '../errors/codes.js';
-import type { UserAccount } from '../storage/contract.js';
+import type { UserAccount } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import { authenticateCustomer, type Caller } from './authenticate.js';
 import type { CustomerContext } from './context.js';

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/codes.js';
-import type { LoginMethod, NotificationPreferences, UserAccount } from '../storage/contract.js';
+import type { LoginMethod, NotificationPreferences, UserAccount } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import { ulid } from '../util/ids.js';
 import type { CustomerContext } from './context.js';
@@ -32,8 +32,8 @@ export function findAccount(
   id: Identifier,
 ): Promise<UserAccount | null> {
   return 'email' in id
-    ? ctx.store.findAccountByEmail(tenant.record.id, id.email)
-    : ctx.store.findAccountByPhone(tenant.record.id, id.countryCode, id.phone);
+    ? ctx.db.findAccountByEmail(tenant.record.id, id.email)
+    : ctx.db.findAccountByPhone(tenant.record.id, id.countryCode, id.phone);
 }
 
 export const DEFAULT_NOTIFICATION_PREFERENCES: NotificationPreferences = {
@@ -82,7 +82,7 @@ export async function createAccount(
     loginMethods: input.loginMethods,
     notificationPreferences: DEFAULT_NOTIFICATION_PREFERENCES,
   };
-  if (!(await ctx.store.createAccount(account))) throw new AppError('USER_EXISTS');
+  if (!(await ctx.db.createAccount(account))) throw new AppError('USER_EXISTS');
   return account;
 }
 
@@ -91,7 +91,7 @@ export async function requireActiveAccount(
   ctx: CustomerContext,
   userId: string | null,
 ): Promise<UserAccount> {
-  const account = userId ? await ctx.store.getAccount(userId) : null;
+  const account = userId ? await ctx.db.getAccount(userId) : null;
   if (account?.status !== 'active') throw new AppError('USER_NOT_FOUND');
   return account;
 }

@@ -1,5 +1,5 @@
+import type { UserAccount } from '../model.js';
 import { emitSecurityEvent } from '../sessions/events.js';
-import type { UserAccount } from '../storage/contract.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import type { ClientInfo, CustomerContext } from './context.js';
@@ -24,8 +24,8 @@ export async function resetPassword(
   const account = await requireActiveAccount(ctx, otp.userId);
   const hash = await ctx.hasher.hash(input.newPassword);
   const now = ctx.clock.now();
-  await ctx.store.setPasswordHash(account.user.id, hash, now);
-  const revoked = await ctx.store.revokeUserSessions(account.user.id, 'password_reset', now);
+  await ctx.db.setPasswordHash(account.user.id, hash, now);
+  const revoked = await ctx.db.revokeUserSessions(account.user.id, 'password_reset', now);
   await emitSecurityEvent(ctx, {
     storeId: tenant.record.id,
     type: 'password_changed',
@@ -37,7 +37,7 @@ export async function resetPassword(
   const methods = account.loginMethods.includes('password')
     ? account.loginMethods
     : [...account.loginMethods, 'password' as const];
-  await ctx.store.updateUser(account.user.id, { loginMethods: methods }, now);
+  await ctx.db.updateUser(account.user.id, { loginMethods: methods }, now);
   const fresh = await requireActiveAccount(ctx, account.user.id);
   return signIn(ctx, tenant, fresh, client.bearer);
 }

@@ -1,5 +1,5 @@
+import type { UserAccount } from '../model.js';
 import { openSession } from '../sessions/create.js';
-import type { UserAccount } from '../storage/contract.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { verifyAccessToken } from '../tokens/verify.js';
@@ -25,13 +25,13 @@ export async function signIn(
     : null;
   // Same age limit as POST /auth/anonymous: an old leaked token carries nothing.
   if (claims?.is_anonymous && now - claims.exp * 1000 < ctx.policy.refreshTokenTtl * 1000) {
-    const found = await ctx.store.getSession(claims.sid);
+    const found = await ctx.db.getSession(claims.sid);
     if (
       found &&
       found.session.storeId === tenant.record.id &&
       found.user.isAnonymous &&
       found.user.id === claims.ulid &&
-      (await ctx.store.revokeSession(found.session.id, 'login', now))
+      (await ctx.db.revokeSession(found.session.id, 'login', now))
     ) {
       anonymousId = found.user.id;
     }

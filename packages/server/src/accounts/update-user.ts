@@ -1,5 +1,5 @@
 import { AppError } from '../errors/codes.js';
-import type { LoginMethod, NotificationPreferences, UserAccount, UserPatch } from '../storage/contract.js';
+import type { LoginMethod, NotificationPreferences, UserAccount, UserPatch } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { CustomerContext } from './context.js';
 import { normalizeEmail, normalizePhone } from './identifiers.js';
@@ -62,7 +62,7 @@ export async function updateUserDetail(
   if (input.login_methods !== undefined) patch.loginMethods = [...new Set(input.login_methods)];
   if (input.notification_preferences !== undefined)
     patch.notificationPreferences = input.notification_preferences;
-  const outcome = await ctx.store.updateUser(userId, patch, ctx.clock.now());
+  const outcome = await ctx.db.updateUser(userId, patch, ctx.clock.now());
   if (outcome === 'conflict') throw new AppError('USER_EXISTS');
   return requireActiveAccount(ctx, userId);
 }

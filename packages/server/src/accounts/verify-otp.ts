@@ -1,6 +1,6 @@
 import { AppError } from '../errors/codes.js';
+import type { LoginMethod, OtpAction, OtpRecord, UserAccount, UserPatch } from '../model.js';
 import { openSession } from '../sessions/create.js';
-import type { LoginMethod, OtpAction, OtpRecord, UserAccount, UserPatch } from '../storage/contract.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { authenticateCustomer } from './authenticate.js';
@@ -21,7 +21,7 @@ function verifiedFlags(channel: OtpRecord['channel']): UserPatch {
 }
 
 async function applyPatch(ctx: CustomerContext, userId: string, patch: UserPatch): Promise<UserAccount> {
-  const outcome = await ctx.store.updateUser(userId, patch, ctx.clock.now());
+  const outcome = await ctx.db.updateUser(userId, patch, ctx.clock.now());
   if (outcome === 'conflict') throw new AppError('USER_EXISTS');
   return requireActiveAccount(ctx, userId);
 }
@@ -100,7 +100,7 @@ export async function verifyOtp(
       }
       account = await applyPatch(ctx, otp.userId, patch);
       // The caller's tokens carry the old email/phone: replace the session with one that says the new.
-      await ctx.store.revokeSession(caller!.session.id, 'login', ctx.clock.now());
+      await ctx.db.revokeSession(caller!.session.id, 'login', ctx.clock.now());
       const { tokens } = await openSession(ctx, tenant, account.user, caller!.session.anonymousId);
       return { account, tokens };
     }

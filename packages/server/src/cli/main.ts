@@ -4,11 +4,12 @@ import pino from 'pino';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { securityEventSink } from '../events/security.js';
+import type { SecurityEvent } from '../model.js';
 import { purge } from '../operations/purge.js';
 import { rotateSigningKeys } from '../operations/rotate-keys.js';
 import { emitSecurityEvent } from '../sessions/events.js';
-import type { SecurityEvent, SessionStore } from '../storage/contract.js';
-import { openStore, operatorFor } from '../storage/open.js';
+import type { Database } from '../storage/contract.js';
+import { openDatabase } from '../storage/open.js';
 import type { OperatorStore } from '../storage/operator.js';
 import { ensureApiKey, ensureStore, newApiKey } from '../tenants/bootstrap.js';
 
@@ -33,7 +34,7 @@ class UsageError extends Error {}
 interface Context {
   /** Stores a security event, logs it (stderr) and posts it to the webhook when one is configured. */
   emit(event: SecurityEvent): Promise<void>;
-  store: SessionStore;
+  db: Database;
   operator: OperatorStore;
   config: ReturnType<typeof loadConfig>;
   now: number;
@@ -49,7 +50,7 @@ function need(value: string | undefined, what: string): string {
 }
 
 async function requireStore(ctx: Context, storeId: string): Promise<void> {
-  if (!(await ctx.store.getStore(storeId))) throw new Error(`no store "${storeId}"`);
+  if (!(await ctx.db.getStore(storeId))) throw new Error(`no store "${storeId}"`);
 }
 
 function positiveInt(value: string | undefined, fallback: number, name: string): number {
@@ -65,7 +66,7 @@ async function run(
   ctx: Context,
 ): Promise<Output> {
   const [command, sub, a, b] = args;
-  const { store, operator, now } = ctx;
+  const { db, operator, now } = ctx;
   switch (`${command} ${sub ?? ''}`.trim()) {
     case 'migrate':
       return { text: 'migrations applied', json: { migrated: true } };
@@ -73,7 +74,7 @@ async function run(
       const id = need(a, 'store id');
       if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id))
         throw new UsageError('a store id is 1-63 of a-z, 0-9, _ and -');
-      const result = await ensureStore(store, systemClock, id, undefined);
+      const result = await ensureStore(db, systemClock, id, undefined);
       if (!result.created) throw new Error(`store "${id}" already exists`);
       return {
         text: `created store "${id}"\nAPI key (shown once): ${result.generatedApiKey}`,
@@ -92,7 +93,7 @@ async function run(
       await requireStore(ctx, storeId);
       const kind = options['secret'] ? 'secret' : 'public';
       const key = newApiKey(kind);
-      await ensureApiKey(store, storeId, key, now, kind);
+      await ensureApiKey(db, storeId, key, now, kind);
       return {
         text: `${kind} API key for "${storeId}" (shown once): ${key}`,
         json: { store_id: storeId, kind, api_key: key },
@@ -128,7 +129,7 @@ async function run(
     }
     case 'keys rotate': {
       const storeId = need(a, 'store id');
-      const result = await rotateSigningKeys(store, operator, storeId, {
+      const result = await rotateSigningKeys(db, operator, storeId, {
         now,
         publishAfter: positiveInt(options['publish-after'] as string | undefined, 300, 'publish-after'),
         accessTokenTtl: ctx.config.accessTokenTtl,
@@ -148,7 +149,7 @@ async function run(
       const storeId = need(a, 'store id');
       await requireStore(ctx, storeId);
       // Never the private parts: only what identifies a key and its life.
-      const keys = (await store.listSigningKeys(storeId)).map((k) => ({
+      const keys = (await db.listSigningKeys(storeId)).map((k) => ({
         kid: k.kid,
         use: k.use,
         alg: k.alg,
@@ -202,9 +203,9 @@ async function run(
     case 'sessions revoke': {
       const userId = options['user'] as string | undefined;
       if (userId) {
-        const user = await store.getUser(userId);
+        const user = await db.getUser(userId);
         if (!user) throw new Error(`no user "${userId}"`);
-        const n = await store.revokeUserSessions(userId, 'admin', now);
+        const n = await db.revokeUserSessions(userId, 'admin', now);
         await ctx.emit({
           storeId: user.storeId,
           type: 'sessions_revoked',
@@ -216,9 +217,8 @@ async function run(
         return { text: `revoked ${n} session(s) of user ${userId}`, json: { revoked: n } };
       }
       const sid = need(a, 'session id (or --user)');
-      const found = await store.getSession(sid);
-      if (!found || !(await store.revokeSession(sid, 'admin', now)))
-        throw new Error(`no live session "${sid}"`);
+      const found = await db.getSession(sid);
+      if (!found || !(await db.revokeSession(sid, 'admin', now))) throw new Error(`no live session "${sid}"`);
       await ctx.emit({
         storeId: found.session.storeId,
         type: 'session_revoked',
@@ -274,13 +274,13 @@ async function main(argv: string[]): Promise<number> {
     return parsed.values['help'] ? 0 : 2;
   }
   const json = Boolean(parsed.values['json']);
-  let store: SessionStore | undefined;
+  let db: Database | undefined;
   try {
     const config = loadConfig();
-    store = await openStore(config);
-    await store.migrate();
+    db = await openDatabase(config);
+    await db.migrate();
     const values = parsed.values as Record<string, string | boolean | undefined>;
-    const open = store;
+    const open = db;
     const sink = securityEventSink(
       pino({ level: 'warn' }, pino.destination(2)),
       config.securityWebhookUrl && config.securityWebhookSecret
@@ -288,9 +288,9 @@ async function main(argv: string[]): Promise<number> {
         : undefined,
     );
     const out = await run(parsed.positionals, values, {
-      emit: (event) => emitSecurityEvent({ store: open, onSecurityEvent: sink }, event),
-      store,
-      operator: operatorFor(store),
+      emit: (event) => emitSecurityEvent({ db: open, onSecurityEvent: sink }, event),
+      db,
+      operator: db.operator(),
       config,
       now: systemClock.now(),
     });
@@ -304,7 +304,7 @@ async function main(argv: string[]): Promise<number> {
     // 2: the command was wrong; 1: it was right but failed (bad configuration, unknown store, ...).
     return error instanceof UsageError ? 2 : 1;
   } finally {
-    await store?.close();
+    await db?.close();
   }
 }
 

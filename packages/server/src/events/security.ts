@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { SecurityEvent } from '../storage/contract.js';
+import type { SecurityEvent } from '../model.js';
 import { randomId } from '../util/ids.js';
 import { postSignedJson, type WebhookOptions } from '../util/webhook.js';
 

@@ -17,7 +17,7 @@ export async function requireApiKey(
   const apiKey = request.headers['x-api-key'];
   const record =
     typeof apiKey === 'string' && apiKey.length <= 512
-      ? await services.sessions.store.findApiKey(tenant.record.id, sha256Hex(apiKey))
+      ? await services.sessions.db.findApiKey(tenant.record.id, sha256Hex(apiKey))
       : null;
   if (!record || (kind === 'secret' && record.kind !== 'secret')) {
     throw new AppError(

@@ -1,8 +1,7 @@
 import client from 'prom-client';
 import type { Clock } from '../clock.js';
-import type { SessionStore } from '../storage/contract.js';
+import type { Database } from '../storage/contract.js';
 import type { OperatorStore } from '../storage/operator.js';
-import { PostgresSessionStore } from '../storage/postgres/store.js';
 
 /** How long the active-sessions count is reused between scrapes: it is a COUNT over sessions. */
 const ACTIVE_SESSIONS_CACHE_MS = 30_000;
@@ -54,7 +53,7 @@ export class Metrics {
     series.observe(seconds);
   }
 
-  constructor(store: SessionStore, operator: OperatorStore | undefined, clock: Clock) {
+  constructor(db: Database, operator: OperatorStore | undefined, clock: Clock) {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'storefront_auth_' });
     let cached: { value: number; at: number } | undefined;
     if (operator) {
@@ -71,17 +70,18 @@ export class Metrics {
         },
       });
     }
-    if (store instanceof PostgresSessionStore) {
-      const pool = store.pool;
+    const poolStats = db.poolStats?.bind(db);
+    if (poolStats) {
       new client.Gauge({
         name: 'storefront_auth_db_pool_connections',
         help: 'PostgreSQL pool connections, by state (total, idle, waiting requests)',
         labelNames: ['state'] as const,
         registers: [this.registry],
         collect() {
-          this.set({ state: 'total' }, pool.totalCount);
-          this.set({ state: 'idle' }, pool.idleCount);
-          this.set({ state: 'waiting' }, pool.waitingCount);
+          const pool = poolStats();
+          this.set({ state: 'total' }, pool.total);
+          this.set({ state: 'idle' }, pool.idle);
+          this.set({ state: 'waiting' }, pool.waiting);
         },
       });
     }

@@ -1,4 +1,5 @@
-import type { SessionStore, SigningKeyRecord } from '../storage/contract.js';
+import type { SigningKeyRecord } from '../model.js';
+import type { Database } from '../storage/contract.js';
 import type { OperatorStore } from '../storage/operator.js';
 import { generateSigningKey } from '../tokens/keys.js';
 
@@ -25,12 +26,12 @@ const CLOCK_SKEW = 60;
  * the old ones keep verifying until no token they signed can still be alive, then retire.
  */
 export async function rotateSigningKeys(
-  store: SessionStore,
+  db: Database,
   operator: OperatorStore,
   storeId: string,
   options: RotateKeysOptions,
 ): Promise<{ rotateAt: number; retireAt: Record<SigningKeyRecord['use'], number>; kids: string[] }> {
-  if (!(await store.getStore(storeId))) throw new Error(`no store "${storeId}"`);
+  if (!(await db.getStore(storeId))) throw new Error(`no store "${storeId}"`);
   const rotateAt = options.now + (options.publishAfter ?? 300) * 1000;
   const retireAt = {
     access: rotateAt + (options.accessTokenTtl + CLOCK_SKEW) * 1000,

@@ -1,5 +1,5 @@
 import { AppError } from '../errors/codes.js';
-import type { UserRecord } from '../storage/contract.js';
+import type { UserRecord } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { verifyAccessToken } from '../tokens/verify.js';
@@ -22,7 +22,7 @@ export async function startAnonymousSession(
   let user = bearer ? await continuingUser(ctx, tenant, bearer, now) : null;
   if (!user) {
     user = newAnonymousUser(tenant.record.id, now);
-    await ctx.store.createUser(user);
+    await ctx.db.createUser(user);
   }
   const { tokens } = await openSession(ctx, tenant, user, null);
   return { user, tokens };
@@ -63,7 +63,7 @@ async function continuingUser(
     return null;
   }
   if (!claims.is_anonymous || now - claims.exp * 1000 >= ctx.policy.refreshTokenTtl * 1000) return null;
-  const found = await ctx.store.getSession(claims.sid);
+  const found = await ctx.db.getSession(claims.sid);
   if (!found || found.session.revokedAt !== null || found.session.storeId !== tenant.record.id) return null;
   if (found.user.id !== claims.ulid || !found.user.isAnonymous) return null;
   return found.user;

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
+import type { SecurityEvent } from '../model.js';
 import type { RateLimiter } from '../ratelimit/contract.js';
-import type { SecurityEvent, SessionStore } from '../storage/contract.js';
+import type { Database } from '../storage/contract.js';
 
 /** Lifetimes and the grace window, seconds (see config.ts for each default). */
 export interface SessionPolicy {
@@ -15,9 +16,9 @@ export interface SessionPolicy {
 /** Receives security events (reuse detected, family revoked) after they are stored. */
 export type SecurityEventListener = (event: SecurityEvent) => void;
 
-/** What the session operations need: a store, a clock and the policy. No HTTP, no SQL. */
+/** What the session operations need: the database, a clock and the policy. No HTTP, no SQL. */
 export interface SessionContext {
-  store: SessionStore;
+  db: Database;
   clock: Clock;
   policy: SessionPolicy;
   onSecurityEvent: SecurityEventListener;

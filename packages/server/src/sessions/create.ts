@@ -1,4 +1,4 @@
-import type { SessionRecord, UserRecord } from '../storage/contract.js';
+import type { SessionRecord, UserRecord } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { randomId } from '../util/ids.js';
@@ -26,7 +26,7 @@ export async function openSession(
     revokedAt: null,
     revokedReason: null,
   };
-  await ctx.store.createSession(session);
+  await ctx.db.createSession(session);
   const tokens = issueTokenPair(
     tenant.keyring,
     { issuer: tenant.issuer, accessTokenTtl: ctx.policy.accessTokenTtl },

@@ -32,7 +32,7 @@ export async function introspect(
   const now = ctx.clock.now();
   const found = sessionOfToken(tenant, token, hint, now);
   if (!found) return { active: false };
-  const row = await ctx.store.getSession(found.sid);
+  const row = await ctx.db.getSession(found.sid);
   if (!row || row.session.storeId !== tenant.record.id || row.user.id !== found.sub) return { active: false };
   const { session, user } = row;
   if (session.revokedAt !== null || session.idleExpiresAt <= now || session.absoluteExpiresAt <= now)

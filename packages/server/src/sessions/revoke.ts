@@ -1,4 +1,4 @@
-import type { RevokeReason } from '../storage/contract.js';
+import type { RevokeReason } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import { verifyAccessToken, verifyRefreshToken } from '../tokens/verify.js';
 import type { SessionContext } from './context.js';
@@ -52,9 +52,9 @@ export async function revokeByToken(
   const sid =
     input.sessionId ?? (input.token ? sessionOfToken(tenant, input.token, input.hint, now)?.sid : undefined);
   if (!sid) return;
-  const found = await ctx.store.getSession(sid);
+  const found = await ctx.db.getSession(sid);
   if (!found || found.session.storeId !== tenant.record.id) return;
-  if (await ctx.store.revokeSession(sid, reason, now)) {
+  if (await ctx.db.revokeSession(sid, reason, now)) {
     const event = {
       storeId: tenant.record.id,
       type: 'session_revoked' as const,

@@ -47,7 +47,7 @@ export async function refreshSession(
   // Two attempts: a backend whose read can trail a concurrent winner (PostgreSQL's statement
   // snapshot) may report the presented generation as current after losing the swap.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const result: RotateResult | null = await ctx.store.rotateSession({
+    const result: RotateResult | null = await ctx.db.rotateSession({
       sessionId: claims.sid,
       generation: claims.gen,
       now,
@@ -83,7 +83,7 @@ export async function refreshSession(
 
     // Reuse: an old generation came back after its successor was issued and the grace window
     // passed. One of the two holders may be a thief, and we cannot tell which: end the family.
-    const revoked = await ctx.store.revokeSession(session.id, 'reuse', now);
+    const revoked = await ctx.db.revokeSession(session.id, 'reuse', now);
     if (revoked) {
       const event = {
         storeId: tenant.record.id,

@@ -1,185 +1,37 @@
 /**
  * The storage contract: everything the domain needs from a database, and nothing more.
- * Times are milliseconds since the epoch. Every backend passes `test/storage/conformance.ts`.
+ * Times are milliseconds since the epoch. Every backend passes `test/storage/conformance.ts` and
+ * `test/storage/operator-conformance.ts`.
  */
 
-export interface StoreRecord {
-  id: string;
-  name: string;
-  createdAt: number;
-}
-
-export interface ApiKeyRecord {
-  id: string;
-  storeId: string;
-  /** SHA-256 of the key, hex: the key itself is shown once and never stored. */
-  keyHash: string;
-  kind: 'public' | 'secret';
-  createdAt: number;
-  revokedAt: number | null;
-}
-
-export interface SigningKeyRecord {
-  kid: string;
-  storeId: string;
-  /** `access`: asymmetric, published at the JWKS endpoint. `refresh`: a server-only secret. */
-  use: 'access' | 'refresh';
-  alg: 'ES256' | 'EdDSA' | 'HS256';
-  /** Private JWK as JSON text (for HS256 an `oct` JWK). */
-  privateJwk: string;
-  createdAt: number;
-  /** After this time the key no longer signs; it still verifies until `retiredAt`. */
-  rotatedAt: number | null;
-  /** After this time the key neither signs nor verifies. */
-  retiredAt: number | null;
-}
-
-export interface UserRecord {
-  id: string;
-  storeId: string;
-  isAnonymous: boolean;
-  email: string | null;
-  phone: string | null;
-  countryCode: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  customerId: string | null;
-  customerGroupId: string | null;
-  isEmailVerified: boolean;
-  isPhoneVerified: boolean;
-  createdAt: number;
-  modifiedAt: number;
-}
-
-export type RevokeReason =
-  | 'reuse'
-  | 'logout'
-  | 'password_change'
-  | 'admin'
-  | 'login'
-  | 'user_deleted'
-  | 'user_deactivated'
-  | 'password_reset';
-
-export interface SessionRecord {
-  id: string;
-  storeId: string;
-  userId: string;
-  /** The anonymous user this customer session grew from, if any. */
-  anonymousId: string | null;
-  /** Bumped by one on every rotation; a refresh token carries the generation it was minted at. */
-  generation: number;
-  createdAt: number;
-  /** When `generation` was last bumped (creation time at generation 0). */
-  rotatedAt: number;
-  idleExpiresAt: number;
-  absoluteExpiresAt: number;
-  revokedAt: number | null;
-  revokedReason: RevokeReason | null;
-}
-
-export interface SessionWithUser {
-  session: SessionRecord;
-  user: UserRecord;
-}
+import type {
+  ApiKeyRecord,
+  OtpRecord,
+  RevokeReason,
+  SecurityEvent,
+  SessionRecord,
+  SessionWithUser,
+  SigningKeyRecord,
+  StoreRecord,
+  StoreSettings,
+  UserAccount,
+  UserPatch,
+  UserRecord,
+} from '../model.js';
+import type { OperatorStore } from './operator.js';
 
 export interface RotateInput {
   sessionId: string;
   /** The generation the presented refresh token carries. */
   generation: number;
   now: number;
-  /** Proposed idle expiry; the store caps it at the session's absolute expiry. */
+  /** Proposed idle expiry; the database caps it at the session's absolute expiry. */
   idleExpiresAt: number;
 }
 
 /** `rotated: false` means the compare-and-swap did not match; `session` is then the row as found. */
 export interface RotateResult extends SessionWithUser {
   rotated: boolean;
-}
-
-export interface SecurityEvent {
-  storeId: string;
-  /**
-   * `refresh_token_reused`: a family was revoked for reuse. `session_revoked`: one session ended
-   * by an operator or RFC 7009 call. `sessions_revoked`: every session of a user ended by an
-   * operator. `password_changed`: a password was changed or reset (its other sessions ended).
-   */
-  type: 'refresh_token_reused' | 'session_revoked' | 'sessions_revoked' | 'password_changed';
-  sessionId: string | null;
-  userId: string | null;
-  detail: Record<string, unknown>;
-  createdAt: number;
-}
-
-/** How a customer can sign in; answered in the User's `login_methods`. */
-export type LoginMethod = 'email' | 'phone' | 'whatsapp' | 'password';
-
-export interface NotificationChannels {
-  email: boolean;
-  sms: boolean;
-  whatsapp: boolean;
-}
-
-export interface NotificationPreferences {
-  transactional: NotificationChannels;
-  promotional: NotificationChannels;
-  newsletter: NotificationChannels;
-}
-
-/** A customer's user row plus what only the customer operations read: credentials and status. */
-export interface UserAccount {
-  user: UserRecord;
-  /** argon2id PHC string; null for accounts that only sign in by OTP. */
-  passwordHash: string | null;
-  /** A deactivated account cannot sign in; its sessions were revoked when it was deactivated. */
-  status: 'active' | 'deactivated';
-  loginMethods: LoginMethod[];
-  notificationPreferences: NotificationPreferences | null;
-}
-
-/** The writable fields of a customer, as `PUT /auth/user/{id}` and OTP verification change them. */
-export interface UserPatch {
-  email?: string | null;
-  phone?: string | null;
-  countryCode?: string | null;
-  firstName?: string | null;
-  lastName?: string | null;
-  isEmailVerified?: boolean;
-  isPhoneVerified?: boolean;
-  loginMethods?: LoginMethod[];
-  notificationPreferences?: NotificationPreferences | null;
-}
-
-export type OtpAction =
-  | 'register'
-  | 'login'
-  | 'reset-password'
-  | 'verify-email'
-  | 'verify-phone'
-  | 'update-email'
-  | 'update-phone';
-
-/**
- * A one-time password in flight. Neither the code nor the token that names it is stored: `id` is
- * SHA-256 of the otp_token, `codeHash` SHA-256 of token and code together (so a copy of the table
- * cannot be brute-forced without the 128-bit token, which only the client holds).
- */
-export interface OtpRecord {
-  id: string;
-  storeId: string;
-  action: OtpAction;
-  channel: 'email' | 'sms' | 'whatsapp';
-  /** The normalized email, or `country_code + phone`. */
-  identifier: string;
-  /** The account this OTP acts on; null when it creates one. */
-  userId: string | null;
-  codeHash: string;
-  attempts: number;
-  expiresAt: number;
-  consumedAt: number | null;
-  /** What verification applies (e.g. the pending registration), JSON-serializable. */
-  payload: Record<string, unknown>;
-  createdAt: number;
 }
 
 /**
@@ -191,31 +43,72 @@ export type OtpAttempt =
   | { outcome: 'wrong_code' | 'expired' | 'exhausted' | 'consumed'; record: OtpRecord }
   | { outcome: 'missing' };
 
-/** Per-store settings an operator turns on. */
-export interface StoreSettings {
-  /** Development only: `x-debug-mode: true` may return OTPs in responses. */
-  otpDebug: boolean;
+/** `updateUser`'s answer: see there. */
+export type UserUpdateOutcome = 'updated' | 'conflict' | 'missing';
+
+/** What the pool of a networked backend is doing, for the metrics. */
+export interface PoolStats {
+  /** Connections open. */
+  total: number;
+  /** Open and unused. */
+  idle: number;
+  /** Queries waiting for a connection. */
+  waiting: number;
 }
 
-export interface SessionStore {
-  /** Applies pending versioned migrations; safe to call on every start. */
-  migrate(): Promise<void>;
-  close(): Promise<void>;
+/** A database failure that made requests answer 503, with the driver's code and message only. */
+export interface UnavailableReport {
+  code: string | undefined;
+  message: string;
+}
 
+/**
+ * The database: every record the domain keeps (stores, API keys, signing keys, users and
+ * customer accounts, sessions, OTPs, security events, store settings). Each method is one
+ * atomic step; none is check-then-write across calls. Failures that mean "unavailable, retry"
+ * reject with AppError SERVICE_UNAVAILABLE; anything else rejects as it is.
+ */
+export interface Database {
+  /**
+   * Applies pending versioned migrations; safe to call on every start and from several processes
+   * at once (they migrate one at a time). Its failures keep the driver's words: an operator reads them.
+   */
+  migrate(): Promise<void>;
+  /** Releases the connections (SQLite checkpoints its WAL). The handle is unusable afterwards. */
+  close(): Promise<void>;
+  /** The operator side of this database (CLI, scheduled purge, metrics), sharing its connections. */
+  operator(): OperatorStore;
+  /** Backends with a connection pool report it here; absent on embedded ones. */
+  poolStats?(): PoolStats;
+  /**
+   * Told when a request failed because the database is unavailable (at most every few seconds),
+   * so a run of 503s has its cause in the log. Backends that cannot be unreachable never call it.
+   */
+  onUnavailable?: ((failure: UnavailableReport) => void) | undefined;
+
+  /** The store (tenant) with this id, or null. */
   getStore(id: string): Promise<StoreRecord | null>;
-  /** Inserts the store unless it exists; answers whether it was created. */
+  /** Inserts the store unless one with its id exists; answers whether it was created (the first of racing instances). */
   createStore(store: StoreRecord): Promise<boolean>;
 
+  /** Stores a key by its hash; the key itself never reaches the database. A duplicate hash rejects. */
   addApiKey(key: ApiKeyRecord): Promise<void>;
+  /** The store's unrevoked key with this SHA-256 hash, or null: revoked and other stores' keys never match. */
   findApiKey(storeId: string, keyHash: string): Promise<ApiKeyRecord | null>;
 
+  /** Every signing key of the store, retired ones included, oldest first (then by kid), as stored. */
   listSigningKeys(storeId: string): Promise<SigningKeyRecord[]>;
+  /** Adds one key; seen at once by every handle on the database (how instances learn of a rotation). */
   addSigningKey(key: SigningKeyRecord): Promise<void>;
 
+  /** Inserts a user (anonymous or not) as given; an existing id rejects. */
   createUser(user: UserRecord): Promise<void>;
+  /** The user with this id, anonymous or not, or null. */
   getUser(id: string): Promise<UserRecord | null>;
 
+  /** Inserts a session; its user must exist. */
   createSession(session: SessionRecord): Promise<void>;
+  /** The session with its user, in one read, whatever its state (revoked and expired included); null when gone. */
   getSession(id: string): Promise<SessionWithUser | null>;
   /**
    * The refresh compare-and-swap: when the session's generation equals `generation`, it is live
@@ -226,22 +119,28 @@ export interface SessionStore {
   /** Revokes a live session; answers false when it was already revoked or is gone. */
   revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean>;
 
+  /** Appends an event to the security log (kept 90 days; see PurgeKind). */
   recordSecurityEvent(event: SecurityEvent): Promise<void>;
 
+  /** The store's settings; every setting is off for a store that never set them (or does not exist). */
   getStoreSettings(storeId: string): Promise<StoreSettings>;
+  /** Replaces the store's settings. */
   setStoreSettings(storeId: string, settings: StoreSettings): Promise<void>;
 
   /** Inserts a customer; answers false when the store already has a customer with that email or phone. */
   createAccount(account: UserAccount): Promise<boolean>;
+  /** The customer with this id, whatever its status; null for an anonymous user or a missing one. */
   getAccount(userId: string): Promise<UserAccount | null>;
   /** The non-anonymous user of the store with this (normalized) email, whatever its status. */
   findAccountByEmail(storeId: string, email: string): Promise<UserAccount | null>;
+  /** The non-anonymous user of the store with this country code and phone, whatever its status. */
   findAccountByPhone(storeId: string, countryCode: string, phone: string): Promise<UserAccount | null>;
   /**
-   * Changes the given fields. Answers `conflict` (and changes nothing) when the new email or phone
-   * belongs to another customer of the store, `missing` when the user is gone.
+   * Changes the given fields and `modifiedAt`. Answers `conflict` (and changes nothing) when the
+   * new email or phone belongs to another customer of the store, `missing` when the user is gone.
    */
-  updateUser(userId: string, patch: UserPatch, now: number): Promise<'updated' | 'conflict' | 'missing'>;
+  updateUser(userId: string, patch: UserPatch, now: number): Promise<UserUpdateOutcome>;
+  /** Replaces the password hash (argon2id PHC) and stamps `modifiedAt`; false when the user is gone. */
   setPasswordHash(userId: string, passwordHash: string, now: number): Promise<boolean>;
   /** Marks the account deactivated and revokes all its live sessions, atomically. */
   deactivateUser(userId: string, now: number): Promise<boolean>;
@@ -255,6 +154,7 @@ export interface SessionStore {
     exceptSessionId?: string,
   ): Promise<number>;
 
+  /** Stores an OTP in flight (hashed: see OtpRecord); an existing id rejects. */
   createOtp(otp: OtpRecord): Promise<void>;
   /**
    * One verification attempt, atomically: while the OTP is unconsumed, unexpired at `now` and has

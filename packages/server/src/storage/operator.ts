@@ -1,12 +1,14 @@
-import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from './contract.js';
+import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../model.js';
 
 /**
  * What operators do, beside the request path: the CLI, the scheduled purge and the metrics read
- * these. Kept apart from SessionStore so the contract the domain depends on stays small; each
- * backend implements it beside its store, and `operatorFor` (storage/open.ts) picks one.
+ * these. Kept apart from Database so the contract the domain depends on stays small; each
+ * backend implements it beside its Database, which hands it out as `db.operator()`.
  */
 export interface OperatorStore {
+  /** Every store, by id. */
   listStores(): Promise<StoreRecord[]>;
+  /** The store's API keys, revoked ones included, oldest first (only hashes: keys are never stored). */
   listApiKeys(storeId: string): Promise<ApiKeyRecord[]>;
   /** Answers false when no live key of the store has that id. */
   revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean>;

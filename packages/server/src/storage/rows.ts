@@ -1,35 +1,369 @@
-import type { ApiKeyRecord, SessionRecord } from './contract.js';
+import type * as model from '../model.js';
+import type { OtpAttempt } from './contract.js';
 
 /**
- * Row-to-record mappers shared by both backends, for tables read with their plain column names
- * (SQLite answers integers as numbers, PostgreSQL BIGINTs as numbers too once parsed; Number()
- * makes either safe).
+ * Records to rows and rows to records, written once for both backends: the column lists, their
+ * order, the defaults of columns later migrations added, and what an OTP attempt's rows mean.
+ * A schema change is made here and in each backend's migrations, nowhere else. What the two
+ * drivers answer differently for the same column comes through a Dialect.
  */
-type Row = Record<string, unknown>;
+export type Row = Record<string, unknown>;
 
-export function apiKeyFromRow(row: Row): ApiKeyRecord {
+/** What better-sqlite3 and node-postgres do differently with the same column or parameter. */
+export interface Dialect {
+  /** A boolean parameter: SQLite has no BOOLEAN and stores 0 or 1; PostgreSQL takes true or false. */
+  boolean(value: boolean): unknown;
+  readBoolean(value: unknown): boolean;
+  /** A JSON column, parsed (SQLite keeps TEXT; node-postgres parses JSONB itself); null for null. */
+  readJson(value: unknown): unknown;
+  /** The placeholder of the n-th parameter (from 1), in the order parameters appear in the SQL. */
+  param(n: number): string;
+}
+
+/** The placeholders of `count` parameters from the `first`-th: `?, ?, ?` or `$1, $2, $3`. */
+export function params(d: Dialect, count: number, first = 1): string {
+  return Array.from({ length: count }, (_, i) => d.param(first + i)).join(', ');
+}
+
+/**
+ * Times are integer milliseconds in both backends (PostgreSQL BIGINT is parsed to a number where
+ * the pool is made); Number() keeps a stray string or bigint from leaking into a record.
+ */
+const time = (value: unknown): number => Number(value);
+const timeOrNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : Number(value);
+const text = (value: unknown): string => value as string;
+const textOrNull = (value: unknown): string | null => (value ?? null) as string | null;
+
+/** `a, b, c` for a column list; `t.a, t.b, t.c` with an alias. */
+function list(fields: readonly string[], alias?: string): string {
+  return fields.map((f) => (alias ? `${alias}.${f}` : f)).join(', ');
+}
+
+// Columns are always listed, never `*`: a PostgreSQL prepared statement's result shape is fixed per
+// connection, and a migration that adds a column must not break instances still running.
+
+const STORE = ['id', 'name', 'created_at'] as const;
+export const STORE_COLUMNS = list(STORE);
+
+export function storeFromRow(row: Row): model.StoreRecord {
+  return { id: text(row['id']), name: text(row['name']), createdAt: time(row['created_at']) };
+}
+
+export const storeValues = (s: model.StoreRecord): unknown[] => [s.id, s.name, s.createdAt];
+
+export function storeSettingsFromRow(row: Row | undefined, d: Dialect): model.StoreSettings {
+  return { otpDebug: d.readBoolean(row?.['otp_debug']) };
+}
+
+const API_KEY = ['id', 'store_id', 'key_hash', 'kind', 'created_at', 'revoked_at'] as const;
+export const API_KEY_COLUMNS = list(API_KEY);
+
+export function apiKeyFromRow(row: Row): model.ApiKeyRecord {
   return {
-    id: row['id'] as string,
-    storeId: row['store_id'] as string,
-    keyHash: row['key_hash'] as string,
-    kind: row['kind'] as ApiKeyRecord['kind'],
-    createdAt: Number(row['created_at']),
-    revokedAt: row['revoked_at'] === null ? null : Number(row['revoked_at']),
+    id: text(row['id']),
+    storeId: text(row['store_id']),
+    keyHash: text(row['key_hash']),
+    kind: row['kind'] as model.ApiKeyRecord['kind'],
+    createdAt: time(row['created_at']),
+    revokedAt: timeOrNull(row['revoked_at']),
   };
 }
 
-export function sessionFromRow(r: Row): SessionRecord {
+export const apiKeyValues = (k: model.ApiKeyRecord): unknown[] => [
+  k.id,
+  k.storeId,
+  k.keyHash,
+  k.kind,
+  k.createdAt,
+  k.revokedAt,
+];
+
+const SIGNING_KEY = [
+  'kid',
+  'store_id',
+  'use',
+  'alg',
+  'private_jwk',
+  'created_at',
+  'rotated_at',
+  'retired_at',
+] as const;
+export const SIGNING_KEY_COLUMNS = list(SIGNING_KEY);
+
+export function signingKeyFromRow(row: Row): model.SigningKeyRecord {
   return {
-    id: r['id'] as string,
-    storeId: r['store_id'] as string,
-    userId: r['user_id'] as string,
-    anonymousId: r['anonymous_id'] as string | null,
-    generation: Number(r['generation']),
-    createdAt: Number(r['created_at']),
-    rotatedAt: Number(r['rotated_at']),
-    idleExpiresAt: Number(r['idle_expires_at']),
-    absoluteExpiresAt: Number(r['absolute_expires_at']),
-    revokedAt: r['revoked_at'] === null ? null : Number(r['revoked_at']),
-    revokedReason: r['revoked_reason'] as SessionRecord['revokedReason'],
+    kid: text(row['kid']),
+    storeId: text(row['store_id']),
+    use: row['use'] as model.SigningKeyRecord['use'],
+    alg: row['alg'] as model.SigningKeyRecord['alg'],
+    privateJwk: text(row['private_jwk']),
+    createdAt: time(row['created_at']),
+    rotatedAt: timeOrNull(row['rotated_at']),
+    retiredAt: timeOrNull(row['retired_at']),
   };
+}
+
+export const signingKeyValues = (k: model.SigningKeyRecord): unknown[] => [
+  k.kid,
+  k.storeId,
+  k.use,
+  k.alg,
+  k.privateJwk,
+  k.createdAt,
+  k.rotatedAt,
+  k.retiredAt,
+];
+
+const USER = [
+  'id',
+  'store_id',
+  'is_anonymous',
+  'email',
+  'phone',
+  'country_code',
+  'first_name',
+  'last_name',
+  'customer_id',
+  'customer_group_id',
+  'is_email_verified',
+  'is_phone_verified',
+  'created_at',
+  'modified_at',
+] as const;
+export const USER_COLUMNS = list(USER);
+/** The user columns of `u`, for reads that join users. */
+export const USER_COLUMNS_OF_U = list(USER, 'u');
+
+export function userFromRow(row: Row, d: Dialect): model.UserRecord {
+  return {
+    id: text(row['id']),
+    storeId: text(row['store_id']),
+    isAnonymous: d.readBoolean(row['is_anonymous']),
+    email: textOrNull(row['email']),
+    phone: textOrNull(row['phone']),
+    countryCode: textOrNull(row['country_code']),
+    firstName: textOrNull(row['first_name']),
+    lastName: textOrNull(row['last_name']),
+    customerId: textOrNull(row['customer_id']),
+    customerGroupId: textOrNull(row['customer_group_id']),
+    isEmailVerified: d.readBoolean(row['is_email_verified']),
+    isPhoneVerified: d.readBoolean(row['is_phone_verified']),
+    createdAt: time(row['created_at']),
+    modifiedAt: time(row['modified_at']),
+  };
+}
+
+export const userValues = (u: model.UserRecord, d: Dialect): unknown[] => [
+  u.id,
+  u.storeId,
+  d.boolean(u.isAnonymous),
+  u.email,
+  u.phone,
+  u.countryCode,
+  u.firstName,
+  u.lastName,
+  u.customerId,
+  u.customerGroupId,
+  d.boolean(u.isEmailVerified),
+  d.boolean(u.isPhoneVerified),
+  u.createdAt,
+  u.modifiedAt,
+];
+
+const ACCOUNT = [...USER, 'password_hash', 'status', 'login_methods', 'notification_preferences'] as const;
+export const ACCOUNT_COLUMNS = list(ACCOUNT);
+
+export function accountFromRow(row: Row, d: Dialect): model.UserAccount {
+  return {
+    user: userFromRow(row, d),
+    passwordHash: textOrNull(row['password_hash']),
+    status: row['status'] === 'deactivated' ? 'deactivated' : 'active',
+    loginMethods: (d.readJson(row['login_methods']) as model.UserAccount['loginMethods'] | null) ?? [],
+    notificationPreferences:
+      (d.readJson(row['notification_preferences']) as model.UserAccount['notificationPreferences']) ?? null,
+  };
+}
+
+/** An account is never anonymous, whatever its user record says. */
+export const accountValues = (a: model.UserAccount, d: Dialect): unknown[] => [
+  ...userValues({ ...a.user, isAnonymous: false }, d),
+  a.passwordHash,
+  a.status,
+  JSON.stringify(a.loginMethods),
+  a.notificationPreferences ? JSON.stringify(a.notificationPreferences) : null,
+];
+
+const SESSION = [
+  'id',
+  'store_id',
+  'user_id',
+  'anonymous_id',
+  'generation',
+  'created_at',
+  'rotated_at',
+  'idle_expires_at',
+  'absolute_expires_at',
+  'revoked_at',
+  'revoked_reason',
+] as const;
+export const SESSION_COLUMNS = list(SESSION);
+/** The session columns of `s`, unaliased. */
+export const SESSION_COLUMNS_OF_S = list(SESSION, 's');
+/**
+ * The session columns of `s` as `s_<column>`, for reads joined with users, whose columns share
+ * names (`id`, `store_id`, `created_at`); read them with `sessionFromRow(row, 's_')`.
+ */
+export const SESSION_COLUMNS_AS_S = SESSION.map((f) => `s.${f} AS s_${f}`).join(', ');
+
+export function sessionFromRow(row: Row, prefix = ''): model.SessionRecord {
+  const c = (column: (typeof SESSION)[number]) => row[prefix + column];
+  return {
+    id: text(c('id')),
+    storeId: text(c('store_id')),
+    userId: text(c('user_id')),
+    anonymousId: textOrNull(c('anonymous_id')),
+    generation: Number(c('generation')),
+    createdAt: time(c('created_at')),
+    rotatedAt: time(c('rotated_at')),
+    idleExpiresAt: time(c('idle_expires_at')),
+    absoluteExpiresAt: time(c('absolute_expires_at')),
+    revokedAt: timeOrNull(c('revoked_at')),
+    revokedReason: (c('revoked_reason') ?? null) as model.SessionRecord['revokedReason'],
+  };
+}
+
+export const sessionValues = (s: model.SessionRecord): unknown[] => [
+  s.id,
+  s.storeId,
+  s.userId,
+  s.anonymousId,
+  s.generation,
+  s.createdAt,
+  s.rotatedAt,
+  s.idleExpiresAt,
+  s.absoluteExpiresAt,
+  s.revokedAt,
+  s.revokedReason,
+];
+
+const OTP = [
+  'id',
+  'store_id',
+  'action',
+  'channel',
+  'identifier',
+  'user_id',
+  'code_hash',
+  'attempts',
+  'expires_at',
+  'consumed_at',
+  'payload',
+  'created_at',
+] as const;
+export const OTP_COLUMNS = list(OTP);
+
+export function otpFromRow(row: Row, d: Dialect): model.OtpRecord {
+  return {
+    id: text(row['id']),
+    storeId: text(row['store_id']),
+    action: row['action'] as model.OtpRecord['action'],
+    channel: row['channel'] as model.OtpRecord['channel'],
+    identifier: text(row['identifier']),
+    userId: textOrNull(row['user_id']),
+    codeHash: text(row['code_hash']),
+    attempts: Number(row['attempts']),
+    expiresAt: time(row['expires_at']),
+    consumedAt: timeOrNull(row['consumed_at']),
+    payload: d.readJson(row['payload']) as Record<string, unknown>,
+    createdAt: time(row['created_at']),
+  };
+}
+
+export const otpValues = (o: model.OtpRecord): unknown[] => [
+  o.id,
+  o.storeId,
+  o.action,
+  o.channel,
+  o.identifier,
+  o.userId,
+  o.codeHash,
+  o.attempts,
+  o.expiresAt,
+  o.consumedAt,
+  JSON.stringify(o.payload),
+  o.createdAt,
+];
+
+/**
+ * An attempt whose guarded UPDATE matched (the OTP was alive, so the attempt counted): the row it
+ * returned says whether this attempt consumed the OTP.
+ */
+export function countedOtpAttempt(updated: Row, d: Dialect): OtpAttempt {
+  const record = otpFromRow(updated, d);
+  return { outcome: record.consumedAt !== null ? 'verified' : 'wrong_code', record };
+}
+
+/** An attempt whose UPDATE matched nothing, judged on the row as it is now (undefined: gone). */
+export function refusedOtpAttempt(row: Row | undefined, maxAttempts: number, d: Dialect): OtpAttempt {
+  if (!row) return { outcome: 'missing' };
+  const record = otpFromRow(row, d);
+  if (record.consumedAt !== null) return { outcome: 'consumed', record };
+  if (record.attempts >= maxAttempts) return { outcome: 'exhausted', record };
+  return { outcome: 'expired', record };
+}
+
+const SECURITY_EVENT = ['store_id', 'type', 'session_id', 'user_id', 'detail', 'created_at'] as const;
+export const SECURITY_EVENT_COLUMNS = list(SECURITY_EVENT);
+
+export const securityEventValues = (e: model.SecurityEvent): unknown[] => [
+  e.storeId,
+  e.type,
+  e.sessionId,
+  e.userId,
+  JSON.stringify(e.detail),
+  e.createdAt,
+];
+
+const PATCH_COLUMNS: ReadonlyArray<readonly [keyof model.UserPatch, string]> = [
+  ['email', 'email'],
+  ['phone', 'phone'],
+  ['countryCode', 'country_code'],
+  ['firstName', 'first_name'],
+  ['lastName', 'last_name'],
+  ['isEmailVerified', 'is_email_verified'],
+  ['isPhoneVerified', 'is_phone_verified'],
+  ['loginMethods', 'login_methods'],
+  ['notificationPreferences', 'notification_preferences'],
+];
+
+/**
+ * The UPDATE of a user's given fields and `modified_at`: built per call, since which columns change
+ * depends on the patch. A unique-index violation (email or phone of another customer) is the
+ * caller's to read.
+ */
+export function userPatchStatement(
+  userId: string,
+  patch: model.UserPatch,
+  now: number,
+  d: Dialect,
+): { text: string; values: unknown[] } {
+  const sets: string[] = [];
+  const values: unknown[] = [];
+  for (const [field, column] of PATCH_COLUMNS) {
+    const value = patch[field];
+    if (value === undefined) continue;
+    values.push(
+      typeof value === 'boolean'
+        ? d.boolean(value)
+        : value !== null && typeof value === 'object'
+          ? JSON.stringify(value)
+          : value,
+    );
+    sets.push(`${column} = ${d.param(values.length)}`);
+  }
+  values.push(now);
+  sets.push(`modified_at = ${d.param(values.length)}`);
+  values.push(userId);
+  return { text: `UPDATE users SET ${sets.join(', ')} WHERE id = ${d.param(values.length)}`, values };
 }

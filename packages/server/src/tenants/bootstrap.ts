@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { SessionStore } from '../storage/contract.js';
+import type { Database } from '../storage/contract.js';
 import { generateSigningKey } from '../tokens/keys.js';
 import { randomId, sha256Hex } from '../util/ids.js';
 
@@ -16,15 +16,15 @@ export function newApiKey(kind: 'public' | 'secret' = 'public'): string {
 
 /** Makes an API key valid for a store (no-op when it already is). */
 export async function ensureApiKey(
-  store: SessionStore,
+  db: Database,
   storeId: string,
   apiKey: string,
   now: number,
   kind: 'public' | 'secret' = 'public',
 ): Promise<void> {
   const keyHash = sha256Hex(apiKey);
-  if (await store.findApiKey(storeId, keyHash)) return;
-  await store.addApiKey({ id: randomId(12), storeId, keyHash, kind, createdAt: now, revokedAt: null });
+  if (await db.findApiKey(storeId, keyHash)) return;
+  await db.addApiKey({ id: randomId(12), storeId, keyHash, kind, createdAt: now, revokedAt: null });
 }
 
 /**
@@ -32,24 +32,24 @@ export async function ensureApiKey(
  * `apiKey` valid for it. On first creation without `apiKey`, generates one and answers it.
  */
 export async function ensureStore(
-  store: SessionStore,
+  db: Database,
   clock: Clock,
   storeId: string,
   apiKey: string | undefined,
 ): Promise<EnsureStoreResult> {
   const now = clock.now();
-  const created = await store.createStore({ id: storeId, name: storeId, createdAt: now });
-  const keys = await store.listSigningKeys(storeId);
+  const created = await db.createStore({ id: storeId, name: storeId, createdAt: now });
+  const keys = await db.listSigningKeys(storeId);
   for (const use of ['access', 'refresh'] as const) {
     const active = keys.some((k) => k.use === use && k.rotatedAt === null && k.retiredAt === null);
-    if (!active) await store.addSigningKey(generateSigningKey(storeId, use, now));
+    if (!active) await db.addSigningKey(generateSigningKey(storeId, use, now));
   }
   if (apiKey) {
-    await ensureApiKey(store, storeId, apiKey, now);
+    await ensureApiKey(db, storeId, apiKey, now);
     return { created };
   }
   if (!created) return { created };
   const generatedApiKey = newApiKey();
-  await ensureApiKey(store, storeId, generatedApiKey, now);
+  await ensureApiKey(db, storeId, generatedApiKey, now);
   return { created, generatedApiKey };
 }

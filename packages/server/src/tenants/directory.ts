@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/codes.js';
-import type { SessionStore, StoreRecord } from '../storage/contract.js';
+import type { StoreRecord } from '../model.js';
+import type { Database } from '../storage/contract.js';
 import { Keyring } from '../tokens/keys.js';
 
 export interface Tenant {
@@ -36,7 +37,7 @@ export class TenantDirectory {
   private readonly kidReloads = new Map<string, number>();
 
   constructor(
-    private readonly store: SessionStore,
+    private readonly db: Database,
     private readonly clock: Clock,
     private readonly issuerBase: string,
   ) {}
@@ -85,11 +86,11 @@ export class TenantDirectory {
 
   private async load(storeId: string): Promise<Tenant | null> {
     const now = this.clock.now();
-    const record = await this.store.getStore(storeId);
+    const record = await this.db.getStore(storeId);
     const tenant = record
       ? {
           record,
-          keyring: new Keyring(await this.store.listSigningKeys(storeId), now),
+          keyring: new Keyring(await this.db.listSigningKeys(storeId), now),
           issuer: `${this.issuerBase}/${storeId}`,
         }
       : null;

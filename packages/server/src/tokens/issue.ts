@@ -1,4 +1,4 @@
-import type { SessionRecord, UserRecord } from '../storage/contract.js';
+import type { SessionRecord, UserRecord } from '../model.js';
 import { b64urlJson } from './jwt.js';
 import type { Keyring } from './keys.js';
 

@@ -10,7 +10,7 @@ import {
   timingSafeEqual,
   verify,
 } from 'node:crypto';
-import type { SigningKeyRecord } from '../storage/contract.js';
+import type { SigningKeyRecord } from '../model.js';
 import { randomId } from '../util/ids.js';
 import { b64urlJson } from './jwt.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
+import type { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { BASE, makeTestApp, type TestApp } from '../helpers/app.js';
 import { registerCustomer } from '../helpers/customers.js';
 
@@ -8,7 +8,7 @@ let t: TestApp;
 let bearer: string;
 let userId: string;
 const snapshot = () => {
-  const db = (t.store as SqliteSessionStore).db;
+  const db = (t.db as SqliteDatabase).sqlite;
   return JSON.stringify([
     db.prepare('SELECT * FROM sessions ORDER BY id').all(),
     db.prepare('SELECT * FROM users ORDER BY id').all(),

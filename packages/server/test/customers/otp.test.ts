@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
+import type { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { claims, makeTestApp, type TestApp } from '../helpers/app.js';
 import { call, DEBUG, expectCall, registerCustomer } from '../helpers/customers.js';
 
@@ -7,7 +7,7 @@ let t: TestApp;
 afterEach(async () => {
   await t?.close();
 });
-const db = () => (t.store as SqliteSessionStore).db;
+const db = () => (t.db as SqliteDatabase).sqlite;
 
 async function start(env: Record<string, string> = { OTP_DEBUG: 'true' }) {
   t = await makeTestApp(env);
@@ -104,7 +104,7 @@ describe('OTP login', () => {
       { headers: DEBUG },
     );
     expect(off.body.content).not.toHaveProperty('otp');
-    await t.store.setStoreSettings('demo', { otpDebug: true });
+    await t.db.setStoreSettings('demo', { otpDebug: true });
     const on = await call(
       t.app,
       'POST',
@@ -138,9 +138,9 @@ describe('OTP login', () => {
 
 /** A customer with a known email, made through the API with debug on, then debug turned off again. */
 async function registerDirect() {
-  await t.store.setStoreSettings('demo', { otpDebug: true });
+  await t.db.setStoreSettings('demo', { otpDebug: true });
   await registerCustomer(t.app);
-  await t.store.setStoreSettings('demo', { otpDebug: false });
+  await t.db.setStoreSettings('demo', { otpDebug: false });
 }
 
 describe('OTP rules', () => {

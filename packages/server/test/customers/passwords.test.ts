@@ -252,7 +252,7 @@ describe('no account enumeration through password login', () => {
 
     const { hasher, calls } = countingHasher();
     const ctx = await customerContext(hasher);
-    const tenant = await new TenantDirectory(t.store, t.clock, t.config.issuer).require('demo');
+    const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer).require('demo');
     const client = { ip: '127.0.0.1', debug: false, bearer: undefined };
     const answers: string[] = [];
     for (const email of ['nobody@example.com', 'ada@example.com', 'otp@example.com']) {
@@ -273,7 +273,7 @@ describe('no account enumeration through password login', () => {
     const me = await registerCustomer(t.app);
     const { hasher, calls } = countingHasher();
     const ctx = await customerContext(hasher);
-    const tenant = await new TenantDirectory(t.store, t.clock, t.config.issuer).require('demo');
+    const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer).require('demo');
     await changePassword(ctx, tenant, me.access_token, {
       oldPassword: 'nope nope',
       newPassword: NEW,

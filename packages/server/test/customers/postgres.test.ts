@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
+import { PostgresDatabase } from '../../src/storage/postgres/store.js';
 import { makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 import { call, DEBUG, PASSWORD, passwordLogin, registerCustomer } from '../helpers/customers.js';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres.js';
@@ -18,11 +18,11 @@ describeWithPostgres('customers on PostgreSQL, two instances sharing one databas
     drop = db.drop;
     const a = await makeTestApp(
       { OTP_DEBUG: 'true' },
-      { store: new PostgresSessionStore({ url: db.url, poolSize: 8 }) },
+      { db: new PostgresDatabase({ url: db.url, poolSize: 8 }) },
     );
     const b = await makeTestApp(
       { OTP_DEBUG: 'true' },
-      { store: new PostgresSessionStore({ url: db.url, poolSize: 8 }) },
+      { db: new PostgresDatabase({ url: db.url, poolSize: 8 }) },
     );
     apps = [a, b];
     return [a, b];

@@ -7,8 +7,8 @@ import { afterEach, beforeEach } from 'vitest';
 import { type AppOptions, buildApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import type { SessionContext } from '../../src/sessions/context.js';
-import type { SessionStore } from '../../src/storage/contract.js';
-import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
+import type { Database } from '../../src/storage/contract.js';
+import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { ensureStore } from '../../src/tenants/bootstrap.js';
 
 export const API_KEY = 'test-api-key-0123456789';
@@ -29,7 +29,7 @@ export class ManualClock {
 
 export interface TestApp {
   app: FastifyInstance;
-  store: SessionStore;
+  db: Database;
   clock: ManualClock;
   config: Config;
   dir: string;
@@ -41,7 +41,7 @@ export interface TestApp {
 /** A real app on a real SQLite file in a fresh temporary folder, with a manual clock. */
 export async function makeTestApp(
   env: Record<string, string> = {},
-  opts: { store?: SessionStore; dir?: string; replace?: Pick<AppOptions, 'hasher' | 'sender'> } = {},
+  opts: { db?: Database; dir?: string; replace?: Pick<AppOptions, 'hasher' | 'sender'> } = {},
 ): Promise<TestApp> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'sfa-test-'));
   const config = loadConfig({
@@ -50,10 +50,10 @@ export async function makeTestApp(
     API_KEY,
     ...env,
   });
-  const store = opts.store ?? new SqliteSessionStore({ path: join(dir, 'auth.db') });
-  await store.migrate();
+  const db = opts.db ?? new SqliteDatabase({ path: join(dir, 'auth.db') });
+  await db.migrate();
   const clock = new ManualClock();
-  await ensureStore(store, clock, config.storeId, config.apiKey);
+  await ensureStore(db, clock, config.storeId, config.apiKey);
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _enc, cb) {
@@ -61,18 +61,18 @@ export async function makeTestApp(
       cb();
     },
   });
-  const app = await buildApp({ config, store, clock, logStream, ...opts.replace });
+  const app = await buildApp({ config, db, clock, logStream, ...opts.replace });
   await app.ready();
   return {
     app,
-    store,
+    db,
     clock,
     config,
     dir,
     logs,
     async close() {
       await app.close();
-      await store.close();
+      await db.close();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -113,7 +113,7 @@ export async function customerPair(t: TestApp): Promise<{ access_token: string; 
   const { TenantDirectory } = await import('../../src/tenants/directory.js');
   const { openSession } = await import('../../src/sessions/create.js');
   const { ulid } = await import('../../src/util/ids.js');
-  const tenant = await new TenantDirectory(t.store, t.clock, t.config.issuer).require(t.config.storeId);
+  const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer).require(t.config.storeId);
   const now = t.clock.now();
   const user = {
     id: ulid(now),
@@ -131,14 +131,14 @@ export async function customerPair(t: TestApp): Promise<{ access_token: string; 
     createdAt: now,
     modifiedAt: now,
   };
-  await t.store.createUser(user);
+  await t.db.createUser(user);
   return (await openSession(sessionContext(t), tenant, user, null)).tokens;
 }
 
-/** The domain's session context on the test app's store, clock and lifetimes; security events go nowhere. */
+/** The domain's session context on the test app's database, clock and lifetimes; security events go nowhere. */
 export function sessionContext(t: TestApp): SessionContext {
   return {
-    store: t.store,
+    db: t.db,
     clock: t.clock,
     policy: {
       accessTokenTtl: t.config.accessTokenTtl,
@@ -167,5 +167,5 @@ export function appPerTest(use: (t: TestApp) => void, env: Record<string, string
 
 /** The SQLite database under a test app made with the default store. */
 export function sqliteDb(t: TestApp) {
-  return (t.store as SqliteSessionStore).db;
+  return (t.db as SqliteDatabase).sqlite;
 }

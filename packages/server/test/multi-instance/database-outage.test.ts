@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
+import { PostgresDatabase } from '../../src/storage/postgres/store.js';
 import { randomId } from '../../src/util/ids.js';
 import { makeTestApp, type TestApp, UNLIMITED } from '../helpers/app.js';
 import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
@@ -19,13 +19,13 @@ describeWithPostgres('PostgreSQL connections cut and the server unreachable, und
     await proxy.up();
     const viaProxy = new URL(db.url);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
-    const store = new PostgresSessionStore({
+    const store = new PostgresDatabase({
       url: viaProxy.toString(),
       poolSize: 6,
       connectTimeout: 500,
       applicationName: appName,
     });
-    t = await makeTestApp(UNLIMITED, { store });
+    t = await makeTestApp(UNLIMITED, { db: store });
   });
   afterAll(async () => {
     await t?.close();

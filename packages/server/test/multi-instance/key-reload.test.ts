@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionStore } from '../../src/storage/contract.js';
-import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
+import type { Database } from '../../src/storage/contract.js';
+import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { b64urlJson } from '../../src/tokens/jwt.js';
 import { generateSigningKey } from '../../src/tokens/keys.js';
 import { anonymous, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
@@ -16,15 +16,15 @@ describe('signing keys added by another instance', () => {
 
   beforeAll(async () => {
     a = await makeTestApp();
-    const counted = new SqliteSessionStore({ path: join(a.dir, 'auth.db') });
+    const counted = new SqliteDatabase({ path: join(a.dir, 'auth.db') });
     const store = new Proxy(counted, {
       get(target, prop, receiver) {
         if (prop === 'listSigningKeys') keyReads++;
         const value = Reflect.get(target, prop, receiver);
         return typeof value === 'function' ? value.bind(target) : value;
       },
-    }) as SessionStore;
-    b = await makeTestApp({}, { dir: a.dir, store });
+    }) as Database;
+    b = await makeTestApp({}, { dir: a.dir, db: store });
   });
   afterAll(async () => {
     await b?.close();
@@ -36,10 +36,10 @@ describe('signing keys added by another instance', () => {
     const now = a.clock.now() + 1;
     const fresh = [generateSigningKey('demo', 'access', now), generateSigningKey('demo', 'refresh', now)];
     // What a key rotation does on one instance: the old keys stop signing (they still verify), new ones sign.
-    (a.store as SqliteSessionStore).db
+    (a.db as SqliteDatabase).sqlite
       .prepare('UPDATE signing_keys SET rotated_at = ? WHERE rotated_at IS NULL')
       .run(a.clock.now());
-    for (const key of fresh) await a.store.addSigningKey(key);
+    for (const key of fresh) await a.db.addSigningKey(key);
 
     // A third instance, started after the rotation, signs with the new keys.
     const c = await makeTestApp({}, { dir: a.dir });

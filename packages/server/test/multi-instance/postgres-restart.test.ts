@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
+import { PostgresDatabase } from '../../src/storage/postgres/store.js';
 import { makeTestApp, type TestApp, UNLIMITED } from '../helpers/app.js';
 import { describeWithPostgres } from '../helpers/postgres.js';
 import { PrivatePostgres, postgresBinDir } from '../helpers/private-postgres.js';
@@ -19,7 +19,7 @@ describeWithPostgres('PostgreSQL restarted, then crashed, under load', () => {
       throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql');
     server = await PrivatePostgres.create(bin);
     t = await makeTestApp(UNLIMITED, {
-      store: new PostgresSessionStore({ url: server.url, poolSize: 6, connectTimeout: 500 }),
+      db: new PostgresDatabase({ url: server.url, poolSize: 6, connectTimeout: 500 }),
     });
   }, 60_000);
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
+import type { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { anonymous, claims, makeTestApp, type TestApp } from '../helpers/app.js';
 import { call, PASSWORD, passwordLogin, registerCustomer } from '../helpers/customers.js';
 
@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 const events = () =>
-  (t.store as SqliteSessionStore).db
+  (t.db as SqliteDatabase).sqlite
     .prepare('SELECT type, user_id, session_id, detail FROM security_events ORDER BY id')
     .all() as {
     type: string;

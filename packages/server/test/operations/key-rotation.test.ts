@@ -1,7 +1,6 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rotateSigningKeys } from '../../src/operations/rotate-keys.js';
-import { operatorFor } from '../../src/storage/open.js';
 import { anonymous, BASE, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -44,7 +43,7 @@ describe('keys rotate', () => {
     for (let round = 0; round < 10; round++) {
       const step = Promise.all(chains.map((c) => refresh(t.app, c.refresh_token)));
       if (round === 3) {
-        rotated = await rotateSigningKeys(t.store, operatorFor(t.store), 'demo', {
+        rotated = await rotateSigningKeys(t.db, t.db.operator(), 'demo', {
           now: t.clock.now(),
           publishAfter: 300,
           accessTokenTtl: 900,

@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { operatorFor } from '../../src/storage/open.js';
 import { anonymous, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -40,9 +39,9 @@ describe('/metrics', () => {
     const { buildApp } = await import('../../src/app.js');
     const app = await buildApp({
       config: t.config,
-      store: t.store,
+      db: t.db,
       clock: t.clock,
-      operator: operatorFor(t.store),
+      operator: t.db.operator(),
     });
     t.app = app;
     for (let i = 0; i < 3; i++) await anonymous(app);

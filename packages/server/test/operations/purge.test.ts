@@ -1,15 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { purge } from '../../src/operations/purge.js';
-import type { SessionStore } from '../../src/storage/contract.js';
-import { operatorFor } from '../../src/storage/open.js';
-import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
+import type { Database } from '../../src/storage/contract.js';
+import { PostgresDatabase } from '../../src/storage/postgres/store.js';
 import { anonymous, claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres.js';
 
 const HOUR = 3600;
 
 /** Purge against a backend: exactly the dead rows go, under concurrent refreshes of the live ones. */
-function purgeSuite(makeStore: () => Promise<{ store?: SessionStore; cleanup(): Promise<void> }>) {
+function purgeSuite(makeStore: () => Promise<{ db?: Database; cleanup(): Promise<void> }>) {
   let t: TestApp;
   let cleanup: () => Promise<void>;
   afterEach(async () => {
@@ -22,7 +21,7 @@ function purgeSuite(makeStore: () => Promise<{ store?: SessionStore; cleanup(): 
     cleanup = made.cleanup;
     t = await makeTestApp(
       { REFRESH_TOKEN_TTL: String(HOUR), SESSION_MAX_AGE: String(3 * HOUR) },
-      made.store ? { store: made.store } : {},
+      made.db ? { db: made.db } : {},
     );
     const start = t.clock.now();
     // Will idle out: created now, never refreshed.
@@ -31,7 +30,7 @@ function purgeSuite(makeStore: () => Promise<{ store?: SessionStore; cleanup(): 
     );
     // Revoked, token still unexpired: kept (its refresh must keep saying SESSION_REVOKED).
     const revoked = (await anonymous(t.app)).body.content;
-    await t.store.revokeSession(claims(revoked.refresh_token)['sid'] as string, 'admin', t.clock.now());
+    await t.db.revokeSession(claims(revoked.refresh_token)['sid'] as string, 'admin', t.clock.now());
     // Kept alive by refreshing.
     let live = await Promise.all(
       Array.from({ length: 6 }, async () => (await anonymous(t.app)).body.content.refresh_token as string),
@@ -42,7 +41,7 @@ function purgeSuite(makeStore: () => Promise<{ store?: SessionStore; cleanup(): 
     );
     t.clock.advance(120); // `idle` and the revoked one are past their idle expiry now; `live` are not
 
-    const operator = operatorFor(t.store);
+    const operator = t.db.operator();
     // Purge in batches of 2 while the live sessions refresh.
     const [counts, refreshed] = await Promise.all([
       purge(operator, { now: t.clock.now(), anonymousIdleMs: HOUR * 1000, batchSize: 2 }),
@@ -65,10 +64,10 @@ function purgeSuite(makeStore: () => Promise<{ store?: SessionStore; cleanup(): 
   it('keeps a revoked session until its tokens have expired', async () => {
     const made = await makeStore();
     cleanup = made.cleanup;
-    t = await makeTestApp({ REFRESH_TOKEN_TTL: String(HOUR) }, made.store ? { store: made.store } : {});
+    t = await makeTestApp({ REFRESH_TOKEN_TTL: String(HOUR) }, made.db ? { db: made.db } : {});
     const pair = (await anonymous(t.app)).body.content;
-    await t.store.revokeSession(claims(pair.refresh_token)['sid'] as string, 'logout', t.clock.now());
-    const counts = await purge(operatorFor(t.store), { now: t.clock.now(), anonymousIdleMs: HOUR * 1000 });
+    await t.db.revokeSession(claims(pair.refresh_token)['sid'] as string, 'logout', t.clock.now());
+    const counts = await purge(t.db.operator(), { now: t.clock.now(), anonymousIdleMs: HOUR * 1000 });
     expect(counts.sessions).toBe(0);
     expect((await refresh(t.app, pair.refresh_token)).body.code).toBe('SESSION_REVOKED');
   });
@@ -81,7 +80,7 @@ describe('purge on SQLite', () => {
 describeWithPostgres('purge on PostgreSQL', (url) => {
   purgeSuite(async () => {
     const schema = await freshSchema(url, 'sfa_purge');
-    const store = new PostgresSessionStore({ url: schema.url });
-    return { store, cleanup: () => schema.drop() };
+    const store = new PostgresDatabase({ url: schema.url });
+    return { db: store, cleanup: () => schema.drop() };
   });
 });

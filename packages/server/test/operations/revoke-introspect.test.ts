@@ -14,7 +14,7 @@ afterEach(async () => {
 
 async function setup(env: Record<string, string> = {}) {
   t = await makeTestApp(env);
-  await ensureApiKey(t.store, 'demo', SECRET, t.clock.now(), 'secret');
+  await ensureApiKey(t.db, 'demo', SECRET, t.clock.now(), 'secret');
 }
 
 const post = (path: string, payload: object | string, key = SECRET, contentType = 'application/json') =>

@@ -1,20 +1,21 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/codes.js';
+import type { SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import { openSession } from '../../src/sessions/create.js';
 import { refreshSession } from '../../src/sessions/rotate.js';
-import type { SessionRecord, SessionStore, UserAccount, UserRecord } from '../../src/storage/contract.js';
+import type { Database } from '../../src/storage/contract.js';
 import type { Tenant } from '../../src/tenants/directory.js';
 import { generateSigningKey, Keyring } from '../../src/tokens/keys.js';
 import { randomId } from '../../src/util/ids.js';
 
 /** A backend under test: an empty, migrated database and a way to open it a second time. */
-export interface StoreFixture {
-  store: SessionStore;
+export interface DatabaseFixture {
+  db: Database;
   /** Another handle on the same database (another connection pool; for SQLite, another connection). */
-  second(): Promise<SessionStore>;
+  second(): Promise<Database>;
   dispose(): Promise<void>;
 }
 
@@ -48,16 +49,16 @@ export function sessionRecord(
  * (test/storage/sqlite.test.ts, test/storage/postgres.test.ts), including the races that decide
  * refresh: the database, not this process, must pick exactly one winner.
  */
-export function describeSessionStore(name: string, makeFixture: () => Promise<StoreFixture>): void {
+export function describeDatabase(name: string, makeFixture: () => Promise<DatabaseFixture>): void {
   describe(`storage contract: ${name}`, () => {
-    let fx: StoreFixture;
-    let store: SessionStore;
-    let other: SessionStore;
+    let fx: DatabaseFixture;
+    let store: Database;
+    let other: Database;
     const storeId = 'conf';
 
     beforeAll(async () => {
       fx = await makeFixture();
-      store = fx.store;
+      store = fx.db;
       other = await fx.second();
       await store.createStore({ id: storeId, name: 'Conformance', createdAt: T0 });
     });
@@ -289,8 +290,8 @@ export function describeSessionStore(name: string, makeFixture: () => Promise<St
           issuer: `test/${storeId}`,
         };
       });
-      const ctx = (s: SessionStore, grace: number): SessionContext => ({
-        store: s,
+      const ctx = (s: Database, grace: number): SessionContext => ({
+        db: s,
         clock,
         policy: {
           accessTokenTtl: 900,

@@ -3,16 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { openStore } from '../../src/storage/open.js';
-import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
-import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
+import { openDatabase } from '../../src/storage/open.js';
+import { PostgresDatabase } from '../../src/storage/postgres/store.js';
+import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 
 describe('DATABASE_URL picks the backend', () => {
   it('sqlite: opens SQLite, postgres:// and postgresql:// open PostgreSQL with the pool settings', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfa-open-'));
     try {
-      const sqlite = await openStore(loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'a.db')}` }));
-      expect(sqlite).toBeInstanceOf(SqliteSessionStore);
+      const sqlite = await openDatabase(loadConfig({ DATABASE_URL: `sqlite:${join(dir, 'a.db')}` }));
+      expect(sqlite).toBeInstanceOf(SqliteDatabase);
       await sqlite.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -23,9 +23,9 @@ describe('DATABASE_URL picks the backend', () => {
         DATABASE_POOL_SIZE: '3',
         DATABASE_STATEMENT_TIMEOUT: '1500',
       });
-      const store = await openStore(config);
-      expect(store).toBeInstanceOf(PostgresSessionStore);
-      const options = (store as PostgresSessionStore).pool.options as {
+      const store = await openDatabase(config);
+      expect(store).toBeInstanceOf(PostgresDatabase);
+      const options = (store as PostgresDatabase).pool.options as {
         max: number;
         statement_timeout: number;
       };
@@ -36,7 +36,7 @@ describe('DATABASE_URL picks the backend', () => {
   });
 
   it('an unreachable PostgreSQL is SERVICE_UNAVAILABLE (503, Retry-After), reported once', async () => {
-    const store = new PostgresSessionStore({
+    const store = new PostgresDatabase({
       url: 'postgres://nobody@127.0.0.1:1/none',
       connectTimeout: 500,
     });

@@ -1,29 +1,32 @@
 import { expect, it } from 'vitest';
-import { PostgresSessionStore } from '../../src/storage/postgres/store.js';
+import { PostgresDatabase } from '../../src/storage/postgres/store.js';
 import { adminQuery, describeWithPostgres, freshSchema } from '../helpers/postgres.js';
-import { describeSessionStore } from './conformance.js';
+import { type DatabaseFixture, describeDatabase } from './conformance.js';
+import { describeOperatorStore } from './operator-conformance.js';
 
 describeWithPostgres('PostgreSQL storage conformance', (url) => {
-  describeSessionStore('PostgreSQL', async () => {
+  const fixture = async (): Promise<DatabaseFixture> => {
     const db = await freshSchema(url, 'sfa_conf');
-    const store = new PostgresSessionStore({ url: db.url, poolSize: 8 });
+    const store = new PostgresDatabase({ url: db.url, poolSize: 8 });
     await store.migrate();
     return {
-      store,
-      second: async () => new PostgresSessionStore({ url: db.url, poolSize: 8 }),
+      db: store,
+      second: async () => new PostgresDatabase({ url: db.url, poolSize: 8 }),
       async dispose() {
         await store.close();
         await db.drop();
       },
     };
-  });
+  };
+  describeDatabase('PostgreSQL', fixture);
+  describeOperatorStore('PostgreSQL', fixture);
 
   it('a migration waits for another instance`s to finish, however long, not for the statement timeout', async () => {
     const db = await freshSchema(url, 'sfa_lock');
     const pg = await import('pg');
     const holder = new pg.default.Client({ connectionString: url });
     await holder.connect();
-    const store = new PostgresSessionStore({ url: db.url, statementTimeout: 200 });
+    const store = new PostgresDatabase({ url: db.url, statementTimeout: 200 });
     try {
       // Another instance migrating: it holds the migration lock.
       await holder.query('SELECT pg_advisory_lock(8315440609723246450)');

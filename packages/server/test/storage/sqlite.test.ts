@@ -4,23 +4,28 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { RotateInput } from '../../src/storage/contract.js';
-import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
-import { DAY, describeSessionStore, sessionRecord, T0 } from './conformance.js';
+import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
+import { DAY, type DatabaseFixture, describeDatabase, sessionRecord, T0 } from './conformance.js';
+import { describeOperatorStore } from './operator-conformance.js';
 
-describeSessionStore('SQLite', async () => {
+/** A migrated database in a file of a fresh folder. */
+async function sqliteFixture(): Promise<DatabaseFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-conf-'));
   const path = join(dir, 'auth.db');
-  const store = new SqliteSessionStore({ path });
+  const store = new SqliteDatabase({ path });
   await store.migrate();
   return {
-    store,
-    second: async () => new SqliteSessionStore({ path }),
+    db: store,
+    second: async () => new SqliteDatabase({ path }),
     async dispose() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+describeDatabase('SQLite', sqliteFixture);
+describeOperatorStore('SQLite', sqliteFixture);
 
 const rotation = (sessionId: string, generation = 0): RotateInput => ({
   sessionId,
@@ -31,10 +36,10 @@ const rotation = (sessionId: string, generation = 0): RotateInput => ({
 
 describe('SQLite grouped rotations (group commit)', () => {
   let dir: string;
-  let store: SqliteSessionStore;
+  let store: SqliteDatabase;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sfa-group-'));
-    store = new SqliteSessionStore({ path: join(dir, 'auth.db') });
+    store = new SqliteDatabase({ path: join(dir, 'auth.db') });
     await store.migrate();
     await store.createStore({ id: 'demo', name: 'Demo', createdAt: T0 });
     for (const id of ['a', 'b', 'poison']) {
@@ -57,7 +62,7 @@ describe('SQLite grouped rotations (group commit)', () => {
   });
 
   it('is all or none: a failure anywhere in the group rolls every rotation back', async () => {
-    store.db.exec(`CREATE TRIGGER fail_poison BEFORE UPDATE ON sessions WHEN OLD.id = 'poison'
+    store.sqlite.exec(`CREATE TRIGGER fail_poison BEFORE UPDATE ON sessions WHEN OLD.id = 'poison'
       BEGIN SELECT RAISE(ABORT, 'disk trouble'); END`);
     expect(() => store.rotateSessions([rotation('a'), rotation('poison'), rotation('b')])).toThrow(
       'disk trouble',

@@ -1,4 +1,4 @@
-import type { OtpAction } from '../../storage/contract.js';
+import type { OtpAction } from '../../model.js';
 
 /** One OTP to deliver: the sender turns it into an email, SMS or WhatsApp message. */
 export interface OtpMessage {

@@ -3,10 +3,10 @@ import { requireApiKey } from '../../http/api-key.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import type { UserRecord } from '../../model.js';
 import { routeSchema } from '../../openapi/document.js';
 import { enforceLimit } from '../../ratelimit/enforce.js';
 import { startAnonymousSession } from '../../sessions/anonymous.js';
-import type { UserRecord } from '../../storage/contract.js';
 
 export function anonymousUserView(user: UserRecord) {
   return {

@@ -6,8 +6,8 @@ import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import type { OtpAction } from '../../model.js';
 import { routeSchema } from '../../openapi/document.js';
-import type { OtpAction } from '../../storage/contract.js';
 
 type Body = {
   channel: 'sms' | 'whatsapp' | 'email';

@@ -1,5 +1,5 @@
 import { DEFAULT_NOTIFICATION_PREFERENCES } from '../../accounts/records.js';
-import type { UserAccount, UserRecord } from '../../storage/contract.js';
+import type { UserAccount, UserRecord } from '../../model.js';
 
 /** A user as the contract's User schema shows it. */
 export function userView(user: UserRecord, account?: UserAccount) {

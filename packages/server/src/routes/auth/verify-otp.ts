@@ -5,8 +5,8 @@ import { clientOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
+import type { OtpAction } from '../../model.js';
 import { routeSchema } from '../../openapi/document.js';
-import type { OtpAction } from '../../storage/contract.js';
 import { accountView } from './user-view.js';
 
 /** POST /auth/verify-otp: spends a code and answers the user with a new pair. */

@@ -1,15 +1,14 @@
 import type pg from 'pg';
-import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../contract.js';
+import type * as model from '../../model.js';
 import {
   type OperatorStore,
   type PurgeKind,
   SECURITY_EVENT_RETENTION_MS,
   type SessionFilter,
 } from '../operator.js';
-import { apiKeyFromRow, sessionFromRow } from '../rows.js';
+import * as mapping from '../rows.js';
+import { postgresDialect as D } from './dialect.js';
 import { toAppError } from './errors.js';
-
-type Row = Record<string, unknown>;
 
 const PURGE: Record<PurgeKind, string> = {
   sessions: `DELETE FROM sessions WHERE id IN (
@@ -26,29 +25,25 @@ const PURGE: Record<PurgeKind, string> = {
 export class PostgresOperator implements OperatorStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  private async query(text: string, values: unknown[] = []): Promise<pg.QueryResult<Row>> {
+  private async query(text: string, values: unknown[] = []): Promise<pg.QueryResult<mapping.Row>> {
     try {
-      return await this.pool.query<Row>(text, values);
+      return await this.pool.query<mapping.Row>(text, values);
     } catch (error) {
       throw toAppError(error);
     }
   }
 
-  async listStores(): Promise<StoreRecord[]> {
-    const { rows } = await this.query('SELECT id, name, created_at FROM stores ORDER BY id');
-    return rows.map((r) => ({
-      id: r['id'] as string,
-      name: r['name'] as string,
-      createdAt: Number(r['created_at']),
-    }));
+  async listStores(): Promise<model.StoreRecord[]> {
+    const { rows } = await this.query(`SELECT ${mapping.STORE_COLUMNS} FROM stores ORDER BY id`);
+    return rows.map(mapping.storeFromRow);
   }
 
-  async listApiKeys(storeId: string): Promise<ApiKeyRecord[]> {
+  async listApiKeys(storeId: string): Promise<model.ApiKeyRecord[]> {
     const { rows } = await this.query(
-      'SELECT id, store_id, key_hash, kind, created_at, revoked_at FROM api_keys WHERE store_id = $1 ORDER BY created_at, id',
+      `SELECT ${mapping.API_KEY_COLUMNS} FROM api_keys WHERE store_id = $1 ORDER BY created_at, id`,
       [storeId],
     );
-    return rows.map(apiKeyFromRow);
+    return rows.map(mapping.apiKeyFromRow);
   }
 
   async revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean> {
@@ -61,9 +56,9 @@ export class PostgresOperator implements OperatorStore {
 
   async rotateSigningKeys(
     storeId: string,
-    newKeys: SigningKeyRecord[],
+    newKeys: model.SigningKeyRecord[],
     rotateAt: number,
-    retireAt: Record<SigningKeyRecord['use'], number>,
+    retireAt: Record<model.SigningKeyRecord['use'], number>,
   ): Promise<void> {
     let client: pg.PoolClient | undefined;
     try {
@@ -78,9 +73,8 @@ export class PostgresOperator implements OperatorStore {
       }
       for (const k of newKeys) {
         await client.query(
-          `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [k.kid, k.storeId, k.use, k.alg, k.privateJwk, k.createdAt, k.rotatedAt, k.retiredAt],
+          `INSERT INTO signing_keys (${mapping.SIGNING_KEY_COLUMNS}) VALUES (${mapping.params(D, 8)})`,
+          mapping.signingKeyValues(k),
         );
       }
       await client.query('COMMIT');
@@ -92,7 +86,7 @@ export class PostgresOperator implements OperatorStore {
     }
   }
 
-  async listSessions(filter: SessionFilter): Promise<SessionRecord[]> {
+  async listSessions(filter: SessionFilter): Promise<model.SessionRecord[]> {
     const where: string[] = [];
     const values: unknown[] = [filter.limit];
     if (filter.storeId) {
@@ -109,13 +103,11 @@ export class PostgresOperator implements OperatorStore {
       where.push(`revoked_at IS NULL AND idle_expires_at > ${n} AND absolute_expires_at > ${n}`);
     }
     const { rows } = await this.query(
-      `SELECT id, store_id, user_id, anonymous_id, generation, created_at, rotated_at, idle_expires_at,
-              absolute_expires_at, revoked_at, revoked_reason
-         FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT ${mapping.SESSION_COLUMNS} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
         ORDER BY created_at DESC LIMIT $1`,
       values,
     );
-    return rows.map(sessionFromRow);
+    return rows.map((row) => mapping.sessionFromRow(row));
   }
 
   async countActiveSessions(now: number): Promise<number> {

@@ -1,27 +1,21 @@
 import pg from 'pg';
+import type * as model from '../../model.js';
 import type {
-  ApiKeyRecord,
+  Database,
   OtpAttempt,
-  OtpRecord,
-  RevokeReason,
+  PoolStats,
   RotateInput,
   RotateResult,
-  SecurityEvent,
-  SessionRecord,
-  SessionStore,
-  SessionWithUser,
-  SigningKeyRecord,
-  StoreRecord,
-  StoreSettings,
-  UserAccount,
-  UserPatch,
-  UserRecord,
+  UnavailableReport,
+  UserUpdateOutcome,
 } from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
+import type { OperatorStore } from '../operator.js';
+import * as mapping from '../rows.js';
+import { postgresDialect as D } from './dialect.js';
 import { toAppError } from './errors.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
-
-type Row = Record<string, unknown>;
+import { PostgresOperator } from './operator.js';
 
 export interface PostgresOptions {
   /** `postgres://user:password@host:port/database?...`, as libpq and node-postgres read it. */
@@ -32,8 +26,6 @@ export interface PostgresOptions {
   statementTimeout?: number;
   /** How long a request waits for a free connection (or a new one) before answering 503, ms. @default 2000 */
   connectTimeout?: number;
-  /** Schema to work in (tests give each file its own); default: the server's search_path. */
-  schema?: string;
   /** `application_name` of the connections, seen in pg_stat_activity. @default storefront-auth */
   applicationName?: string;
 }
@@ -47,34 +39,8 @@ const types = {
       : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Advisory lock key that serializes migrations: any fixed 64-bit number ("sfa-migr" in ASCII). */
 const MIGRATION_LOCK = '8315440609723246450';
-
-const SESSION_COLUMNS = `s.id AS s_id, s.store_id AS s_store_id, s.user_id AS s_user_id,
-  s.anonymous_id AS s_anonymous_id, s.generation AS s_generation, s.created_at AS s_created_at,
-  s.rotated_at AS s_rotated_at, s.idle_expires_at AS s_idle_expires_at,
-  s.absolute_expires_at AS s_absolute_expires_at, s.revoked_at AS s_revoked_at,
-  s.revoked_reason AS s_revoked_reason`;
-
-/*
- * Columns are listed, never `*`: a prepared statement's result shape is fixed per connection, and
- * a later migration that adds a column must not break the statements of instances still running.
- */
-const USER_COLUMNS = `u.id, u.store_id, u.is_anonymous, u.email, u.phone, u.country_code, u.first_name,
-  u.last_name, u.customer_id, u.customer_group_id, u.is_email_verified, u.is_phone_verified, u.created_at,
-  u.modified_at`;
-/** A user row's columns, in the order of the INSERTs' parameters (see userValues). */
-const USER_FIELDS = `id, store_id, is_anonymous, email, phone, country_code, first_name, last_name, customer_id,
-  customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at`;
-const ACCOUNT_COLUMNS = `${USER_COLUMNS}, u.password_hash, u.status, u.login_methods, u.notification_preferences`;
-const OTP_COLUMNS = `id, store_id, action, channel, identifier, user_id, code_hash, attempts, expires_at, consumed_at,
-  payload, created_at`;
-const SESSION_FIELDS = `id, store_id, user_id, anonymous_id, generation, created_at, rotated_at, idle_expires_at,
-  absolute_expires_at, revoked_at, revoked_reason`;
-const SESSION_FIELDS_OF_S = SESSION_FIELDS.split(',')
-  .map((field) => `s.${field.trim()}`)
-  .join(', ');
 
 /**
  * Group statements in flight at once, per instance. While one runs, new refreshes queue and go
@@ -91,23 +57,16 @@ const MAX_ROTATION_GROUP = 256;
  * and afterwards sends only its parameters.
  */
 const SQL = {
-  getStore: 'SELECT id, name, created_at FROM stores WHERE id = $1',
-  createStore: 'INSERT INTO stores (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-  addApiKey: `INSERT INTO api_keys (id, store_id, key_hash, kind, created_at, revoked_at)
-    VALUES ($1, $2, $3, $4, $5, $6)`,
-  findApiKey:
-    'SELECT id, store_id, key_hash, kind, created_at, revoked_at FROM api_keys WHERE store_id = $1 AND key_hash = $2 AND revoked_at IS NULL',
-  listSigningKeys:
-    'SELECT kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at FROM signing_keys WHERE store_id = $1 ORDER BY created_at, kid',
-  addSigningKey: `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-  createUser: `INSERT INTO users (${USER_FIELDS})
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-  getUser: `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = $1`,
-  createSession: `INSERT INTO sessions (id, store_id, user_id, anonymous_id, generation, created_at, rotated_at,
-      idle_expires_at, absolute_expires_at, revoked_at, revoked_reason)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-  getSession: `SELECT ${SESSION_COLUMNS}, ${USER_COLUMNS} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+  getStore: `SELECT ${mapping.STORE_COLUMNS} FROM stores WHERE id = $1`,
+  createStore: `INSERT INTO stores (${mapping.STORE_COLUMNS}) VALUES (${mapping.params(D, 3)}) ON CONFLICT (id) DO NOTHING`,
+  addApiKey: `INSERT INTO api_keys (${mapping.API_KEY_COLUMNS}) VALUES (${mapping.params(D, 6)})`,
+  findApiKey: `SELECT ${mapping.API_KEY_COLUMNS} FROM api_keys WHERE store_id = $1 AND key_hash = $2 AND revoked_at IS NULL`,
+  listSigningKeys: `SELECT ${mapping.SIGNING_KEY_COLUMNS} FROM signing_keys WHERE store_id = $1 ORDER BY created_at, kid`,
+  addSigningKey: `INSERT INTO signing_keys (${mapping.SIGNING_KEY_COLUMNS}) VALUES (${mapping.params(D, 8)})`,
+  createUser: `INSERT INTO users (${mapping.USER_COLUMNS}) VALUES (${mapping.params(D, 14)})`,
+  getUser: `SELECT ${mapping.USER_COLUMNS} FROM users WHERE id = $1`,
+  createSession: `INSERT INTO sessions (${mapping.SESSION_COLUMNS}) VALUES (${mapping.params(D, 11)})`,
+  getSession: `SELECT ${mapping.SESSION_COLUMNS_AS_S}, ${mapping.USER_COLUMNS_OF_U} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
   /*
    * The refresh in ONE statement and one round trip, for a group of refreshes at once (group
    * commit, see rotateSession): each input's compare-and-swap on the generation, then every
@@ -131,28 +90,25 @@ const SQL = {
         FROM i
        WHERE s.id = i.id AND s.generation = i.gen AND s.revoked_at IS NULL
          AND s.idle_expires_at > i.now AND s.absolute_expires_at > i.now
-      RETURNING i.ord, ${SESSION_FIELDS_OF_S}
+      RETURNING i.ord, ${mapping.SESSION_COLUMNS_OF_S}
     ), found AS (
       SELECT true AS rotated, * FROM upd
       UNION ALL
-      SELECT false, i.ord, ${SESSION_FIELDS_OF_S}
+      SELECT false, i.ord, ${mapping.SESSION_COLUMNS_OF_S}
         FROM i JOIN sessions s ON s.id = i.id WHERE i.ord NOT IN (SELECT ord FROM upd)
     )
-    SELECT s.ord, s.rotated, ${SESSION_COLUMNS}, ${USER_COLUMNS} FROM found s JOIN users u ON u.id = s.user_id`,
+    SELECT s.ord, s.rotated, ${mapping.SESSION_COLUMNS_AS_S}, ${mapping.USER_COLUMNS_OF_U} FROM found s JOIN users u ON u.id = s.user_id`,
   revoke: 'UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL',
-  addEvent: `INSERT INTO security_events (store_id, type, session_id, user_id, detail, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6)`,
+  addEvent: `INSERT INTO security_events (${mapping.SECURITY_EVENT_COLUMNS}) VALUES (${mapping.params(D, 6)})`,
 
   getStoreSettings: 'SELECT otp_debug FROM stores WHERE id = $1',
   setStoreSettings: 'UPDATE stores SET otp_debug = $1 WHERE id = $2',
   // DO NOTHING on any unique index: the id, or the store's customer email or phone.
-  createAccount: `INSERT INTO users (${USER_FIELDS}, password_hash, status, login_methods, notification_preferences)
-    VALUES ($1, $2, false, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-    ON CONFLICT DO NOTHING`,
-  getAccount: `SELECT ${ACCOUNT_COLUMNS} FROM users u WHERE u.id = $1 AND NOT u.is_anonymous`,
-  findByEmail: `SELECT ${ACCOUNT_COLUMNS} FROM users u WHERE u.store_id = $1 AND u.email = $2 AND NOT u.is_anonymous`,
-  findByPhone: `SELECT ${ACCOUNT_COLUMNS} FROM users u
-    WHERE u.store_id = $1 AND u.country_code = $2 AND u.phone = $3 AND NOT u.is_anonymous`,
+  createAccount: `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
+  getAccount: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE id = $1 AND NOT is_anonymous`,
+  findByEmail: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE store_id = $1 AND email = $2 AND NOT is_anonymous`,
+  findByPhone: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users
+    WHERE store_id = $1 AND country_code = $2 AND phone = $3 AND NOT is_anonymous`,
   setPassword: 'UPDATE users SET password_hash = $1, modified_at = $2 WHERE id = $3',
   // One statement, so the account and its sessions change together or not at all.
   deactivate: `WITH d AS (
@@ -165,17 +121,15 @@ const SQL = {
   deleteUser: 'DELETE FROM users WHERE id = $1',
   revokeUserSessions: `UPDATE sessions SET revoked_at = $1, revoked_reason = $2
     WHERE user_id = $3 AND revoked_at IS NULL AND id IS DISTINCT FROM $4`,
-  createOtp: `INSERT INTO otps (id, store_id, action, channel, identifier, user_id, code_hash, attempts,
-      expires_at, consumed_at, payload, created_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+  createOtp: `INSERT INTO otps (${mapping.OTP_COLUMNS}) VALUES (${mapping.params(D, 12)})`,
   // Counted only while the OTP is alive, consumed only when the code matches. Concurrent attempts
   // serialize on the row lock and re-check the WHERE: at most one consumes it.
   attemptOtp: `UPDATE otps
       SET attempts = attempts + 1,
           consumed_at = CASE WHEN code_hash = $2 THEN $3::bigint ELSE NULL END
     WHERE id = $1 AND consumed_at IS NULL AND attempts < $4::integer AND expires_at > $3::bigint
-    RETURNING ${OTP_COLUMNS}`,
-  getOtp: `SELECT ${OTP_COLUMNS} FROM otps WHERE id = $1`,
+    RETURNING ${mapping.OTP_COLUMNS}`,
+  getOtp: `SELECT ${mapping.OTP_COLUMNS} FROM otps WHERE id = $1`,
 } as const;
 
 type StatementName = keyof typeof SQL;
@@ -185,23 +139,17 @@ type StatementName = keyof typeof SQL;
  * database. Concurrency is decided by row locks and the compare-and-swap, never in this process.
  * A database that cannot be reached answers AppError SERVICE_UNAVAILABLE (see ./errors.ts).
  */
-export class PostgresSessionStore implements SessionStore {
+export class PostgresDatabase implements Database {
   readonly pool: pg.Pool;
-  private readonly schema: string | undefined;
   /** How to connect, without the pool's timeouts (migrations use it). */
   private readonly connection: pg.ClientConfig;
 
   constructor(options: PostgresOptions) {
-    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
-      throw new Error(`invalid PostgreSQL schema name: ${options.schema}`);
-    }
-    this.schema = options.schema;
     const statementTimeout = options.statementTimeout ?? 5000;
     this.connection = {
       connectionString: options.url,
       keepAlive: true,
       application_name: options.applicationName ?? 'storefront-auth',
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
       types,
     };
     this.pool = new pg.Pool({
@@ -221,16 +169,21 @@ export class PostgresSessionStore implements SessionStore {
     this.pool.on('error', () => {});
   }
 
-  /**
-   * Told when a statement fails because the database is unavailable (at most every 5 s), with
-   * the driver's code and message only: main.ts logs it, so a run of 503s has its cause in the log.
-   */
-  onUnavailable: ((failure: { code: string | undefined; message: string }) => void) | undefined;
+  /** Reported at most every 5 s: one line per outage, not one per failed request. */
+  onUnavailable: ((failure: UnavailableReport) => void) | undefined;
   private lastUnavailableReport = 0;
 
-  private async run(name: StatementName, values: unknown[]): Promise<pg.QueryResult<Row>> {
+  operator(): OperatorStore {
+    return new PostgresOperator(this.pool);
+  }
+
+  poolStats(): PoolStats {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
+  private async run(name: StatementName, values: unknown[]): Promise<pg.QueryResult<mapping.Row>> {
     try {
-      return await this.pool.query<Row>({ name, text: SQL[name], values });
+      return await this.pool.query<mapping.Row>({ name, text: SQL[name], values });
     } catch (error) {
       throw this.translate(error);
     }
@@ -265,11 +218,12 @@ export class PostgresSessionStore implements SessionStore {
       // this connection until it unlocks, or until the connection ends.
       await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
       try {
-        if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
         await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
           version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`);
         const done = new Set(
-          (await client.query<Row>('SELECT version FROM schema_migrations')).rows.map((r) => r['version']),
+          (await client.query<mapping.Row>('SELECT version FROM schema_migrations')).rows.map(
+            (r) => r['version'],
+          ),
         );
         for (const m of POSTGRES_MIGRATIONS) {
           if (done.has(m.version)) continue;
@@ -298,88 +252,48 @@ export class PostgresSessionStore implements SessionStore {
     if (!this.pool.ended) await this.pool.end();
   }
 
-  async getStore(id: string): Promise<StoreRecord | null> {
+  async getStore(id: string): Promise<model.StoreRecord | null> {
     const row = (await this.run('getStore', [id])).rows[0];
-    return row
-      ? { id: row['id'] as string, name: row['name'] as string, createdAt: row['created_at'] as number }
-      : null;
+    return row ? mapping.storeFromRow(row) : null;
   }
 
-  async createStore(store: StoreRecord): Promise<boolean> {
-    return (await this.run('createStore', [store.id, store.name, store.createdAt])).rowCount === 1;
+  async createStore(store: model.StoreRecord): Promise<boolean> {
+    return (await this.run('createStore', mapping.storeValues(store))).rowCount === 1;
   }
 
-  async addApiKey(key: ApiKeyRecord): Promise<void> {
-    await this.run('addApiKey', [key.id, key.storeId, key.keyHash, key.kind, key.createdAt, key.revokedAt]);
+  async addApiKey(key: model.ApiKeyRecord): Promise<void> {
+    await this.run('addApiKey', mapping.apiKeyValues(key));
   }
 
-  async findApiKey(storeId: string, keyHash: string): Promise<ApiKeyRecord | null> {
+  async findApiKey(storeId: string, keyHash: string): Promise<model.ApiKeyRecord | null> {
     const row = (await this.run('findApiKey', [storeId, keyHash])).rows[0];
-    if (!row) return null;
-    return {
-      id: row['id'] as string,
-      storeId: row['store_id'] as string,
-      keyHash: row['key_hash'] as string,
-      kind: row['kind'] as ApiKeyRecord['kind'],
-      createdAt: row['created_at'] as number,
-      revokedAt: row['revoked_at'] as number | null,
-    };
+    return row ? mapping.apiKeyFromRow(row) : null;
   }
 
-  async listSigningKeys(storeId: string): Promise<SigningKeyRecord[]> {
-    return (await this.run('listSigningKeys', [storeId])).rows.map((row) => ({
-      kid: row['kid'] as string,
-      storeId: row['store_id'] as string,
-      use: row['use'] as SigningKeyRecord['use'],
-      alg: row['alg'] as SigningKeyRecord['alg'],
-      privateJwk: row['private_jwk'] as string,
-      createdAt: row['created_at'] as number,
-      rotatedAt: row['rotated_at'] as number | null,
-      retiredAt: row['retired_at'] as number | null,
-    }));
+  async listSigningKeys(storeId: string): Promise<model.SigningKeyRecord[]> {
+    return (await this.run('listSigningKeys', [storeId])).rows.map(mapping.signingKeyFromRow);
   }
 
-  async addSigningKey(key: SigningKeyRecord): Promise<void> {
-    await this.run('addSigningKey', [
-      key.kid,
-      key.storeId,
-      key.use,
-      key.alg,
-      key.privateJwk,
-      key.createdAt,
-      key.rotatedAt,
-      key.retiredAt,
-    ]);
+  async addSigningKey(key: model.SigningKeyRecord): Promise<void> {
+    await this.run('addSigningKey', mapping.signingKeyValues(key));
   }
 
-  async createUser(u: UserRecord): Promise<void> {
-    await this.run('createUser', [u.id, u.storeId, u.isAnonymous, ...userValues(u)]);
+  async createUser(user: model.UserRecord): Promise<void> {
+    await this.run('createUser', mapping.userValues(user, D));
   }
 
-  async getUser(id: string): Promise<UserRecord | null> {
+  async getUser(id: string): Promise<model.UserRecord | null> {
     const row = (await this.run('getUser', [id])).rows[0];
-    return row ? userFromRow(row) : null;
+    return row ? mapping.userFromRow(row, D) : null;
   }
 
-  async createSession(s: SessionRecord): Promise<void> {
-    await this.run('createSession', [
-      s.id,
-      s.storeId,
-      s.userId,
-      s.anonymousId,
-      s.generation,
-      s.createdAt,
-      s.rotatedAt,
-      s.idleExpiresAt,
-      s.absoluteExpiresAt,
-      s.revokedAt,
-      s.revokedReason,
-    ]);
+  async createSession(session: model.SessionRecord): Promise<void> {
+    await this.run('createSession', mapping.sessionValues(session));
   }
 
-  async getSession(id: string): Promise<SessionWithUser | null> {
+  async getSession(id: string): Promise<model.SessionWithUser | null> {
     const row = (await this.run('getSession', [id])).rows[0];
-    return row ? { session: sessionFromRow(row), user: userFromRow(row) } : null;
+    return row ? { session: mapping.sessionFromRow(row, 's_'), user: mapping.userFromRow(row, D) } : null;
   }
 
   /** Grouped with the rotations that arrive while the previous group runs (group-commit.ts). */
@@ -411,83 +325,56 @@ export class PostgresSessionStore implements SessionStore {
       if (!input) continue;
       byInput.set(input, {
         rotated: row['rotated'] === true,
-        session: sessionFromRow(row),
-        user: userFromRow(row),
+        session: mapping.sessionFromRow(row, 's_'),
+        user: mapping.userFromRow(row, D),
       });
     }
     return inputs.map((input) => byInput.get(input) ?? null);
   }
 
-  async revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean> {
+  async revokeSession(id: string, reason: model.RevokeReason, now: number): Promise<boolean> {
     return (await this.run('revoke', [now, reason, id])).rowCount === 1;
   }
 
-  async recordSecurityEvent(e: SecurityEvent): Promise<void> {
-    await this.run('addEvent', [
-      e.storeId,
-      e.type,
-      e.sessionId,
-      e.userId,
-      JSON.stringify(e.detail),
-      e.createdAt,
-    ]);
+  async recordSecurityEvent(e: model.SecurityEvent): Promise<void> {
+    await this.run('addEvent', mapping.securityEventValues(e));
   }
 
-  async getStoreSettings(storeId: string): Promise<StoreSettings> {
-    const row = (await this.run('getStoreSettings', [storeId])).rows[0];
-    return { otpDebug: row?.['otp_debug'] === true };
+  async getStoreSettings(storeId: string): Promise<model.StoreSettings> {
+    return mapping.storeSettingsFromRow((await this.run('getStoreSettings', [storeId])).rows[0], D);
   }
 
-  async setStoreSettings(storeId: string, settings: StoreSettings): Promise<void> {
-    await this.run('setStoreSettings', [settings.otpDebug, storeId]);
+  async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
+    await this.run('setStoreSettings', [D.boolean(settings.otpDebug), storeId]);
   }
 
-  async createAccount(account: UserAccount): Promise<boolean> {
-    const u = account.user;
-    const result = await this.run('createAccount', [
-      u.id,
-      u.storeId,
-      ...userValues(u),
-      account.passwordHash,
-      account.status,
-      JSON.stringify(account.loginMethods),
-      account.notificationPreferences ? JSON.stringify(account.notificationPreferences) : null,
-    ]);
-    return result.rowCount === 1;
+  async createAccount(account: model.UserAccount): Promise<boolean> {
+    return (await this.run('createAccount', mapping.accountValues(account, D))).rowCount === 1;
   }
 
-  async getAccount(userId: string): Promise<UserAccount | null> {
+  async getAccount(userId: string): Promise<model.UserAccount | null> {
     const row = (await this.run('getAccount', [userId])).rows[0];
-    return row ? accountFromRow(row) : null;
+    return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async findAccountByEmail(storeId: string, email: string): Promise<UserAccount | null> {
+  async findAccountByEmail(storeId: string, email: string): Promise<model.UserAccount | null> {
     const row = (await this.run('findByEmail', [storeId, email])).rows[0];
-    return row ? accountFromRow(row) : null;
+    return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async findAccountByPhone(storeId: string, countryCode: string, phone: string): Promise<UserAccount | null> {
+  async findAccountByPhone(
+    storeId: string,
+    countryCode: string,
+    phone: string,
+  ): Promise<model.UserAccount | null> {
     const row = (await this.run('findByPhone', [storeId, countryCode, phone])).rows[0];
-    return row ? accountFromRow(row) : null;
+    return row ? mapping.accountFromRow(row, D) : null;
   }
 
-  async updateUser(
-    userId: string,
-    patch: UserPatch,
-    now: number,
-  ): Promise<'updated' | 'conflict' | 'missing'> {
-    const sets: string[] = [];
-    const values: unknown[] = [userId, now];
-    for (const [field, column] of PATCH_COLUMNS) {
-      const value = patch[field];
-      if (value === undefined) continue;
-      values.push(value !== null && typeof value === 'object' ? JSON.stringify(value) : value);
-      sets.push(`${column} = $${values.length}`);
-    }
-    sets.push('modified_at = $2');
+  async updateUser(userId: string, patch: model.UserPatch, now: number): Promise<UserUpdateOutcome> {
+    const { text, values } = mapping.userPatchStatement(userId, patch, now, D);
     try {
-      const result = await this.pool.query(`UPDATE users SET ${sets.join(', ')} WHERE id = $1`, values);
-      return result.rowCount === 1 ? 'updated' : 'missing';
+      return (await this.pool.query(text, values)).rowCount === 1 ? 'updated' : 'missing';
     } catch (error) {
       if ((error as { code?: string }).code === '23505') return 'conflict';
       throw this.translate(error);
@@ -508,7 +395,7 @@ export class PostgresSessionStore implements SessionStore {
 
   async revokeUserSessions(
     userId: string,
-    reason: RevokeReason,
+    reason: model.RevokeReason,
     now: number,
     exceptSessionId?: string,
   ): Promise<number> {
@@ -517,127 +404,14 @@ export class PostgresSessionStore implements SessionStore {
     );
   }
 
-  async createOtp(otp: OtpRecord): Promise<void> {
-    await this.run('createOtp', [
-      otp.id,
-      otp.storeId,
-      otp.action,
-      otp.channel,
-      otp.identifier,
-      otp.userId,
-      otp.codeHash,
-      otp.attempts,
-      otp.expiresAt,
-      otp.consumedAt,
-      JSON.stringify(otp.payload),
-      otp.createdAt,
-    ]);
+  async createOtp(otp: model.OtpRecord): Promise<void> {
+    await this.run('createOtp', mapping.otpValues(otp));
   }
 
   async attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt> {
     const updated = (await this.run('attemptOtp', [id, codeHash, now, maxAttempts])).rows[0];
-    if (updated) {
-      const record = otpFromRow(updated);
-      return { outcome: record.consumedAt !== null ? 'verified' : 'wrong_code', record };
-    }
+    if (updated) return mapping.countedOtpAttempt(updated, D);
     // A second statement, so a fresh snapshot: it sees the attempt that beat this one, if any.
-    const row = (await this.run('getOtp', [id])).rows[0];
-    if (!row) return { outcome: 'missing' };
-    const record = otpFromRow(row);
-    if (record.consumedAt !== null) return { outcome: 'consumed', record };
-    if (record.attempts >= maxAttempts) return { outcome: 'exhausted', record };
-    return { outcome: 'expired', record };
+    return mapping.refusedOtpAttempt((await this.run('getOtp', [id])).rows[0], maxAttempts, D);
   }
-}
-
-const PATCH_COLUMNS: ReadonlyArray<readonly [keyof UserPatch, string]> = [
-  ['email', 'email'],
-  ['phone', 'phone'],
-  ['countryCode', 'country_code'],
-  ['firstName', 'first_name'],
-  ['lastName', 'last_name'],
-  ['isEmailVerified', 'is_email_verified'],
-  ['isPhoneVerified', 'is_phone_verified'],
-  ['loginMethods', 'login_methods'],
-  ['notificationPreferences', 'notification_preferences'],
-];
-
-function accountFromRow(row: Row): UserAccount {
-  return {
-    user: userFromRow(row),
-    passwordHash: (row['password_hash'] as string | null) ?? null,
-    status: row['status'] === 'deactivated' ? 'deactivated' : 'active',
-    loginMethods: (row['login_methods'] as UserAccount['loginMethods'] | null) ?? [],
-    notificationPreferences:
-      (row['notification_preferences'] as UserAccount['notificationPreferences']) ?? null,
-  };
-}
-
-function otpFromRow(row: Row): OtpRecord {
-  return {
-    id: row['id'] as string,
-    storeId: row['store_id'] as string,
-    action: row['action'] as OtpRecord['action'],
-    channel: row['channel'] as OtpRecord['channel'],
-    identifier: row['identifier'] as string,
-    userId: row['user_id'] as string | null,
-    codeHash: row['code_hash'] as string,
-    attempts: row['attempts'] as number,
-    expiresAt: row['expires_at'] as number,
-    consumedAt: row['consumed_at'] as number | null,
-    payload: row['payload'] as Record<string, unknown>,
-    createdAt: row['created_at'] as number,
-  };
-}
-
-/** The parameters of a user row after id, store_id and is_anonymous, in USER_FIELDS order. */
-function userValues(u: UserRecord): unknown[] {
-  return [
-    u.email,
-    u.phone,
-    u.countryCode,
-    u.firstName,
-    u.lastName,
-    u.customerId,
-    u.customerGroupId,
-    u.isEmailVerified,
-    u.isPhoneVerified,
-    u.createdAt,
-    u.modifiedAt,
-  ];
-}
-
-function userFromRow(row: Row): UserRecord {
-  return {
-    id: row['id'] as string,
-    storeId: row['store_id'] as string,
-    isAnonymous: row['is_anonymous'] as boolean,
-    email: row['email'] as string | null,
-    phone: row['phone'] as string | null,
-    countryCode: row['country_code'] as string | null,
-    firstName: row['first_name'] as string | null,
-    lastName: row['last_name'] as string | null,
-    customerId: row['customer_id'] as string | null,
-    customerGroupId: row['customer_group_id'] as string | null,
-    isEmailVerified: row['is_email_verified'] as boolean,
-    isPhoneVerified: row['is_phone_verified'] as boolean,
-    createdAt: row['created_at'] as number,
-    modifiedAt: row['modified_at'] as number,
-  };
-}
-
-function sessionFromRow(row: Row): SessionRecord {
-  return {
-    id: row['s_id'] as string,
-    storeId: row['s_store_id'] as string,
-    userId: row['s_user_id'] as string,
-    anonymousId: row['s_anonymous_id'] as string | null,
-    generation: row['s_generation'] as number,
-    createdAt: row['s_created_at'] as number,
-    rotatedAt: row['s_rotated_at'] as number,
-    idleExpiresAt: row['s_idle_expires_at'] as number,
-    absoluteExpiresAt: row['s_absolute_expires_at'] as number,
-    revokedAt: row['s_revoked_at'] as number | null,
-    revokedReason: row['s_revoked_reason'] as RevokeReason | null,
-  };
 }

@@ -1,14 +1,13 @@
-import type Database from 'better-sqlite3';
-import type { ApiKeyRecord, SessionRecord, SigningKeyRecord, StoreRecord } from '../contract.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import type * as model from '../../model.js';
 import {
   type OperatorStore,
   type PurgeKind,
   SECURITY_EVENT_RETENTION_MS,
   type SessionFilter,
 } from '../operator.js';
-import { apiKeyFromRow, sessionFromRow } from '../rows.js';
-
-type Row = Record<string, unknown>;
+import * as mapping from '../rows.js';
+import { sqliteDialect as D } from './dialect.js';
 
 const PURGE: Record<PurgeKind, string> = {
   sessions: `DELETE FROM sessions WHERE rowid IN (
@@ -23,28 +22,24 @@ const PURGE: Record<PurgeKind, string> = {
 };
 
 export class SqliteOperator implements OperatorStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly sqlite: BetterSqlite3.Database) {}
 
-  async listStores(): Promise<StoreRecord[]> {
-    return (this.db.prepare('SELECT id, name, created_at FROM stores ORDER BY id').all() as Row[]).map(
-      (r) => ({
-        id: r['id'] as string,
-        name: r['name'] as string,
-        createdAt: r['created_at'] as number,
-      }),
-    );
+  async listStores(): Promise<model.StoreRecord[]> {
+    return (
+      this.sqlite.prepare(`SELECT ${mapping.STORE_COLUMNS} FROM stores ORDER BY id`).all() as mapping.Row[]
+    ).map(mapping.storeFromRow);
   }
 
-  async listApiKeys(storeId: string): Promise<ApiKeyRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM api_keys WHERE store_id = ? ORDER BY created_at, id')
-      .all(storeId) as Row[];
-    return rows.map(apiKeyFromRow);
+  async listApiKeys(storeId: string): Promise<model.ApiKeyRecord[]> {
+    const rows = this.sqlite
+      .prepare(`SELECT ${mapping.API_KEY_COLUMNS} FROM api_keys WHERE store_id = ? ORDER BY created_at, id`)
+      .all(storeId) as mapping.Row[];
+    return rows.map(mapping.apiKeyFromRow);
   }
 
   async revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean> {
     return (
-      this.db
+      this.sqlite
         .prepare('UPDATE api_keys SET revoked_at = ? WHERE store_id = ? AND id = ? AND revoked_at IS NULL')
         .run(now, storeId, keyId).changes === 1
     );
@@ -52,45 +47,44 @@ export class SqliteOperator implements OperatorStore {
 
   async rotateSigningKeys(
     storeId: string,
-    newKeys: SigningKeyRecord[],
+    newKeys: model.SigningKeyRecord[],
     rotateAt: number,
-    retireAt: Record<SigningKeyRecord['use'], number>,
+    retireAt: Record<model.SigningKeyRecord['use'], number>,
   ): Promise<void> {
-    const retire = this.db.prepare(
+    const retire = this.sqlite.prepare(
       'UPDATE signing_keys SET rotated_at = ?, retired_at = ? WHERE store_id = ? AND use = ? AND rotated_at IS NULL',
     );
-    const add = this.db.prepare(
-      `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
-       VALUES (@kid, @storeId, @use, @alg, @privateJwk, @createdAt, @rotatedAt, @retiredAt)`,
+    const add = this.sqlite.prepare(
+      `INSERT INTO signing_keys (${mapping.SIGNING_KEY_COLUMNS}) VALUES (${mapping.params(D, 8)})`,
     );
-    this.db.transaction(() => {
+    this.sqlite.transaction(() => {
       for (const use of ['access', 'refresh'] as const) {
         if (newKeys.some((k) => k.use === use)) retire.run(rotateAt, retireAt[use], storeId, use);
       }
-      for (const key of newKeys) add.run(key);
+      for (const key of newKeys) add.run(...mapping.signingKeyValues(key));
     })();
   }
 
-  async listSessions(filter: SessionFilter): Promise<SessionRecord[]> {
+  async listSessions(filter: SessionFilter): Promise<model.SessionRecord[]> {
     const where: string[] = [];
-    const params: Record<string, unknown> = { limit: filter.limit, now: filter.now };
+    const values: Record<string, unknown> = { limit: filter.limit, now: filter.now };
     if (filter.storeId) {
       where.push('store_id = @storeId');
-      params['storeId'] = filter.storeId;
+      values['storeId'] = filter.storeId;
     }
     if (filter.userId) {
       where.push('user_id = @userId');
-      params['userId'] = filter.userId;
+      values['userId'] = filter.userId;
     }
     if (!filter.all)
       where.push('revoked_at IS NULL AND idle_expires_at > @now AND absolute_expires_at > @now');
-    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    const sql = `SELECT ${mapping.SESSION_COLUMNS} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY created_at DESC LIMIT @limit`;
-    return (this.db.prepare(sql).all(params) as Row[]).map(sessionFromRow);
+    return (this.sqlite.prepare(sql).all(values) as mapping.Row[]).map((row) => mapping.sessionFromRow(row));
   }
 
   async countActiveSessions(now: number): Promise<number> {
-    const row = this.db
+    const row = this.sqlite
       .prepare(
         'SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?',
       )
@@ -99,8 +93,8 @@ export class SqliteOperator implements OperatorStore {
   }
 
   async purgeBatch(kind: PurgeKind, now: number, limit: number, anonymousIdleMs: number): Promise<number> {
-    const params: Record<string, number> = { now, limit };
-    if (kind === 'anonymous_users') params['anonymousIdleMs'] = anonymousIdleMs;
-    return this.db.prepare(PURGE[kind]).run(params).changes;
+    const values: Record<string, number> = { now, limit };
+    if (kind === 'anonymous_users') values['anonymousIdleMs'] = anonymousIdleMs;
+    return this.sqlite.prepare(PURGE[kind]).run(values).changes;
   }
 }

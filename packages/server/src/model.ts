@@ -1,0 +1,176 @@
+/**
+ * The domain's records: stores, keys, users, customer accounts, sessions, OTPs and security
+ * events. Times are milliseconds since the epoch. Storage (storage/contract.ts) keeps them; the
+ * domain and the routes read their model from here.
+ */
+
+export interface StoreRecord {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  storeId: string;
+  /** SHA-256 of the key, hex: the key itself is shown once and never stored. */
+  keyHash: string;
+  kind: 'public' | 'secret';
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface SigningKeyRecord {
+  kid: string;
+  storeId: string;
+  /** `access`: asymmetric, published at the JWKS endpoint. `refresh`: a server-only secret. */
+  use: 'access' | 'refresh';
+  alg: 'ES256' | 'EdDSA' | 'HS256';
+  /** Private JWK as JSON text (for HS256 an `oct` JWK). */
+  privateJwk: string;
+  createdAt: number;
+  /** After this time the key no longer signs; it still verifies until `retiredAt`. */
+  rotatedAt: number | null;
+  /** After this time the key neither signs nor verifies. */
+  retiredAt: number | null;
+}
+
+export interface UserRecord {
+  id: string;
+  storeId: string;
+  isAnonymous: boolean;
+  email: string | null;
+  phone: string | null;
+  countryCode: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  customerId: string | null;
+  customerGroupId: string | null;
+  isEmailVerified: boolean;
+  isPhoneVerified: boolean;
+  createdAt: number;
+  modifiedAt: number;
+}
+
+export type RevokeReason =
+  | 'reuse'
+  | 'logout'
+  | 'password_change'
+  | 'admin'
+  | 'login'
+  | 'user_deleted'
+  | 'user_deactivated'
+  | 'password_reset';
+
+export interface SessionRecord {
+  id: string;
+  storeId: string;
+  userId: string;
+  /** The anonymous user this customer session grew from, if any. */
+  anonymousId: string | null;
+  /** Bumped by one on every rotation; a refresh token carries the generation it was minted at. */
+  generation: number;
+  createdAt: number;
+  /** When `generation` was last bumped (creation time at generation 0). */
+  rotatedAt: number;
+  idleExpiresAt: number;
+  absoluteExpiresAt: number;
+  revokedAt: number | null;
+  revokedReason: RevokeReason | null;
+}
+
+export interface SessionWithUser {
+  session: SessionRecord;
+  user: UserRecord;
+}
+
+export interface SecurityEvent {
+  storeId: string;
+  /**
+   * `refresh_token_reused`: a family was revoked for reuse. `session_revoked`: one session ended
+   * by an operator or RFC 7009 call. `sessions_revoked`: every session of a user ended by an
+   * operator. `password_changed`: a password was changed or reset (its other sessions ended).
+   */
+  type: 'refresh_token_reused' | 'session_revoked' | 'sessions_revoked' | 'password_changed';
+  sessionId: string | null;
+  userId: string | null;
+  detail: Record<string, unknown>;
+  createdAt: number;
+}
+
+/** How a customer can sign in; answered in the User's `login_methods`. */
+export type LoginMethod = 'email' | 'phone' | 'whatsapp' | 'password';
+
+export interface NotificationChannels {
+  email: boolean;
+  sms: boolean;
+  whatsapp: boolean;
+}
+
+export interface NotificationPreferences {
+  transactional: NotificationChannels;
+  promotional: NotificationChannels;
+  newsletter: NotificationChannels;
+}
+
+/** A customer's user row plus what only the customer operations read: credentials and status. */
+export interface UserAccount {
+  user: UserRecord;
+  /** argon2id PHC string; null for accounts that only sign in by OTP. */
+  passwordHash: string | null;
+  /** A deactivated account cannot sign in; its sessions were revoked when it was deactivated. */
+  status: 'active' | 'deactivated';
+  loginMethods: LoginMethod[];
+  notificationPreferences: NotificationPreferences | null;
+}
+
+/** The writable fields of a customer, as `PUT /auth/user/{id}` and OTP verification change them. */
+export interface UserPatch {
+  email?: string | null;
+  phone?: string | null;
+  countryCode?: string | null;
+  firstName?: string | null;
+  lastName?: string | null;
+  isEmailVerified?: boolean;
+  isPhoneVerified?: boolean;
+  loginMethods?: LoginMethod[];
+  notificationPreferences?: NotificationPreferences | null;
+}
+
+export type OtpAction =
+  | 'register'
+  | 'login'
+  | 'reset-password'
+  | 'verify-email'
+  | 'verify-phone'
+  | 'update-email'
+  | 'update-phone';
+
+/**
+ * A one-time password in flight. Neither the code nor the token that names it is stored: `id` is
+ * SHA-256 of the otp_token, `codeHash` SHA-256 of token and code together (so a copy of the table
+ * cannot be brute-forced without the 128-bit token, which only the client holds).
+ */
+export interface OtpRecord {
+  id: string;
+  storeId: string;
+  action: OtpAction;
+  channel: 'email' | 'sms' | 'whatsapp';
+  /** The normalized email, or `country_code + phone`. */
+  identifier: string;
+  /** The account this OTP acts on; null when it creates one. */
+  userId: string | null;
+  codeHash: string;
+  attempts: number;
+  expiresAt: number;
+  consumedAt: number | null;
+  /** What verification applies (e.g. the pending registration), JSON-serializable. */
+  payload: Record<string, unknown>;
+  createdAt: number;
+}
+
+/** Per-store settings an operator turns on. */
+export interface StoreSettings {
+  /** Development only: `x-debug-mode: true` may return OTPs in responses. */
+  otpDebug: boolean;
+}

@@ -1,0 +1,206 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ApiKeyRecord, OtpRecord, UserRecord } from '../../src/model.js';
+import { newAnonymousUser } from '../../src/sessions/anonymous.js';
+import type { Database } from '../../src/storage/contract.js';
+import { type OperatorStore, SECURITY_EVENT_RETENTION_MS } from '../../src/storage/operator.js';
+import { generateSigningKey } from '../../src/tokens/keys.js';
+import { randomId } from '../../src/util/ids.js';
+import { DAY, type DatabaseFixture, sessionRecord, T0 } from './conformance.js';
+
+/**
+ * The operator contract's conformance suite (CLI, purge, metrics), run against every backend from
+ * test/storage/sqlite.test.ts and test/storage/postgres.test.ts. Each test gets an empty database,
+ * so counts and purges are exact.
+ */
+export function describeOperatorStore(name: string, makeFixture: () => Promise<DatabaseFixture>): void {
+  describe(`operator contract: ${name}`, () => {
+    let fx: DatabaseFixture;
+    let db: Database;
+    let op: OperatorStore;
+    const storeId = 'ops';
+
+    beforeEach(async () => {
+      fx = await makeFixture();
+      db = fx.db;
+      op = db.operator();
+      await db.createStore({ id: storeId, name: 'Operators', createdAt: T0 });
+    });
+    afterEach(async () => {
+      await fx?.dispose();
+    });
+
+    const anonymous = async (createdAt = T0): Promise<UserRecord> => {
+      const user = newAnonymousUser(storeId, createdAt);
+      await db.createUser(user);
+      return user;
+    };
+
+    it('lists every store by id, as stored', async () => {
+      await db.createStore({ id: 'b-shop', name: 'B', createdAt: T0 + 2 });
+      await db.createStore({ id: 'a-shop', name: 'A', createdAt: T0 + 1 });
+      expect(await op.listStores()).toEqual([
+        { id: 'a-shop', name: 'A', createdAt: T0 + 1 },
+        { id: 'b-shop', name: 'B', createdAt: T0 + 2 },
+        { id: storeId, name: 'Operators', createdAt: T0 },
+      ]);
+    });
+
+    it('lists a store`s API keys revoked ones included, and revokes a live key once', async () => {
+      const key = (createdAt: number): ApiKeyRecord => ({
+        id: randomId(),
+        storeId,
+        keyHash: randomId(),
+        kind: 'public',
+        createdAt,
+        revokedAt: null,
+      });
+      const later = key(T0 + 10);
+      const first = { ...key(T0), kind: 'secret' as const };
+      await db.addApiKey(later);
+      await db.addApiKey(first);
+      expect(await op.listApiKeys(storeId)).toEqual([first, later]);
+      expect(await op.listApiKeys('elsewhere')).toEqual([]);
+
+      expect(await op.revokeApiKey('elsewhere', first.id, T0 + 20)).toBe(false);
+      expect(await op.revokeApiKey(storeId, first.id, T0 + 20)).toBe(true);
+      expect(await op.revokeApiKey(storeId, first.id, T0 + 30)).toBe(false);
+      expect(await op.revokeApiKey(storeId, 'missing', T0 + 30)).toBe(false);
+      expect(await db.findApiKey(storeId, first.keyHash)).toBeNull();
+      expect(await op.listApiKeys(storeId)).toEqual([{ ...first, revokedAt: T0 + 20 }, later]);
+    });
+
+    it('rotates signing keys in one step: the current keys of each renewed use get their times, the new ones join', async () => {
+      const oldAccess = generateSigningKey(storeId, 'access', T0);
+      const oldRefresh = generateSigningKey(storeId, 'refresh', T0 + 1);
+      const longGone = {
+        ...generateSigningKey(storeId, 'access', T0 - 10),
+        rotatedAt: T0 - 5,
+        retiredAt: T0 - 1,
+      };
+      for (const k of [longGone, oldAccess, oldRefresh]) await db.addSigningKey(k);
+      const newAccess = generateSigningKey(storeId, 'access', T0 + 100);
+      await op.rotateSigningKeys(storeId, [newAccess], T0 + 200, { access: T0 + 300, refresh: T0 + 400 });
+      expect(await db.listSigningKeys(storeId)).toEqual([
+        longGone,
+        { ...oldAccess, rotatedAt: T0 + 200, retiredAt: T0 + 300 },
+        // No new refresh key: the refresh key keeps signing.
+        oldRefresh,
+        newAccess,
+      ]);
+    });
+
+    it('lists sessions newest first, by store or user, live ones unless all, up to the limit', async () => {
+      const u = await anonymous();
+      const other = await anonymous();
+      const now = T0 + DAY;
+      const s1 = sessionRecord(storeId, u.id, { createdAt: T0 + 1 });
+      const s2 = sessionRecord(storeId, u.id, {
+        createdAt: T0 + 2,
+        revokedAt: T0 + 3,
+        revokedReason: 'admin',
+      });
+      const s3 = sessionRecord(storeId, u.id, { createdAt: T0 + 3, idleExpiresAt: now });
+      const s4 = sessionRecord(storeId, other.id, { createdAt: T0 + 4 });
+      for (const s of [s1, s2, s3, s4]) await db.createSession(s);
+
+      expect(await op.listSessions({ userId: u.id, now, limit: 10 })).toEqual([s1]);
+      expect(await op.listSessions({ userId: u.id, all: true, now, limit: 10 })).toEqual([s3, s2, s1]);
+      expect(await op.listSessions({ storeId, now, limit: 10 })).toEqual([s4, s1]);
+      expect(await op.listSessions({ storeId, all: true, now, limit: 2 })).toEqual([s4, s3]);
+      expect(await op.listSessions({ storeId: 'elsewhere', all: true, now, limit: 10 })).toEqual([]);
+    });
+
+    it('counts the live, unexpired sessions', async () => {
+      const u = await anonymous();
+      const now = T0 + DAY;
+      const sessions = [
+        sessionRecord(storeId, u.id),
+        sessionRecord(storeId, u.id),
+        sessionRecord(storeId, u.id, { revokedAt: T0, revokedReason: 'logout' }),
+        sessionRecord(storeId, u.id, { idleExpiresAt: now }),
+        sessionRecord(storeId, u.id, { absoluteExpiresAt: now }),
+      ];
+      for (const s of sessions) await db.createSession(s);
+      expect(await op.countActiveSessions(now)).toBe(2);
+      expect(await op.countActiveSessions(T0 + 100 * DAY)).toBe(0);
+    });
+
+    it('purges expired sessions in batches, keeping revoked ones until their tokens expire', async () => {
+      const u = await anonymous();
+      const now = T0 + DAY;
+      const expired = [
+        sessionRecord(storeId, u.id, { idleExpiresAt: now }),
+        sessionRecord(storeId, u.id, { idleExpiresAt: now - 1 }),
+        sessionRecord(storeId, u.id, { absoluteExpiresAt: now }),
+      ];
+      const revoked = sessionRecord(storeId, u.id, { revokedAt: T0, revokedReason: 'logout' });
+      const live = sessionRecord(storeId, u.id);
+      for (const s of [...expired, revoked, live]) await db.createSession(s);
+      expect(await op.purgeBatch('sessions', now, 2, DAY)).toBe(2);
+      expect(await op.purgeBatch('sessions', now, 2, DAY)).toBe(1);
+      expect(await op.purgeBatch('sessions', now, 2, DAY)).toBe(0);
+      for (const s of expired) expect(await db.getSession(s.id)).toBeNull();
+      expect((await db.getSession(revoked.id))?.session).toEqual(revoked);
+      expect((await db.getSession(live.id))?.session).toEqual(live);
+    });
+
+    it('purges anonymous users with no session left once older than the idle lifetime, never customers', async () => {
+      const idleMs = DAY;
+      const now = T0 + 2 * DAY;
+      const abandoned = await anonymous(T0);
+      const young = await anonymous(now - idleMs + 1);
+      const withSession = await anonymous(T0);
+      await db.createSession(sessionRecord(storeId, withSession.id, { idleExpiresAt: T0 + 30 * DAY }));
+      const customer: UserRecord = {
+        ...newAnonymousUser(storeId, T0),
+        isAnonymous: false,
+        email: 'c@example.com',
+      };
+      await db.createUser(customer);
+      expect(await op.purgeBatch('anonymous_users', now, 10, idleMs)).toBe(1);
+      expect(await db.getUser(abandoned.id)).toBeNull();
+      for (const kept of [young, withSession, customer]) expect(await db.getUser(kept.id)).toEqual(kept);
+    });
+
+    it('purges consumed and expired OTPs, and security events past their retention', async () => {
+      const otp = (overrides: Partial<OtpRecord>): OtpRecord => ({
+        id: randomId(32),
+        storeId,
+        action: 'login',
+        channel: 'email',
+        identifier: 'x@example.com',
+        userId: null,
+        codeHash: 'h',
+        attempts: 0,
+        expiresAt: T0 + 60_000,
+        consumedAt: null,
+        payload: {},
+        createdAt: T0,
+        ...overrides,
+      });
+      const alive = otp({});
+      await db.createOtp(alive);
+      await db.createOtp(otp({ consumedAt: T0 + 1 }));
+      await db.createOtp(otp({ expiresAt: T0 + 10 }));
+      expect(await op.purgeBatch('otps', T0 + 10, 10, DAY)).toBe(2);
+      expect((await db.attemptOtp(alive.id, 'wrong', T0 + 11, 5)).outcome).toBe('wrong_code');
+
+      const now = T0 + SECURITY_EVENT_RETENTION_MS + 10;
+      const event = (createdAt: number) =>
+        db.recordSecurityEvent({
+          storeId,
+          type: 'session_revoked',
+          sessionId: null,
+          userId: null,
+          detail: {},
+          createdAt,
+        });
+      await event(T0 + 9);
+      await event(T0 + 10);
+      await event(T0 + 11);
+      expect(await op.purgeBatch('security_events', now, 10, DAY)).toBe(2);
+      expect(await op.purgeBatch('security_events', now, 10, DAY)).toBe(0);
+      expect(await op.purgeBatch('security_events', now + 1, 10, DAY)).toBe(1);
+    });
+  });
+}
