@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MAIN, startServer } from './helpers/process.js';
+import { MAIN, startServer } from '../helpers/process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfa-proc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

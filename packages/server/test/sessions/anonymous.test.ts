@@ -8,8 +8,8 @@ import {
   makeTestApp,
   refresh,
   type TestApp,
-} from './helpers/app.js';
-import { expectMatchesSpec } from './helpers/openapi.js';
+} from '../helpers/app.js';
+import { expectMatchesSpec } from '../helpers/openapi.js';
 
 let t: TestApp;
 beforeEach(async () => {
