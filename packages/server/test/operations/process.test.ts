@@ -8,7 +8,8 @@ import { MAIN, startServer } from '../helpers/process.js';
 const dir = mkdtempSync(join(tmpdir(), 'sfa-proc-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('the server process (dist/main.js)', () => {
+// A bound for a hung start, not a speed expectation (see START_LIMIT in the helper).
+describe('the server process (dist/main.js)', { timeout: 180_000 }, () => {
   it('creates the store on first start, prints a generated API key once, and it works', async () => {
     const env = { DATABASE_URL: `sqlite:${join(dir, 'nested', 'auth.db')}` };
     const first = await startServer(env);
