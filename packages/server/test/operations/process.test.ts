@@ -59,7 +59,7 @@ describe('the server process (dist/main.js)', { timeout: 180_000 }, () => {
     const run = spawnSync(process.execPath, [MAIN], {
       env: { PATH: process.env.PATH, PORT: 'not-a-port', REFRESH_REUSE_GRACE: '-1' },
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: 120_000,
     });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/PORT/);
