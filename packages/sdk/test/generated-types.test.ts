@@ -22,7 +22,8 @@ it('src/generated/openapi.ts is what openapi-typescript makes of the server’s 
       { stdio: 'pipe' },
     );
     const committed = readFileSync(join(root, 'packages/sdk/src/generated/openapi.ts'), 'utf8');
-    expect(committed === readFileSync(out, 'utf8')).toBe(true);
+    // Compared as strings, so a failure shows the lines that differ ("-" generated, "+" committed).
+    expect(committed).toBe(readFileSync(out, 'utf8'));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

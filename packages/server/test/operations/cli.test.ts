@@ -2,15 +2,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres.js';
-import { CLI_ENTRY, startServer } from '../helpers/process.js';
+import { CLI_ENTRY, type ServerProcess, startServer } from '../helpers/process.js';
+
+/**
+ * A bound for a hung process, not a speed expectation: each step below runs a few CLI processes
+ * (one node start each), and a busy machine may take long over every one of them.
+ */
+const STEP = 120_000;
 
 function cli(databaseUrl: string, ...args: string[]) {
   const run = spawnSync(process.execPath, [CLI_ENTRY, ...args], {
     env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl },
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: STEP,
   });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr, json: () => JSON.parse(run.stdout) };
 }
@@ -24,15 +30,34 @@ async function post(url: string, path: string, headers: Record<string, string>, 
   return { status: res.status, body: await res.json() };
 }
 
-/** Every command end to end against a real database, beside a running server on it. */
+const FAILURES = [
+  [['api-key', 'list', 'nope'], 1, /no store "nope"/],
+  [['keys', 'rotate', 'nope'], 1, /no store "nope"/],
+  [['sessions', 'list'], 2, /--store or --user/],
+  [['frobnicate'], 2, /unknown command/],
+  [['purge', '--batch', 'many'], 2, /whole number/],
+] as const;
+
+/**
+ * Every command end to end against a real database, beside a running server on it. The steps
+ * share the database and run in order; each has its own timeout, so no step waits on the
+ * processes of another.
+ */
 function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }>) {
-  it('manages stores, keys and sessions, and exits non-zero with a message on error', async () => {
-    const db = await database();
-    try {
+  let db: { url: string; done(): Promise<void> };
+  let apiKey: string;
+  beforeAll(async () => {
+    db = await database();
+  }, STEP);
+  afterAll(() => db?.done());
+
+  it(
+    'migrates, creates a store with its first public key, refuses it twice, and lists it',
+    () => {
       expect(cli(db.url, 'migrate').code).toBe(0);
       const created = cli(db.url, 'store', 'create', 'shop', '--json');
       expect(created.code).toBe(0);
-      const apiKey = created.json().api_key as string;
+      apiKey = created.json().api_key as string;
       expect(apiKey).toMatch(/^pk_/);
       expect(cli(db.url, 'store', 'create', 'shop').code).toBe(1);
       expect(
@@ -40,14 +65,25 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
           .json()
           .map((s: { id: string }) => s.id),
       ).toContain('shop');
+    },
+    STEP,
+  );
 
-      const server = await startServer({
+  describe('beside a running server', () => {
+    let server: ServerProcess;
+    beforeAll(async () => {
+      server = await startServer({
         DATABASE_URL: db.url,
         STORE_ID: 'shop',
         API_KEY: 'unused-key-0123456789',
         PURGE_INTERVAL: '0',
       });
-      try {
+    }, STEP);
+    afterAll(() => server?.stop(), STEP);
+
+    it(
+      'lists sessions without their tokens and revokes one: its refresh answers SESSION_REVOKED',
+      async () => {
         const anon = await post(server.url, '/auth/anonymous', { 'x-api-key': apiKey });
         expect(anon.status).toBe(200);
         const { refresh_token, user } = anon.body.content;
@@ -67,7 +103,13 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
           'SESSION_REVOKED',
         );
         expect(cli(db.url, 'sessions', 'revoke', sid).code).toBe(1);
+      },
+      STEP,
+    );
 
+    it(
+      'revokes every session of a user',
+      async () => {
         const second = (await post(server.url, '/auth/anonymous', { 'x-api-key': apiKey })).body.content;
         expect(cli(db.url, 'sessions', 'revoke', '--user', second.user.id, '--json').json()).toEqual({
           revoked: 1,
@@ -76,7 +118,13 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
           (await post(server.url, '/auth/refresh-token', {}, { refresh_token: second.refresh_token })).body
             .code,
         ).toBe('SESSION_REVOKED');
+      },
+      STEP,
+    );
 
+    it(
+      'creates a secret key, lists keys without them, and a revoked public key stops opening sessions',
+      async () => {
         const secret = cli(db.url, 'api-key', 'create', 'shop', '--secret', '--json').json();
         expect(secret.api_key).toMatch(/^sk_/);
         const keys = cli(db.url, 'api-key', 'list', 'shop', '--json').json() as {
@@ -89,7 +137,13 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
         const keyIds = keys.filter((k) => k.kind === 'public').map((k) => k.id);
         for (const id of keyIds) expect(cli(db.url, 'api-key', 'revoke', 'shop', id).code).toBe(0);
         expect((await post(server.url, '/auth/anonymous', { 'x-api-key': apiKey })).status).toBe(401);
+      },
+      STEP,
+    );
 
+    it(
+      'rotates the signing keys and lists them without private parts',
+      () => {
         const rotated = cli(db.url, 'keys', 'rotate', 'shop', '--json');
         expect(rotated.code).toBe(0);
         const listed = cli(db.url, 'keys', 'list', 'shop', '--json').json() as {
@@ -99,10 +153,14 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
         expect(listed).toHaveLength(4);
         expect(listed.filter((k) => k.rotated_at)).toHaveLength(2);
         expect(JSON.stringify(listed)).not.toMatch(/"d"|private/);
-      } finally {
-        await server.stop();
-      }
+      },
+      STEP,
+    );
+  });
 
+  it(
+    'purges, answering what it removed',
+    () => {
       const purged = cli(db.url, 'purge', '--json');
       expect(purged.code).toBe(0);
       expect(Object.keys(purged.json()).sort()).toEqual([
@@ -111,22 +169,21 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
         'security_events',
         'sessions',
       ]);
+    },
+    STEP,
+  );
 
-      for (const [args, code, message] of [
-        [['api-key', 'list', 'nope'], 1, /no store "nope"/],
-        [['keys', 'rotate', 'nope'], 1, /no store "nope"/],
-        [['sessions', 'list'], 2, /--store or --user/],
-        [['frobnicate'], 2, /unknown command/],
-        [['purge', '--batch', 'many'], 2, /whole number/],
-      ] as const) {
+  for (const [args, code, message] of FAILURES) {
+    it(
+      `exits ${code} with a message: ${args.join(' ')}`,
+      () => {
         const run = cli(db.url, ...args);
         expect(run.code, args.join(' ')).toBe(code);
         expect(run.stderr).toMatch(message);
-      }
-    } finally {
-      await db.done();
-    }
-  });
+      },
+      STEP,
+    );
+  }
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sfa-cli-'));
@@ -135,11 +192,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('CLI on SQLite', () => {
   cliSuite(async () => ({ url: `sqlite:${join(dir, 'cli.db')}`, done: async () => {} }));
 
-  it('refuses a bad DATABASE_URL with a message naming it', () => {
-    const run = cli('mysql://nowhere', 'store', 'list');
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/DATABASE_URL/);
-  });
+  it(
+    'refuses a bad DATABASE_URL with a message naming it',
+    () => {
+      const run = cli('mysql://nowhere', 'store', 'list');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/DATABASE_URL/);
+    },
+    STEP,
+  );
 });
 
 describeWithPostgres('CLI on PostgreSQL', (url) => {

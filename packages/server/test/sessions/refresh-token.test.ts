@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SqliteDatabase } from '../src/storage/sqlite/store.js';
-import { anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from './helpers/app.js';
-import { expectMatchesSpec } from './helpers/openapi.js';
+import type { SqliteDatabase } from '../../src/storage/sqlite/store.js';
+import { anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
+import { expectMatchesSpec } from '../helpers/openapi.js';
 
 let t: TestApp;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqliteDatabase } from '../src/storage/sqlite/store.js';
-import { anonymous, BASE, makeTestApp, type TestApp } from './helpers/app.js';
+import type { SqliteDatabase } from '../../src/storage/sqlite/store.js';
+import { anonymous, BASE, makeTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 let valid: string;

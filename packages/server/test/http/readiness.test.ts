@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { SqliteDatabase } from '../src/storage/sqlite/store.js';
+import { buildApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 
 describe('/readyz', () => {
   it('answers 503 with Retry-After until ready, while /healthz answers 200; other routes wait too', async () => {

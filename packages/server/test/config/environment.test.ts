@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 
 describe('configuration', () => {
   it('has defaults that work on a laptop', () => {
@@ -53,8 +53,8 @@ describe('configuration', () => {
 describe('the README launch contract', () => {
   it('documents every variable the server reads', async () => {
     const { readFileSync } = await import('node:fs');
-    const { CONFIG_VARIABLES } = await import('../src/config.js');
-    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const { CONFIG_VARIABLES } = await import('../../src/config.js');
+    const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8');
     const contract = readme.slice(readme.indexOf('## Launch contract'), readme.indexOf('## The API'));
     for (const name of CONFIG_VARIABLES) expect(contract, name).toContain(`\`${name}\``);
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { anonymous, makeTestApp, refresh } from './helpers/app.js';
+import { anonymous, makeTestApp, refresh } from '../helpers/app.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sfa-restart-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

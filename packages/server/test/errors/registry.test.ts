@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../src/errors/codes.js';
+import { ERROR_CODES } from '../../src/errors/codes.js';
 
-const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+const doc = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8');
 const documented = new Map(
   [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1]!, Number(m[2])] as const),
 );

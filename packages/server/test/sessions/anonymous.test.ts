@@ -8,8 +8,8 @@ import {
   makeTestApp,
   refresh,
   type TestApp,
-} from './helpers/app.js';
-import { expectMatchesSpec } from './helpers/openapi.js';
+} from '../helpers/app.js';
+import { expectMatchesSpec } from '../helpers/openapi.js';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -67,12 +67,13 @@ describe('POST /auth/anonymous', () => {
   });
 
   it('accepts any or no Content-Type and an empty body (what the official SDK sends)', async () => {
-    for (const headers of [
+    const variants: Record<string, string>[] = [
       {},
       { 'content-type': 'application/json' },
       { 'content-type': 'text/plain' },
       { 'content-type': 'application/x-www-form-urlencoded' },
-    ]) {
+    ];
+    for (const headers of variants) {
       const res = await post({ 'x-api-key': API_KEY, ...headers });
       expect(res.statusCode, JSON.stringify(headers)).toBe(200);
     }
@@ -83,7 +84,8 @@ describe('POST /auth/anonymous', () => {
   });
 
   it('refuses a missing or wrong key with UNAUTHORIZED, and an unknown store with STORE_NOT_FOUND', async () => {
-    for (const headers of [{}, { 'x-api-key': 'wrong-key-wrong-key' }]) {
+    const variants: Record<string, string>[] = [{}, { 'x-api-key': 'wrong-key-wrong-key' }];
+    for (const headers of variants) {
       const res = await post(headers);
       expect(res.statusCode).toBe(401);
       expect(res.json()).toMatchObject({ success: false, code: 'UNAUTHORIZED' });

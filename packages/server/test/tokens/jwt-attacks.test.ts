@@ -1,7 +1,7 @@
 import { createHmac, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureStore } from '../src/tenants/bootstrap.js';
-import { API_KEY, anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from './helpers/app.js';
+import { ensureStore } from '../../src/tenants/bootstrap.js';
+import { API_KEY, anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 let victim: { access_token: string; refresh_token: string; user: { id: string } };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { anonymous, claims, makeTestApp, refresh, type TestApp } from './helpers/app.js';
+import { anonymous, claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 afterEach(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SqliteDatabase } from '../src/storage/sqlite/store.js';
-import { API_KEY, anonymous, BASE, makeTestApp, refresh, type TestApp } from './helpers/app.js';
+import type { SqliteDatabase } from '../../src/storage/sqlite/store.js';
+import { API_KEY, anonymous, BASE, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 afterAll(async () => {

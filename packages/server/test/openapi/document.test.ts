@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findOperation, openapiDocument, routeSchema } from '../src/openapi/document.js';
-import { makeTestApp } from './helpers/app.js';
+import { findOperation, openapiDocument, routeSchema } from '../../src/openapi/document.js';
+import { makeTestApp } from '../helpers/app.js';
 
-const SEED_PAGE = new URL('../../../../shared/reference/seed-refresh-token.txt', import.meta.url);
+const SEED_PAGE = new URL('../../../../../shared/reference/seed-refresh-token.txt', import.meta.url);
 
 /** The OpenAPI operation printed in the seed page, parsed from its "OpenAPI Definition" block. */
 function seedOperation(): Record<string, unknown> {
@@ -15,7 +15,7 @@ function seedOperation(): Record<string, unknown> {
 
 /** The same operation, kept in the repository so that a clone on its own can check against it. */
 const seedFixture: Record<string, unknown> = JSON.parse(
-  readFileSync(new URL('./fixtures/seed-refresh-token-operation.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/seed-refresh-token-operation.json', import.meta.url), 'utf8'),
 );
 
 describe('openapi.json', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomId, ulid } from '../src/util/ids.js';
+import { randomId, ulid } from '../../src/util/ids.js';
 
 describe('generated ids', () => {
   it('never start with a dash or underscore (the CLI takes them as arguments)', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BASE, makeTestApp, type TestApp } from './helpers/app.js';
+import { BASE, makeTestApp, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
 afterEach(async () => {
