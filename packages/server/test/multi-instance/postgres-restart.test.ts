@@ -18,10 +18,19 @@ describeWithPostgres('PostgreSQL restarted, then crashed, under load', () => {
     if (!bin)
       throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql');
     server = await PrivatePostgres.create(bin);
-    t = await makeTestApp(UNLIMITED, {
-      db: new PostgresDatabase({ url: server.url, poolSize: 6, connectTimeout: 500 }),
-    });
-  }, 60_000);
+    // The short connect timeout makes the outage quick to see; a freshly started server on a busy
+    // machine can miss it too, so setup retries while the database answers "unavailable".
+    const db = new PostgresDatabase({ url: server.url, poolSize: 6, connectTimeout: 500 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        t = await makeTestApp(UNLIMITED, { db });
+        break;
+      } catch (error) {
+        if (attempt >= 30 || (error as { code?: string }).code !== 'SERVICE_UNAVAILABLE') throw error;
+        await sleep(500);
+      }
+    }
+  }, 120_000);
   afterAll(async () => {
     await t?.close();
     await server?.destroy();
