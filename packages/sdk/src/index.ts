@@ -32,7 +32,7 @@ export { defaultLock } from './lock/default.js';
 export { inProcessLock } from './lock/in-process.js';
 export { type StorageLockOptions, storageLock } from './lock/storage-lock.js';
 export { webLocks, webLocksAvailable } from './lock/web-locks.js';
-export type { RetryOptions, SessionHooks, TokenSource } from './session/manager.js';
+export type { RetryOptions, SessionHooks, TokenSource } from './session/refresh.js';
 export type { TokenPair, TokenStorage } from './storage/contract.js';
 export type { CookieOptions } from './storage/cookies.js';
 export { documentCookieStorage } from './storage/document-cookie.js';

@@ -4,7 +4,8 @@ import type { ApiResult } from '../http/result.js';
 import type { Lock } from '../lock/contract.js';
 import type { TokenPair, TokenStorage } from '../storage/contract.js';
 import { decodeClaims } from '../tokens/jwt.js';
-import { callAnonymous, callRefreshToken } from './api.js';
+import type { RefreshTokenBody, RefreshTokenContent } from '../types.js';
+import { callAnonymous, callRefreshToken, syntheticOk } from './api.js';
 import { SkewClock } from './clock.js';
 
 /** Where a pair the SDK now holds came from. */
@@ -34,7 +35,7 @@ export interface SessionHooks {
   onRefreshFailed?: (error: { code: string; message: string }) => void | Promise<void>;
 }
 
-export interface SessionManagerOptions extends SessionHooks {
+export interface RefreshOptions extends SessionHooks {
   transport: Transport;
   apiKey: string | undefined;
   storage: TokenStorage;
@@ -45,15 +46,36 @@ export interface SessionManagerOptions extends SessionHooks {
   retry: RetryOptions;
   /** Refresh when the access token has less than this left (capped at half its lifetime), s. */
   refreshLeewaySeconds: number;
+  /** Refresh on a timer shortly before expiry even with no request pending. */
+  autoRefresh: boolean;
 }
 
-export type Outcome =
+/**
+ * How a refresh flight ended. Each kind means one thing:
+ * - `rotated`: this flight spent the stored refresh token and stored the successor.
+ * - `adopted`: storage holds a pair this flight did not make (a sibling's, or this instance's
+ *   earlier one) that makes the refresh needless; nothing was sent for it.
+ * - `ended`: the server said the session is over; storage was cleared.
+ * - `failed`: no answer worth acting on (network, 5xx, 429); the stored pair is kept.
+ * - `missing`: storage holds no pair to refresh.
+ */
+export type RefreshOutcome =
   | { kind: 'rotated'; tokens: TokenPair; result: ApiResult<TokenPair> }
-  | { kind: 'anonymous'; tokens: TokenPair; result: ApiResult<TokenPair> }
   | { kind: 'adopted'; tokens: TokenPair }
   | { kind: 'ended'; reason: SessionEndReason; result: ApiResult<TokenPair> }
-  | { kind: 'failed'; tokens: TokenPair | null; result: ApiResult<TokenPair> }
+  | { kind: 'failed'; tokens: TokenPair; result: ApiResult<TokenPair> }
   | { kind: 'missing' };
+
+/** How a bootstrap flight ended: `adopted` is a pair found in storage, as for a refresh. */
+export type BootstrapOutcome =
+  | { kind: 'adopted'; tokens: TokenPair }
+  | { kind: 'anonymous'; tokens: TokenPair; result: ApiResult<TokenPair> }
+  | { kind: 'failed'; tokens: null; result: ApiResult<TokenPair> };
+
+/** How a flight for a new anonymous session ended (the caller asked for one: nothing is adopted). */
+export type AnonymousOutcome =
+  | { kind: 'anonymous'; tokens: TokenPair; result: ApiResult<TokenPair> }
+  | { kind: 'failed'; tokens: TokenPair | null; result: ApiResult<TokenPair> };
 
 interface RefreshIntent {
   /** The access token the server just refused with 401: refresh even if the clock says it is fine. */
@@ -63,23 +85,54 @@ interface RefreshIntent {
   seen?: TokenPair;
 }
 
-type Operation = { op: 'refresh'; intent: RefreshIntent } | { op: 'bootstrap' } | { op: 'anonymous' };
+type FlightKind = 'refresh' | 'bootstrap' | 'anonymous';
+type AnyOutcome = RefreshOutcome | BootstrapOutcome | AnonymousOutcome;
+
+/** The call whose 401 is being judged: which token it sent and under which Bearer rule. */
+export interface UnauthorizedCall {
+  /** The managed access token the call sent; null when it sent none. */
+  sent: string | null;
+  /** The call sends the managed session's Bearer (a sign-in's 'current' token is not refreshed for). */
+  sessionBearer: boolean;
+  /** Only a customer may call it. */
+  customerOnly: boolean;
+}
 
 /**
- * The managed session: bootstrap, proactive and 401-driven refresh, single-flight inside this
- * instance (one pending promise) and across instances and tabs (the lock, and a re-read of storage
- * inside it). Tokens are cleared only on a session-ending code from the server.
+ * Whether a 401 is about the token, so that a refresh and one resend can cure it. INVALID_CREDENTIALS
+ * (a wrong password) is not, and resending it would spend one of the shopper's login attempts.
+ * Neither is an anonymous token refused by a customer-only operation: a fresher anonymous token is
+ * refused the same.
  */
-export class SessionManager {
-  private flight: Promise<Outcome> | null = null;
+export function isTokenRefusal(
+  result: ApiResult<unknown>,
+  call: UnauthorizedCall,
+): call is UnauthorizedCall & {
+  sent: string;
+} {
+  if (result.response.status !== 401 || !call.sent || !call.sessionBearer) return false;
+  const code = result.error?.code;
+  if (code !== undefined && code !== 'UNAUTHORIZED' && code !== 'HTTP_ERROR') return false;
+  return !(call.customerOnly && decodeClaims(call.sent)?.is_anonymous === true);
+}
+
+/**
+ * The managed session's refresh rules, all of them: bootstrap, proactive, 401-driven, manual and
+ * timed refresh; single-flight inside this instance (one pending flight per kind) and across
+ * instances and tabs (the lock, and a re-read of storage inside it); retries with the same token;
+ * tokens cleared only on a session-ending code from the server.
+ */
+export class SessionRefresh {
+  private flight: { kind: FlightKind; done: Promise<AnyOutcome> } | null = null;
   private readonly clock: SkewClock;
   /** Refresh tokens this instance has rotated away; never sent again (bounded). */
   private readonly spent: string[] = [];
   /** The last anonymous access token seen: its user id (and cart) survives a lost session. */
   private continuity: string | undefined;
   private lastNotified: string | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly o: SessionManagerOptions) {
+  constructor(private readonly o: RefreshOptions) {
     this.clock = new SkewClock(o.now);
   }
 
@@ -97,6 +150,13 @@ export class SessionManager {
     return this.clock.secondsLeft(accessToken);
   }
 
+  /** The access token to send now, bootstrapping or refreshing first when needed; arms the timer. */
+  async ensureAccessToken(): Promise<string | null> {
+    const access = await this.accessToken();
+    if (access && this.timer === undefined) this.schedule(access);
+    return access;
+  }
+
   /** The access token to send now: bootstraps or refreshes first when needed. Null: none could be had. */
   async accessToken(): Promise<string | null> {
     const stored = await this.o.storage.getTokens();
@@ -104,33 +164,75 @@ export class SessionManager {
     this.observe(stored);
     if (!this.needsRefresh(stored.access_token)) return stored.access_token;
     const outcome = await this.refresh({ seen: stored });
-    if (outcome.kind === 'rotated' || outcome.kind === 'adopted' || outcome.kind === 'anonymous') {
-      return outcome.tokens.access_token;
+    switch (outcome.kind) {
+      case 'rotated':
+      case 'adopted':
+        return outcome.tokens.access_token;
+      case 'ended':
+      case 'missing':
+        return (await this.bootstrap()).tokens?.access_token ?? null;
+      case 'failed':
+        // A transient failure: send what we have and let the server judge it; the session stays.
+        return stored.access_token;
     }
-    if (outcome.kind === 'ended' || outcome.kind === 'missing') {
-      return (await this.bootstrap()).tokens?.access_token ?? null;
-    }
-    // A transient failure: send what we have and let the server judge it; the session stays.
-    return stored.access_token;
   }
 
-  async bootstrap(): Promise<{ tokens: TokenPair | null; outcome: Outcome }> {
-    let outcome = await this.fly({ op: 'bootstrap' });
-    // Joined a refresh that ended the session instead of a bootstrap: now start one.
-    if (outcome.kind === 'ended' || outcome.kind === 'missing') outcome = await this.fly({ op: 'bootstrap' });
-    return { tokens: 'tokens' in outcome ? outcome.tokens : null, outcome };
+  /** The stored access token when a session exists (refreshed if due); never bootstraps one. */
+  async currentAccessToken(): Promise<string | null> {
+    return (await this.o.storage.getTokens()) ? this.accessToken() : null;
   }
 
-  refresh(intent: RefreshIntent = {}): Promise<Outcome> {
-    return this.fly({ op: 'refresh', intent });
+  /**
+   * After a 401 to a call: a fresher access token to resend it with once, or null when the 401 is
+   * not about the token or no fresher token could be had.
+   */
+  async tokenForResend(result: ApiResult<unknown>, call: UnauthorizedCall): Promise<string | null> {
+    if (!isTokenRefusal(result, call)) return null;
+    // The server refused this token (its clock, a revoked key): refresh even if it looks fresh here.
+    const outcome = await this.refresh({ rejected: call.sent });
+    if (outcome.kind !== 'rotated' && outcome.kind !== 'adopted') return null;
+    return outcome.tokens.access_token !== call.sent ? outcome.tokens.access_token : null;
+  }
+
+  /** `sdk.auth.refreshToken` in managed mode: never sends a refresh token the SDK already spent. */
+  async refreshManually(body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> {
+    const stored = await this.o.storage.getTokens();
+    // The SDK rotated this token already (here or in a sibling tab): sending it again could count
+    // as reuse and end the session. What it was rotated into is in storage: answer that.
+    if (stored && this.isSpent(body.refresh_token, stored)) {
+      return syntheticOk(stored, 'Token refreshed successfully');
+    }
+    if (stored && stored.refresh_token === body.refresh_token) {
+      const outcome = await this.refresh({ force: true, seen: stored });
+      switch (outcome.kind) {
+        case 'rotated':
+        case 'ended':
+        case 'failed':
+          return outcome.result;
+        case 'adopted':
+          return syntheticOk(outcome.tokens, 'Token refreshed successfully');
+        case 'missing':
+          return callRefreshToken(this.o.transport, body);
+      }
+    }
+    // A token the SDK does not manage: one plain call, and the pair it yields becomes the session.
+    const result = await callRefreshToken(this.o.transport, body);
+    if (result.data) await this.storeAnswered(result.data);
+    return result;
+  }
+
+  async bootstrap(): Promise<{ tokens: TokenPair | null; outcome: BootstrapOutcome }> {
+    const outcome = await this.fly('bootstrap', () => this.lockedBootstrap());
+    return { tokens: outcome.tokens, outcome };
+  }
+
+  refresh(intent: RefreshIntent = {}): Promise<RefreshOutcome> {
+    return this.fly('refresh', () => this.lockedRefresh(intent));
   }
 
   /** A new anonymous session on the caller's request (keeps the anonymous user id when it can). */
-  async anonymous(): Promise<Outcome> {
-    // Not a join: a pending refresh's outcome is not the new anonymous session the caller asked
-    // for. Wait for it (every flight is bounded by timeouts and the retry budget), then start ours.
-    while (this.flight) await this.flight.catch(() => undefined);
-    return this.fly({ op: 'anonymous' });
+  anonymous(): Promise<AnonymousOutcome> {
+    return this.fly('anonymous', async () => this.mintAnonymous(await this.o.storage.getTokens()));
   }
 
   /** True when `refreshToken` is older than what storage holds: sending it would be reuse. */
@@ -148,13 +250,13 @@ export class SessionManager {
     );
   }
 
-  /** Stores a pair obtained outside the managed flow (a manual call) and tells the listeners. */
-  async adoptExternal(tokens: TokenPair): Promise<void> {
+  /** Stores a pair an auth operation answered (login, logout, a manual refresh) and tells the listeners. */
+  async storeAnswered(tokens: TokenPair): Promise<void> {
     await this.o.lock.run(this.o.lockName, async () => {
       this.clock.learnFromFreshToken(tokens.access_token);
       await this.o.storage.setTokens(tokens);
     });
-    this.notify({ tokens }, 'manual');
+    this.notify(tokens, 'manual');
     this.observe(tokens);
   }
 
@@ -168,36 +270,48 @@ export class SessionManager {
     this.call(() => this.o.onSessionEnded?.(reason));
   }
 
+  /** Stops the auto-refresh timer. */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   /**
-   * One operation at a time per instance: later callers join the pending one. Hooks run after the
-   * lock is released and after `flight` is cleared, so a hook that calls the SDK starts a fresh
-   * operation (it sees the new tokens) instead of awaiting itself.
+   * One flight of a kind at a time per instance: later callers of the same kind join it, callers
+   * of another kind wait for it and then fly their own, so nobody reads an outcome to a question
+   * it did not ask. Hooks run after the lock is released and after `flight` is cleared, so a hook
+   * that calls the SDK starts a fresh flight (it sees the new tokens) instead of awaiting itself.
    */
-  private fly(operation: Operation): Promise<Outcome> {
-    if (this.flight) return this.flight;
-    const flight = (async () => {
-      let outcome: Outcome;
+  private async fly<T extends AnyOutcome>(kind: FlightKind, locked: () => Promise<T>): Promise<T> {
+    // Bounded: every flight is bounded by timeouts and the retry budget.
+    while (this.flight && this.flight.kind !== kind) await this.flight.done.catch(() => undefined);
+    if (this.flight) return this.flight.done as Promise<T>;
+    const done = (async () => {
+      let outcome: T;
       try {
-        outcome = await this.o.lock.run(this.o.lockName, () => this.locked(operation));
+        outcome = await this.o.lock.run(this.o.lockName, locked);
       } finally {
         this.flight = null;
       }
-      this.afterLock(outcome, operation);
+      this.afterLock(outcome, kind);
       return outcome;
     })();
-    this.flight = flight;
-    return flight;
+    this.flight = { kind, done };
+    return done;
   }
 
-  private async locked(operation: Operation): Promise<Outcome> {
+  private async lockedBootstrap(): Promise<BootstrapOutcome> {
+    // Re-read inside the lock: a sibling tab or instance may have started a session while we waited.
+    const stored = await this.o.storage.getTokens();
+    if (stored) return { kind: 'adopted', tokens: stored };
+    const minted = await this.mintAnonymous(null);
+    return minted.kind === 'anonymous' ? minted : { ...minted, tokens: null };
+  }
+
+  private async lockedRefresh(intent: RefreshIntent): Promise<RefreshOutcome> {
     // Re-read inside the lock: a sibling tab or instance may have rotated while we waited.
     const stored = await this.o.storage.getTokens();
-    if (operation.op === 'bootstrap') {
-      return stored ? { kind: 'adopted', tokens: stored } : this.mintAnonymous(null);
-    }
-    if (operation.op === 'anonymous') return this.mintAnonymous(stored);
     if (!stored) return { kind: 'missing' };
-    const { intent } = operation;
     if (intent.force) {
       if (intent.seen && stored.refresh_token !== intent.seen.refresh_token)
         return { kind: 'adopted', tokens: stored };
@@ -212,7 +326,7 @@ export class SessionManager {
    * a replay inside its grace window with the same successor, so a lost answer costs nothing);
    * only a session-ending code clears storage.
    */
-  private async rotate(stored: TokenPair): Promise<Outcome> {
+  private async rotate(stored: TokenPair): Promise<RefreshOutcome> {
     const retry = this.o.retry;
     const attempts = retry.attempts ?? 4;
     const baseDelayMs = retry.baseDelayMs ?? 300;
@@ -243,7 +357,8 @@ export class SessionManager {
       const transient = error.code === 'NETWORK_ERROR' || response.status >= 500 || response.status === 429;
       if (!transient || attempt >= attempts) return { kind: 'failed', tokens: stored, result };
       const backoff = baseDelayMs * 2 ** (attempt - 1) * (1 + Math.random() / 2);
-      const retryAfter = retryAfterSeconds(response, Date.now());
+      // An HTTP-date Retry-After is written by the server's clock.
+      const retryAfter = retryAfterSeconds(response, this.clock.serverNow());
       const delay = Math.max(backoff, (retryAfter ?? 0) * 1000);
       if (delay > maxDelayMs || this.o.now() - startedAt + delay > budgetMs) {
         return { kind: 'failed', tokens: stored, result };
@@ -252,7 +367,7 @@ export class SessionManager {
     }
   }
 
-  private async mintAnonymous(stored: TokenPair | null): Promise<Outcome> {
+  private async mintAnonymous(stored: TokenPair | null): Promise<AnonymousOutcome> {
     // Present the old anonymous token so the server keeps the user id (and the cart on it); a
     // logged-in token is presented too, so the server can refuse with USER_ALREADY_AUTHENTICATED.
     const bearer = stored?.access_token ?? this.continuity;
@@ -264,18 +379,18 @@ export class SessionManager {
     return { kind: 'anonymous', tokens, result: result as ApiResult<TokenPair> };
   }
 
-  private afterLock(outcome: Outcome, operation: Operation): void {
+  private afterLock(outcome: AnyOutcome, kind: FlightKind): void {
     switch (outcome.kind) {
       case 'rotated':
-        this.notify(outcome, 'refresh');
+        this.notify(outcome.tokens, 'refresh');
         this.observe(outcome.tokens);
         break;
       case 'anonymous':
-        this.notify(outcome, 'anonymous');
+        this.notify(outcome.tokens, 'anonymous');
         this.observe(outcome.tokens);
         break;
       case 'adopted':
-        this.notify(outcome, 'adopted');
+        this.notify(outcome.tokens, 'adopted');
         this.observe(outcome.tokens);
         break;
       case 'ended':
@@ -284,7 +399,7 @@ export class SessionManager {
         break;
       case 'failed': {
         const error = outcome.result.error;
-        if (error && operation.op !== 'anonymous') {
+        if (error && kind !== 'anonymous') {
           this.call(() => this.o.onRefreshFailed?.({ code: error.code, message: error.message }));
         }
         break;
@@ -294,12 +409,31 @@ export class SessionManager {
     }
   }
 
-  private notify(outcome: { tokens: TokenPair }, source: TokenSource): void {
+  private notify(tokens: TokenPair, source: TokenSource): void {
     // Adopting what this instance already announced is not news.
-    if (this.lastNotified === outcome.tokens.refresh_token) return;
-    this.lastNotified = outcome.tokens.refresh_token;
-    const tokens = { ...outcome.tokens };
-    this.call(() => this.o.onTokensUpdated?.(tokens, { source }));
+    if (this.lastNotified === tokens.refresh_token) return;
+    this.lastNotified = tokens.refresh_token;
+    this.schedule(tokens.access_token);
+    const copy = { ...tokens };
+    this.call(() => this.o.onTokensUpdated?.(copy, { source }));
+  }
+
+  /** With autoRefresh: wake up shortly before this token's expiry and make sure of a fresh one. */
+  private schedule(accessToken: string): void {
+    if (!this.o.autoRefresh) return;
+    clearTimeout(this.timer);
+    const left = this.secondsLeft(accessToken);
+    if (left === null) return;
+    const leeway = Math.min(this.o.refreshLeewaySeconds, left / 2);
+    // Never sooner than a second, so a token that is already due cannot spin the timer.
+    const delayMs = Math.max(1000, (left - leeway) * 1000);
+    this.timer = setTimeout(async () => {
+      // Re-arm from whatever is current: a sibling tab may have refreshed (no update event here).
+      const access = await this.accessToken();
+      if (access) this.schedule(access);
+    }, delayMs);
+    // In Node.js, a pending refresh timer must not keep the process alive.
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   /** Runs a user hook without letting it throw into the SDK or block it. */
