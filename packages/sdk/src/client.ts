@@ -218,7 +218,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
   ) as unknown as CustomerAuth;
 
   async function info(): Promise<SessionInfo> {
-    const tokens = storage ? await storage.getTokens() : null;
+    const tokens = session ? await session.getTokens() : null;
     const claims = decodeClaims(tokens?.access_token);
     return {
       userId: typeof claims?.ulid === 'string' ? claims.ulid : null,
@@ -234,7 +234,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     request,
     session: {
       managed: session !== null,
-      getTokens: async () => (storage ? storage.getTokens() : null),
+      getTokens: async () => (session ? session.getTokens() : null),
       ensureAccessToken,
       info,
     },

@@ -1,8 +1,17 @@
 import { isSessionEnding, type SessionEndReason } from '../http/errors.js';
 import { retryAfterSeconds, type Transport } from '../http/execute.js';
 import type { ApiResult } from '../http/result.js';
-import type { Lock } from '../lock/contract.js';
-import type { TokenPair, TokenStorage } from '../storage/contract.js';
+import type { Handover, Lock } from '../lock/contract.js';
+import {
+  bare,
+  isNewerInSession,
+  type SessionNotes,
+  type StoredPair,
+  samePair,
+  swapByReading,
+  type TokenPair,
+  type TokenStorage,
+} from '../storage/contract.js';
 import { decodeClaims } from '../tokens/jwt.js';
 import type { RefreshTokenBody, RefreshTokenContent } from '../types.js';
 import { callAnonymous, callRefreshToken, syntheticOk } from './api.js';
@@ -19,12 +28,23 @@ export interface RetryOptions {
   /** A Retry-After longer than this ends the attempt (session kept; the next request tries again), ms. @default 10000 */
   maxDelayMs?: number;
   /**
-   * No new attempt starts this long after the first one, ms. Keeps every retry of a refresh token
-   * inside the server's grace window (30 s by default), where a replay answers the same successor
-   * instead of counting as reuse. @default 20000
+   * No new attempt of one refresh starts this long after its first, ms. Whatever this says, a
+   * refresh token that got no answer is sent again only until 5 s before the server's grace
+   * window (its `x-refresh-grace-seconds`, 30 s until the SDK has seen one) closes, counted from
+   * the first send that got no answer, across refreshes, instances and page loads. @default 20000
    */
   budgetMs?: number;
 }
+
+/** The grace window the SDK assumes until the server has said its own: the server's default. */
+const DEFAULT_GRACE_SECONDS = 30;
+/**
+ * An unanswered refresh token is not sent again this close to the end of the grace window: the
+ * offset to the server's clock is known to about a second, and the replay must arrive in time.
+ */
+const GRACE_MARGIN_MS = 5000;
+/** The header in which the refresh route advertises its grace window, seconds. */
+const GRACE_HEADER = 'x-refresh-grace-seconds';
 
 export interface SessionHooks {
   /** A new pair is in storage (after the lock is released; never awaited by the SDK). */
@@ -55,13 +75,17 @@ export interface RefreshOptions extends SessionHooks {
  * - `rotated`: this flight spent the stored refresh token and stored the successor.
  * - `adopted`: storage holds a pair this flight did not make (a sibling's, or this instance's
  *   earlier one) that makes the refresh needless; nothing was sent for it.
- * - `ended`: the server said the session is over; storage was cleared.
+ * - `replaced`: the stored refresh token got no answer and the grace window has passed, so it was
+ *   not sent again; an anonymous session was replaced by a new one with the same user id.
+ * - `ended`: the session is over (the server said so, or a customer's refresh token got no answer
+ *   and the window has passed: `REFRESH_ANSWER_LOST`); storage was cleared.
  * - `failed`: no answer worth acting on (network, 5xx, 429); the stored pair is kept.
  * - `missing`: storage holds no pair to refresh.
  */
 export type RefreshOutcome =
   | { kind: 'rotated'; tokens: TokenPair; result: ApiResult<TokenPair> }
   | { kind: 'adopted'; tokens: TokenPair }
+  | { kind: 'replaced'; tokens: TokenPair; result: ApiResult<TokenPair> }
   | { kind: 'ended'; reason: SessionEndReason; result: ApiResult<TokenPair> }
   | { kind: 'failed'; tokens: TokenPair; result: ApiResult<TokenPair> }
   | { kind: 'missing' };
@@ -77,13 +101,15 @@ export type AnonymousOutcome =
   | { kind: 'anonymous'; tokens: TokenPair; result: ApiResult<TokenPair> }
   | { kind: 'failed'; tokens: TokenPair | null; result: ApiResult<TokenPair> };
 
-interface RefreshIntent {
-  /** The access token the server just refused with 401: refresh even if the clock says it is fine. */
-  rejected?: string;
-  /** Rotate even if the stored token is fresh, unless storage moved on since `seen`. */
-  force?: boolean;
-  seen?: TokenPair;
-}
+/**
+ * What the caller saw when it decided a refresh is needed. Inside the lock, a sibling already
+ * refreshed exactly when storage no longer holds it; the clock is not asked again.
+ */
+type RefreshIntent =
+  /** The pair read before asking. */
+  | { seen: TokenPair }
+  /** The access token the server just refused with 401 (even if the clock says it is fine). */
+  | { rejected: string };
 
 type FlightKind = 'refresh' | 'bootstrap' | 'anonymous';
 type AnyOutcome = RefreshOutcome | BootstrapOutcome | AnonymousOutcome;
@@ -116,15 +142,60 @@ export function isTokenRefusal(
   return !(call.customerOnly && decodeClaims(call.sent)?.is_anonymous === true);
 }
 
+/** Error codes of a failed connection that never reached the server: the token was not presented. */
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ENETDOWN',
+]);
+
+/**
+ * Whether a request that got no answer may have reached the server (and so may have rotated the
+ * token). Only a device that says it is offline, or a connection refused or unresolved (which
+ * Node.js reports; browsers do not tell), is known not to have.
+ */
+function mayHaveReached(cause: unknown): boolean {
+  if ((globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false) return false;
+  for (let c = cause, depth = 0; c && typeof c === 'object' && depth < 4; depth++) {
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string' && NEVER_SENT.has(code)) return false;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return true;
+}
+
+/** The result the SDK answers when it ends a session whose refresh answer was lost. */
+function answerLost(): ApiResult<TokenPair> {
+  const error = {
+    message: 'The refresh got no answer and the grace window has passed; the session ended on this device.',
+    success: false as const,
+    code: 'REFRESH_ANSWER_LOST',
+  };
+  const response = new Response(JSON.stringify(error), {
+    status: 400,
+    headers: { 'content-type': 'application/json' },
+  });
+  return { data: null, error, response };
+}
+
+type Write = { written: true } | { written: false; current: StoredPair | null };
+
 /**
  * The managed session's refresh rules, all of them: bootstrap, proactive, 401-driven, manual and
  * timed refresh; single-flight inside this instance (one pending flight per kind) and across
- * instances and tabs (the lock, and a re-read of storage inside it); retries with the same token;
- * tokens cleared only on a session-ending code from the server.
+ * instances and tabs (the lock, a re-read of storage inside it, and the lock's handover where
+ * storage may lag); compare-and-swap writes; retries with the same token inside the grace window
+ * only; tokens cleared only when the session is over.
  */
 export class SessionRefresh {
   private flight: { kind: FlightKind; done: Promise<AnyOutcome> } | null = null;
   private readonly clock: SkewClock;
+  private readonly handover: Handover | null;
+  /** The server's grace window, s, once it has said it (a refresh answer, or notes in storage). */
+  private graceSeconds: number | undefined;
   /** Refresh tokens this instance has rotated away; never sent again (bounded). */
   private readonly spent: string[] = [];
   /** The last anonymous access token seen: its user id (and cart) survives a lost session. */
@@ -134,10 +205,17 @@ export class SessionRefresh {
 
   constructor(private readonly o: RefreshOptions) {
     this.clock = new SkewClock(o.now);
+    this.handover = o.lock.handover?.(o.lockName) ?? null;
   }
 
   get storage(): TokenStorage {
     return this.o.storage;
+  }
+
+  /** The pair in storage, as the caller may see it (without the SDK's notes). */
+  async getTokens(): Promise<TokenPair | null> {
+    const pair = await this.read();
+    return pair ? bare(pair) : null;
   }
 
   /** True when the access token should be refreshed before use. */
@@ -159,14 +237,14 @@ export class SessionRefresh {
 
   /** The access token to send now: bootstraps or refreshes first when needed. Null: none could be had. */
   async accessToken(): Promise<string | null> {
-    const stored = await this.o.storage.getTokens();
+    const stored = await this.read();
     if (!stored) return (await this.bootstrap()).tokens?.access_token ?? null;
-    this.observe(stored);
     if (!this.needsRefresh(stored.access_token)) return stored.access_token;
     const outcome = await this.refresh({ seen: stored });
     switch (outcome.kind) {
       case 'rotated':
       case 'adopted':
+      case 'replaced':
         return outcome.tokens.access_token;
       case 'ended':
       case 'missing':
@@ -179,7 +257,7 @@ export class SessionRefresh {
 
   /** The stored access token when a session exists (refreshed if due); never bootstraps one. */
   async currentAccessToken(): Promise<string | null> {
-    return (await this.o.storage.getTokens()) ? this.accessToken() : null;
+    return (await this.read()) ? this.accessToken() : null;
   }
 
   /**
@@ -190,33 +268,35 @@ export class SessionRefresh {
     if (!isTokenRefusal(result, call)) return null;
     // The server refused this token (its clock, a revoked key): refresh even if it looks fresh here.
     const outcome = await this.refresh({ rejected: call.sent });
-    if (outcome.kind !== 'rotated' && outcome.kind !== 'adopted') return null;
+    if (outcome.kind !== 'rotated' && outcome.kind !== 'adopted' && outcome.kind !== 'replaced') return null;
     return outcome.tokens.access_token !== call.sent ? outcome.tokens.access_token : null;
   }
 
   /** `sdk.auth.refreshToken` in managed mode: never sends a refresh token the SDK already spent. */
   async refreshManually(body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> {
-    const stored = await this.o.storage.getTokens();
+    const stored = await this.read();
     // The SDK rotated this token already (here or in a sibling tab): sending it again could count
     // as reuse and end the session. What it was rotated into is in storage: answer that.
     if (stored && this.isSpent(body.refresh_token, stored)) {
-      return syntheticOk(stored, 'Token refreshed successfully');
+      return syntheticOk(bare(stored), 'Token refreshed successfully');
     }
     if (stored && stored.refresh_token === body.refresh_token) {
-      const outcome = await this.refresh({ force: true, seen: stored });
+      const outcome = await this.refresh({ seen: stored });
       switch (outcome.kind) {
         case 'rotated':
         case 'ended':
         case 'failed':
           return outcome.result;
         case 'adopted':
-          return syntheticOk(outcome.tokens, 'Token refreshed successfully');
+        case 'replaced':
+          return syntheticOk(bare(outcome.tokens), 'Token refreshed successfully');
         case 'missing':
           return callRefreshToken(this.o.transport, body);
       }
     }
     // A token the SDK does not manage: one plain call, and the pair it yields becomes the session.
     const result = await callRefreshToken(this.o.transport, body);
+    this.learnGrace(result.response);
     if (result.data) await this.storeAnswered(result.data);
     return result;
   }
@@ -226,38 +306,40 @@ export class SessionRefresh {
     return { tokens: outcome.tokens, outcome };
   }
 
-  refresh(intent: RefreshIntent = {}): Promise<RefreshOutcome> {
+  refresh(intent: RefreshIntent): Promise<RefreshOutcome> {
     return this.fly('refresh', () => this.lockedRefresh(intent));
   }
 
   /** A new anonymous session on the caller's request (keeps the anonymous user id when it can). */
   anonymous(): Promise<AnonymousOutcome> {
-    return this.fly('anonymous', async () => this.mintAnonymous(await this.o.storage.getTokens()));
+    return this.fly('anonymous', async () => {
+      const stored = await this.readInLock();
+      const minted = await this.mintAnonymous(stored?.access_token ?? this.continuity);
+      if (minted.kind === 'failed') return { ...minted, tokens: stored ? bare(stored) : null };
+      // The caller asked for this session: it replaces what is stored (never an older pair of it).
+      await this.replace(minted.tokens);
+      return minted;
+    });
   }
 
   /** True when `refreshToken` is older than what storage holds: sending it would be reuse. */
   isSpent(refreshToken: string, stored: TokenPair | null): boolean {
     if (this.spent.includes(refreshToken)) return true;
     if (!stored || stored.refresh_token === refreshToken) return false;
-    const given = decodeClaims(refreshToken);
-    const held = decodeClaims(stored.refresh_token);
-    return (
-      typeof given?.sid === 'string' &&
-      given.sid === held?.sid &&
-      typeof given.gen === 'number' &&
-      typeof held.gen === 'number' &&
-      given.gen < held.gen
-    );
+    return isNewerInSession(stored, { access_token: '', refresh_token: refreshToken });
   }
 
   /** Stores a pair an auth operation answered (login, logout, a manual refresh) and tells the listeners. */
-  async storeAnswered(tokens: TokenPair): Promise<void> {
-    await this.o.lock.run(this.o.lockName, async () => {
+  async storeAnswered(answered: TokenPair): Promise<void> {
+    const tokens = bare(answered);
+    const written = await this.o.lock.run(this.o.lockName, async () => {
       this.clock.learnFromFreshToken(tokens.access_token);
-      await this.o.storage.setTokens(tokens);
+      return this.replace(tokens);
     });
-    this.notify(tokens, 'manual');
-    this.observe(tokens);
+    if (written) {
+      this.notify(tokens, 'manual');
+      this.observe(tokens);
+    }
   }
 
   /**
@@ -265,15 +347,19 @@ export class SessionRefresh {
    * the tokens and tell `onSessionEnded` with the code the server now answers for this session.
    */
   async endSession(reason: SessionEndReason): Promise<void> {
-    await this.o.lock.run(this.o.lockName, () => this.o.storage.clearTokens());
+    await this.o.lock.run(this.o.lockName, async () => {
+      await this.o.storage.clearTokens();
+      await this.handover?.publish(null);
+    });
     this.lastNotified = undefined;
     this.call(() => this.o.onSessionEnded?.(reason));
   }
 
-  /** Stops the auto-refresh timer. */
+  /** Stops the auto-refresh timer and lets go of the handover. */
   dispose(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.handover?.close();
   }
 
   /**
@@ -302,81 +388,216 @@ export class SessionRefresh {
 
   private async lockedBootstrap(): Promise<BootstrapOutcome> {
     // Re-read inside the lock: a sibling tab or instance may have started a session while we waited.
-    const stored = await this.o.storage.getTokens();
-    if (stored) return { kind: 'adopted', tokens: stored };
-    const minted = await this.mintAnonymous(null);
-    return minted.kind === 'anonymous' ? minted : { ...minted, tokens: null };
+    const stored = await this.readInLock();
+    if (stored) return { kind: 'adopted', tokens: bare(stored) };
+    const minted = await this.mintAnonymous(this.continuity);
+    if (minted.kind === 'failed') return { ...minted, tokens: null };
+    const write = await this.write(null, this.withNotes(minted.tokens));
+    if (write.written) return minted;
+    // Someone without our lock started a session meanwhile: theirs is the session; ours is dropped.
+    return write.current ? { kind: 'adopted', tokens: bare(write.current) } : minted;
   }
 
   private async lockedRefresh(intent: RefreshIntent): Promise<RefreshOutcome> {
     // Re-read inside the lock: a sibling tab or instance may have rotated while we waited.
-    const stored = await this.o.storage.getTokens();
+    const stored = await this.readInLock();
     if (!stored) return { kind: 'missing' };
-    if (intent.force) {
-      if (intent.seen && stored.refresh_token !== intent.seen.refresh_token)
-        return { kind: 'adopted', tokens: stored };
-    } else if (stored.access_token !== intent.rejected && !this.needsRefresh(stored.access_token)) {
-      return { kind: 'adopted', tokens: stored };
-    }
+    const changed =
+      'seen' in intent
+        ? stored.refresh_token !== intent.seen.refresh_token
+        : stored.access_token !== intent.rejected;
+    if (changed) return { kind: 'adopted', tokens: bare(stored) };
+    if (this.pastGrace(stored)) return this.recoverLost(stored);
     return this.rotate(stored);
   }
 
   /**
-   * Spends `stored.refresh_token`. Transient failures retry with the SAME token (the server answers
-   * a replay inside its grace window with the same successor, so a lost answer costs nothing);
-   * only a session-ending code clears storage.
+   * Spends `stored.refresh_token`. Transient failures retry with the SAME token, which the server
+   * answers with the same successor inside its grace window, so a lost answer costs nothing; the
+   * first send that got no answer is written down with the pair, and from then on the token is
+   * sent again only while that window can still replay it. Only the session's end clears storage.
    */
-  private async rotate(stored: TokenPair): Promise<RefreshOutcome> {
+  private async rotate(start: StoredPair): Promise<RefreshOutcome> {
     const retry = this.o.retry;
     const attempts = retry.attempts ?? 4;
     const baseDelayMs = retry.baseDelayMs ?? 300;
     const maxDelayMs = retry.maxDelayMs ?? 10_000;
     const budgetMs = retry.budgetMs ?? 20_000;
     const startedAt = this.o.now();
+    let stored = start;
     for (let attempt = 1; ; attempt++) {
+      if (this.pastGrace(stored)) return this.recoverLost(stored);
+      const sentAt = this.clock.serverNow();
       const result = await callRefreshToken(this.o.transport, { refresh_token: stored.refresh_token });
+      this.learnGrace(result.response);
       if (result.data) {
-        const tokens = { access_token: result.data.access_token, refresh_token: result.data.refresh_token };
+        const tokens = bare(result.data);
         this.clock.learnFromFreshToken(tokens.access_token);
         this.markSpent(stored.refresh_token);
-        await this.o.storage.setTokens(tokens);
-        return { kind: 'rotated', tokens, result: result as ApiResult<TokenPair> };
+        const write = await this.write(stored, this.withNotes(tokens));
+        if (write.written) return { kind: 'rotated', tokens, result: result as ApiResult<TokenPair> };
+        return this.lostTo(write.current);
       }
       const { error, response } = result;
       // Someone sharing the storage without the lock (it timed out) may have rotated meanwhile:
       // their pair wins over anything this attempt concluded.
-      const latest = await this.o.storage.getTokens();
-      if (latest && latest.refresh_token !== stored.refresh_token) return { kind: 'adopted', tokens: latest };
+      const latest = await this.read();
+      if (!samePair(latest, stored)) return this.lostTo(latest);
 
       if (isSessionEnding(error.code)) {
         this.rememberContinuity(stored.access_token);
         this.markSpent(stored.refresh_token);
-        await this.o.storage.clearTokens();
+        const write = await this.write(stored, null);
+        if (!write.written && write.current) return { kind: 'adopted', tokens: bare(write.current) };
         return { kind: 'ended', reason: error.code, result };
       }
+      if (
+        error.code === 'NETWORK_ERROR' &&
+        stored.notes?.unanswered_since === undefined &&
+        mayHaveReached(error.cause)
+      ) {
+        const marked = this.withNotes(stored, { unanswered_since: sentAt });
+        const write = await this.write(stored, marked);
+        if (!write.written) return this.lostTo(write.current);
+        stored = marked;
+      }
       const transient = error.code === 'NETWORK_ERROR' || response.status >= 500 || response.status === 429;
-      if (!transient || attempt >= attempts) return { kind: 'failed', tokens: stored, result };
+      if (!transient || attempt >= attempts) return { kind: 'failed', tokens: bare(stored), result };
       const backoff = baseDelayMs * 2 ** (attempt - 1) * (1 + Math.random() / 2);
       // An HTTP-date Retry-After is written by the server's clock.
       const retryAfter = retryAfterSeconds(response, this.clock.serverNow());
       const delay = Math.max(backoff, (retryAfter ?? 0) * 1000);
       if (delay > maxDelayMs || this.o.now() - startedAt + delay > budgetMs) {
-        return { kind: 'failed', tokens: stored, result };
+        return { kind: 'failed', tokens: bare(stored), result };
       }
       await this.o.sleep(delay);
     }
   }
 
-  private async mintAnonymous(stored: TokenPair | null): Promise<AnonymousOutcome> {
+  /** Whether `stored`'s refresh token got no answer long enough ago that sending it again could be taken for reuse. */
+  private pastGrace(stored: StoredPair): boolean {
+    const since = stored.notes?.unanswered_since;
+    if (since === undefined) return false;
+    const graceMs = (this.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
+    return this.clock.serverNow() >= since + graceMs - GRACE_MARGIN_MS;
+  }
+
+  /**
+   * The stored refresh token got no answer and the grace window has passed: the server may have
+   * rotated it, and presenting it now would read as theft (RFC 9700 §4.14.2) and revoke the
+   * session. It is never sent again. An anonymous session is replaced by a new one that keeps the
+   * user id (the server allows it for the access token of a live anonymous session, even
+   * expired); a customer's session ends here, and the shopper signs in again.
+   */
+  private async recoverLost(stored: StoredPair): Promise<RefreshOutcome> {
+    if (decodeClaims(stored.access_token)?.is_anonymous === true) {
+      const minted = await this.mintAnonymous(stored.access_token);
+      if (minted.kind === 'failed') return { kind: 'failed', tokens: bare(stored), result: minted.result };
+      this.markSpent(stored.refresh_token);
+      const write = await this.write(stored, this.withNotes(minted.tokens));
+      if (!write.written) return this.lostTo(write.current);
+      return { kind: 'replaced', tokens: minted.tokens, result: minted.result };
+    }
+    this.markSpent(stored.refresh_token);
+    const write = await this.write(stored, null);
+    if (!write.written && write.current) return { kind: 'adopted', tokens: bare(write.current) };
+    return { kind: 'ended', reason: 'REFRESH_ANSWER_LOST', result: answerLost() };
+  }
+
+  /** Storage moved on while this flight worked: what it holds now is the outcome. */
+  private lostTo(current: StoredPair | null): RefreshOutcome {
+    return current ? { kind: 'adopted', tokens: bare(current) } : { kind: 'missing' };
+  }
+
+  /** POST /auth/anonymous; nothing is stored here. */
+  private async mintAnonymous(bearer: string | undefined): Promise<AnonymousOutcome> {
     // Present the old anonymous token so the server keeps the user id (and the cart on it); a
     // logged-in token is presented too, so the server can refuse with USER_ALREADY_AUTHENTICATED.
-    const bearer = stored?.access_token ?? this.continuity;
     const result = await callAnonymous(this.o.transport, this.o.apiKey, bearer);
-    if (!result.data) return { kind: 'failed', tokens: stored, result: result as ApiResult<TokenPair> };
-    const tokens = { access_token: result.data.access_token, refresh_token: result.data.refresh_token };
+    if (!result.data) return { kind: 'failed', tokens: null, result: result as ApiResult<TokenPair> };
+    const tokens = bare(result.data);
     this.clock.learnFromFreshToken(tokens.access_token);
-    await this.o.storage.setTokens(tokens);
     return { kind: 'anonymous', tokens, result: result as ApiResult<TokenPair> };
+  }
+
+  /**
+   * Stores `next` in place of `from`, atomically where the storage can. When storage no longer
+   * holds `from`, nothing is written, unless `next` is a later pair of the session storage holds
+   * (a lock-less sibling stored an older one meanwhile): never an older pair over a newer one.
+   */
+  private async write(from: TokenPair | null, next: StoredPair | null): Promise<Write> {
+    let expected = from;
+    // Bounded: each pass follows a sibling's write, and a writer's pair only gets newer.
+    for (let pass = 0; pass < 4; pass++) {
+      if (await this.swap(expected, next)) {
+        await this.handover?.publish(next);
+        return { written: true };
+      }
+      // Compared with storage's own answer: a read that lags a sibling's write (which the
+      // handover made known) is still what the swap will meet.
+      const raw = await this.o.storage.getTokens();
+      if (!next || !raw || !isNewerInSession(next, raw)) {
+        return { written: false, current: this.handover?.newer(raw) ?? raw };
+      }
+      expected = raw;
+    }
+    return { written: false, current: await this.read() };
+  }
+
+  /** Stores a pair the caller chose over whatever is stored, unless storage holds a later pair of its session. */
+  private async replace(tokens: TokenPair): Promise<boolean> {
+    const next = this.withNotes(tokens);
+    for (let pass = 0; pass < 4; pass++) {
+      const raw = await this.o.storage.getTokens();
+      const current = this.handover?.newer(raw) ?? raw;
+      if (current && isNewerInSession(current, tokens)) return false;
+      if (await this.swap(raw, next)) {
+        await this.handover?.publish(next);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private swap(expected: TokenPair | null, next: StoredPair | null): Promise<boolean> {
+    const storage = this.o.storage;
+    return storage.compareAndSwap
+      ? storage.compareAndSwap(expected, next)
+      : swapByReading(storage, expected, next);
+  }
+
+  /** What storage holds, brought up to date by a sibling's handover, and learnt from. */
+  private async read(): Promise<StoredPair | null> {
+    const stored = await this.o.storage.getTokens();
+    const pair = this.handover?.newer(stored) ?? stored;
+    if (pair) this.observe(pair);
+    return pair;
+  }
+
+  /** Inside the lock: what the last holder stored, even where this instance's storage read lags. */
+  private async readInLock(): Promise<StoredPair | null> {
+    const stored = await this.o.storage.getTokens();
+    const pair = this.handover
+      ? await this.handover.reconcile(stored, () => this.o.storage.getTokens())
+      : stored;
+    if (pair) this.observe(pair);
+    return pair;
+  }
+
+  /** `tokens` with what this instance knows now, to keep beside them. */
+  private withNotes(tokens: TokenPair, extra: SessionNotes = {}): StoredPair {
+    const notes: SessionNotes = {};
+    if (this.clock.offset !== undefined) notes.clock_offset_ms = this.clock.offset;
+    if (this.graceSeconds !== undefined) notes.grace_seconds = this.graceSeconds;
+    Object.assign(notes, extra);
+    const pair: StoredPair = bare(tokens);
+    if (Object.keys(notes).length > 0) pair.notes = notes;
+    return pair;
+  }
+
+  private learnGrace(response: Response): void {
+    const value = response.headers.get(GRACE_HEADER);
+    if (value !== null && /^\d+$/.test(value.trim())) this.graceSeconds = Number(value.trim());
   }
 
   private afterLock(outcome: AnyOutcome, kind: FlightKind): void {
@@ -386,6 +607,7 @@ export class SessionRefresh {
         this.observe(outcome.tokens);
         break;
       case 'anonymous':
+      case 'replaced':
         this.notify(outcome.tokens, 'anonymous');
         this.observe(outcome.tokens);
         break;
@@ -414,7 +636,7 @@ export class SessionRefresh {
     if (this.lastNotified === tokens.refresh_token) return;
     this.lastNotified = tokens.refresh_token;
     this.schedule(tokens.access_token);
-    const copy = { ...tokens };
+    const copy = bare(tokens);
     this.call(() => this.o.onTokensUpdated?.(copy, { source }));
   }
 
@@ -446,8 +668,10 @@ export class SessionRefresh {
     }
   }
 
-  private observe(tokens: TokenPair): void {
-    this.clock.learnFromStoredToken(tokens.access_token);
+  /** Learns from a pair this instance sees: the clock (and its kept offset), the grace window, the anonymous user. */
+  private observe(tokens: StoredPair): void {
+    this.clock.learnFromStoredToken(tokens.access_token, tokens.notes?.clock_offset_ms);
+    if (tokens.notes?.grace_seconds !== undefined) this.graceSeconds ??= tokens.notes.grace_seconds;
     this.rememberContinuity(tokens.access_token);
     if (this.lastNotified === undefined) this.lastNotified = tokens.refresh_token;
   }

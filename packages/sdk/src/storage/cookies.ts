@@ -3,8 +3,8 @@ import type { TokenPair } from './contract.js';
 
 /** Options shared by the cookie adapters. */
 export interface CookieOptions {
-  /** Cookie names. @default {access: "sfa_access_token", refresh: "sfa_refresh_token"} */
-  names?: { access?: string; refresh?: string };
+  /** Cookie names. @default {access: "sfa_access_token", refresh: "sfa_refresh_token", notes: "sfa_session_notes"} */
+  names?: { access?: string; refresh?: string; notes?: string };
   /** @default "/" */
   path?: string;
   domain?: string;
@@ -18,6 +18,7 @@ export function cookieNames(options: CookieOptions) {
   return {
     access: options.names?.access ?? 'sfa_access_token',
     refresh: options.names?.refresh ?? 'sfa_refresh_token',
+    notes: options.names?.notes ?? 'sfa_session_notes',
   };
 }
 
