@@ -5,9 +5,9 @@ import {
   createStorefrontSDK,
   memoryStorage,
   type SessionEndReason,
-  type StorefrontSDK,
   type TokenStorage,
 } from '../src/index.js';
+import { signUp } from './helpers/customer.js';
 import { API_KEY, claimsOf, type Stack, serverAccepts, startStack } from './helpers/stack.js';
 
 let stack: Stack;
@@ -15,8 +15,6 @@ beforeEach(async () => {
   stack = await startStack({ OTP_DEBUG: 'true' });
 });
 afterEach(() => stack.close());
-
-const PASSWORD = 'correct horse battery';
 
 /** An SDK on the server's clock whose waits between retries move that clock instead of waiting. */
 function managedSdk(storage: TokenStorage, ended: SessionEndReason[]) {
@@ -32,20 +30,6 @@ function managedSdk(storage: TokenStorage, ended: SessionEndReason[]) {
   });
 }
 
-async function signUp(sdk: StorefrontSDK): Promise<void> {
-  const started = await sdk.auth.registerWithPassword(
-    { email: 'ada@example.com', password: PASSWORD, confirm_password: PASSWORD, first_name: 'Ada' },
-    { 'x-debug-mode': true },
-  );
-  expect(started.error).toBeNull();
-  const verified = await sdk.auth.verifyOtp({
-    otp: started.data!.otp!,
-    otp_token: started.data!.otp_token,
-    otp_action: 'register',
-  });
-  expect(verified.error).toBeNull();
-}
-
 type Shopper = 'anonymous' | 'customer';
 
 /**
@@ -58,7 +42,7 @@ async function lostAnswerThenOffline(shopper: Shopper, spellSeconds: number) {
   const ended: SessionEndReason[] = [];
   const before = managedSdk(storage, ended);
   await before.session.ensureAccessToken();
-  if (shopper === 'customer') await signUp(before);
+  if (shopper === 'customer') await signUp(before, 'ada@example.com');
   const held = (await storage.getTokens())!;
   stack.t.clock.advance(50);
 

@@ -62,6 +62,19 @@ function instance(storage: TokenStorage, ended: SessionEndReason[]) {
   });
 }
 
+/** Two instances over `storage`; A's refresh is due and has reached the server, its answer held until `release()`. */
+async function lateAnswerToA(storage: TokenStorage, ended: SessionEndReason[]) {
+  const a = instance(storage, ended);
+  const b = instance(storage, ended);
+  await a.session.ensureAccessToken();
+  stack.t.clock.advance(50);
+  let release!: () => void;
+  stack.fault('refresh', { kind: 'hold-answer', release: new Promise<void>((r) => (release = r)) });
+  const late = a.session.ensureAccessToken();
+  await vi.waitFor(() => expect(stack.reached.refresh).toBe(1), { timeout: 10_000 });
+  return { a, b, late, release };
+}
+
 describe('two instances whose locks do not meet, over one store', () => {
   it.each([
     ['a store with compareAndSwap', true],
@@ -71,16 +84,8 @@ describe('two instances whose locks do not meet, over one store', () => {
     async (_name, atomic) => {
       const { storage, written } = sharedStore(atomic);
       const ended: SessionEndReason[] = [];
-      const a = instance(storage, ended);
-      const b = instance(storage, ended);
-      await a.session.ensureAccessToken();
-      stack.t.clock.advance(50);
-
       // A's refresh reaches the server (generation 0 -> 1), but its answer is slow to come back.
-      let release!: () => void;
-      stack.fault('refresh', { kind: 'hold-answer', release: new Promise<void>((r) => (release = r)) });
-      const late = a.session.ensureAccessToken();
-      await vi.waitFor(() => expect(stack.reached.refresh).toBe(1), { timeout: 10_000 });
+      const { a, b, late, release } = await lateAnswerToA(storage, ended);
 
       // Meanwhile B refreshes (the grace window answers it generation 1), then again (generation 2).
       await b.session.ensureAccessToken();
@@ -109,14 +114,7 @@ describe('two instances whose locks do not meet, over one store', () => {
   it('a late answer does not bring back a session another instance left (a login elsewhere)', async () => {
     const { storage } = sharedStore(true);
     const ended: SessionEndReason[] = [];
-    const a = instance(storage, ended);
-    const b = instance(storage, ended);
-    await a.session.ensureAccessToken();
-    stack.t.clock.advance(50);
-    let release!: () => void;
-    stack.fault('refresh', { kind: 'hold-answer', release: new Promise<void>((r) => (release = r)) });
-    const late = a.session.ensureAccessToken();
-    await vi.waitFor(() => expect(stack.reached.refresh).toBe(1), { timeout: 10_000 });
+    const { b, late, release } = await lateAnswerToA(storage, ended);
     // B moves the store to a new session (what a sign-in or logout answer does).
     const other = await b.auth.getAnonymousToken();
     expect(other.error).toBeNull();
