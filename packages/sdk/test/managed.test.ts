@@ -168,6 +168,19 @@ describe('clock skew', () => {
     expect(stack.reached.refresh).toBe(0);
   });
 
+  it('a new instance on the same storage starts with the offset kept beside the pair (clock 5 min ahead)', async () => {
+    const storage = memoryStorage();
+    const ahead = () => stack.t.clock.now() + 5 * 60_000;
+    await managedSdk(storage, { now: ahead }).sdk.session.ensureAccessToken();
+    for (let view = 0; view < 5; view++)
+      await managedSdk(storage, { now: ahead }).sdk.session.ensureAccessToken();
+    expect(stack.reached.refresh).toBe(0);
+    // Once it is due by the server's clock, the next new instance does refresh.
+    stack.t.clock.advance(50);
+    await managedSdk(storage, { now: ahead }).sdk.session.ensureAccessToken();
+    expect(stack.reached.refresh).toBe(1);
+  });
+
   it('still refreshes proactively on the server’s clock when the local one runs behind', async () => {
     const storage = memoryStorage();
     const { sdk } = managedSdk(storage, { now: () => stack.t.clock.now() - 3600_000 });

@@ -89,12 +89,15 @@ export function webLocksHandover(locks: LockManagerLike, name: string, waitMs = 
       releaseHeld = null;
       // Granted at once (the name is new); held until something newer is stored or the tab goes.
       await new Promise<void>((granted) => {
-        void locks.request(`${prefix}${seq}:${fp}`, {}, () => {
-          granted();
-          return new Promise<void>((done) => {
-            releaseHeld = done;
-          });
-        });
+        locks
+          .request(`${prefix}${seq}:${fp}`, {}, () => {
+            granted();
+            return new Promise<void>((done) => {
+              releaseHeld = done;
+            });
+          })
+          // A page being torn down may refuse the request: the broadcast alone must do then.
+          .catch(() => granted());
       });
       heldFp = fp;
       previous?.();

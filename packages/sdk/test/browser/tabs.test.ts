@@ -176,25 +176,31 @@ describe.skipIf(!chromiumPath)('in real Chromium', () => {
     const b = await openTab(lockMode, 'lagging');
     await a.page.evaluate('localStorage.clear()');
     await a.page.evaluate('sdk.session.ensureAccessToken()');
+    // B's own localStorage may take a moment to show A's first pair; B starts from that pair.
+    const first = (await a.page.evaluate('localStorage.getItem("test:tokens")')) as string;
+    await b.page.waitForFunction((raw) => localStorage.getItem('test:tokens') === raw, first);
     await b.page.evaluate('window.__sync()');
     stack.t.clock.advance(50);
     for (const tab of [a, b]) await tab.page.evaluate(`window.__now = ${stack.t.clock.now()}`);
     stack.reached.refresh = 0;
+    stack.reached.anonymous = 0;
     const tokenA = await a.page.evaluate('sdk.session.ensureAccessToken()');
     const tokenB = await b.page.evaluate('sdk.session.ensureAccessToken()');
     await a.page.close();
     await b.page.close();
-    return { refreshes: stack.reached.refresh, same: tokenA === tokenB };
+    return { refreshes: stack.reached.refresh, bootstraps: stack.reached.anonymous, same: tokenA === tokenB };
   }
 
   it('a tab whose storage read lags its sibling’s write adopts the sibling’s pair from the handover', async () => {
     const run = await siblingWithLaggingStorage('default');
+    expect(run.bootstraps).toBe(0);
     expect(run.refreshes).toBe(1);
     expect(run.same).toBe(true);
   });
 
   it('without the handover the lagging tab DOES refresh again (the test above can fail)', async () => {
     const run = await siblingWithLaggingStorage('web-locks-without-handover');
+    expect(run.bootstraps).toBe(0);
     expect(run.refreshes).toBe(2);
   });
 
