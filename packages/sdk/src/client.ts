@@ -10,8 +10,8 @@ import type { ApiResult } from './http/result.js';
 import type { Lock } from './lock/contract.js';
 import { noLock } from './lock/contract.js';
 import { defaultLock } from './lock/default.js';
-import { callAnonymous, callRefreshToken, syntheticOk } from './session/api.js';
-import { type Outcome, type RetryOptions, type SessionHooks, SessionManager } from './session/manager.js';
+import { callAnonymous, callRefreshToken } from './session/api.js';
+import { type RetryOptions, type SessionHooks, SessionRefresh } from './session/refresh.js';
 import { isTokenPair, type TokenPair, type TokenStorage } from './storage/contract.js';
 import { decodeClaims, type TokenClaims } from './tokens/jwt.js';
 import type { AnonymousTokenContent, RefreshTokenBody, RefreshTokenContent } from './types.js';
@@ -100,8 +100,8 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
   const storage = options.tokenStorage;
   const lock = options.lock === false ? noLock : (options.lock ?? defaultLock(storage));
 
-  const manager = storage
-    ? new SessionManager({
+  const session = storage
+    ? new SessionRefresh({
         transport,
         apiKey: options.apiKey,
         storage,
@@ -111,83 +111,22 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
         sleep: options.sleep ?? defaultSleep,
         retry: options.retry ?? {},
         refreshLeewaySeconds: options.refreshLeewaySeconds ?? 30,
-        onTokensUpdated: (tokens, info) => {
-          schedule(tokens);
-          return options.onTokensUpdated?.(tokens, info);
-        },
+        autoRefresh: options.autoRefresh ?? false,
+        onTokensUpdated: options.onTokensUpdated,
         onSessionEnded: options.onSessionEnded,
         onRefreshFailed: options.onRefreshFailed,
       })
     : null;
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  /** With autoRefresh: wake up shortly before this token's expiry and make sure of a fresh one. */
-  function schedule(tokens: { access_token: string }): void {
-    if (!options.autoRefresh || !manager) return;
-    clearTimeout(timer);
-    const left = manager.secondsLeft(tokens.access_token);
-    if (left === null) return;
-    const leeway = Math.min(options.refreshLeewaySeconds ?? 30, left / 2);
-    // Never sooner than a second, so a token that is already due cannot spin the timer.
-    const delayMs = Math.max(1000, (left - leeway) * 1000);
-    timer = setTimeout(async () => {
-      // Re-arm from whatever is current: a sibling tab may have refreshed (no update event here).
-      const access = await manager.accessToken();
-      if (access) schedule({ access_token: access });
-    }, delayMs);
-    // In Node.js, a pending refresh timer must not keep the process alive.
-    (timer as { unref?: () => void }).unref?.();
-  }
+  const ensureAccessToken = async (): Promise<string | null> =>
+    session ? session.ensureAccessToken() : null;
 
-  async function ensureAccessToken(): Promise<string | null> {
-    if (!manager) return null;
-    const access = await manager.accessToken();
-    if (access && options.autoRefresh && timer === undefined) schedule({ access_token: access });
-    return access;
-  }
-
-  async function refreshToken(body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> {
-    if (!manager) return callRefreshToken(transport, body);
-    const stored = await manager.storage.getTokens();
-    // The SDK rotated this token already (here or in a sibling tab): sending it again could count
-    // as reuse and end the session. What it was rotated into is in storage: answer that.
-    if (stored && manager.isSpent(body.refresh_token, stored)) {
-      return syntheticOk(stored, 'Token refreshed successfully');
-    }
-    if (stored && stored.refresh_token === body.refresh_token) {
-      return outcomeResult(await manager.refresh({ force: true, seen: stored }), body);
-    }
-    // A token the SDK does not manage: one plain call, and the pair it yields becomes the session.
-    const result = await callRefreshToken(transport, body);
-    if (result.data) await manager.adoptExternal(result.data);
-    return result;
-  }
-
-  async function outcomeResult(
-    outcome: Outcome,
-    body: RefreshTokenBody,
-  ): Promise<ApiResult<RefreshTokenContent>> {
-    switch (outcome.kind) {
-      case 'rotated':
-      case 'ended':
-      case 'failed':
-        return outcome.result;
-      case 'anonymous':
-      case 'adopted':
-        return syntheticOk(outcome.tokens, 'Token refreshed successfully');
-      case 'missing':
-        return callRefreshToken(transport, body);
-    }
-  }
+  const refreshToken = (body: RefreshTokenBody): Promise<ApiResult<RefreshTokenContent>> =>
+    session ? session.refreshManually(body) : callRefreshToken(transport, body);
 
   async function getAnonymousToken(): Promise<ApiResult<AnonymousTokenContent>> {
-    if (!manager) return callAnonymous(transport, options.apiKey, undefined);
-    const outcome = await manager.anonymous();
-    if (outcome.kind === 'anonymous' || outcome.kind === 'failed') {
-      return outcome.result as ApiResult<AnonymousTokenContent>;
-    }
-    // Only reachable if the manager changes: joined someone else's operation. Make the call for real.
-    return callAnonymous(transport, options.apiKey, undefined);
+    if (!session) return callAnonymous(transport, options.apiKey, undefined);
+    return (await session.anonymous()).result as ApiResult<AnonymousTokenContent>;
   }
 
   /** Which Bearer a call sends, how its body becomes `data`, and whether a customer-only 401 is final. */
@@ -199,10 +138,9 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
 
   /** The managed access token a call sends under its policy (null: none, or manual mode). */
   async function bearerFor(policy: BearerPolicy): Promise<string | null> {
-    if (!manager) return null;
-    if (policy === 'session') return ensureAccessToken();
+    if (!session) return null;
     // 'current': only a session that exists (refreshed if due); a sign-in never bootstraps one.
-    return (await manager.storage.getTokens()) ? manager.accessToken() : null;
+    return policy === 'session' ? session.ensureAccessToken() : session.currentAccessToken();
   }
 
   /** The one path of every call below baseUrl: Bearer, buffered body, pair capture, 401 retry. */
@@ -236,34 +174,24 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
         },
         policy.unwrap,
       );
-    if (!manager) return sendWith(null);
+    if (!session) return sendWith(null);
     const token = await bearerFor(policy.bearer);
     const first = await sendWith(token);
     // Auth operations that answer a new pair (login, logout, anonymous, password change) move the
     // managed session to it, as the Commerce Engine SDK does.
     if (first.data && suffix.startsWith('/auth/') && isTokenPair(first.data)) {
-      await manager.adoptExternal({
+      await session.storeAnswered({
         access_token: first.data.access_token,
         refresh_token: first.data.refresh_token,
       });
       return first;
     }
-    if (first.response.status !== 401 || !token || policy.bearer !== 'session') return first;
-    // Only a 401 about the token is worth a refresh: INVALID_CREDENTIALS (a wrong password) is not,
-    // and resending it would spend one of the shopper's login attempts. Neither is an anonymous
-    // token refused by a customer-only operation: a fresher anonymous token is refused the same.
-    const code = first.error?.code;
-    if (code !== undefined && code !== 'UNAUTHORIZED' && code !== 'HTTP_ERROR') return first;
-    if (policy.customer && decodeClaims(token)?.is_anonymous === true) return first;
-    // One retry: the server refused this token (its clock, a revoked key); refresh and resend.
-    const outcome = await manager.refresh({ rejected: token });
-    if (
-      (outcome.kind === 'rotated' || outcome.kind === 'adopted' || outcome.kind === 'anonymous') &&
-      outcome.tokens.access_token !== token
-    ) {
-      return sendWith(outcome.tokens.access_token);
-    }
-    return first;
+    const fresh = await session.tokenForResend(first, {
+      sent: token,
+      sessionBearer: policy.bearer === 'session',
+      customerOnly: policy.customer === true,
+    });
+    return fresh ? sendWith(fresh) : first;
   }
 
   function request<T>(path: string, init: RequestOptions = {}): Promise<ApiResult<T>> {
@@ -278,7 +206,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
       { method, headers, ...(spec.body ? { json: body ?? {} } : {}) },
       { bearer: spec.bearer, unwrap: unwrapTyped, customer: spec.customer === true },
     );
-    if (result.data && spec.ends && manager) await manager.endSession(spec.ends);
+    if (result.data && spec.ends && session) await session.endSession(spec.ends);
     return result;
   }
 
@@ -290,13 +218,13 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
   ) as unknown as CustomerAuth;
 
   async function info(): Promise<SessionInfo> {
-    const tokens = storage ? await storage.getTokens() : null;
+    const tokens = session ? await session.getTokens() : null;
     const claims = decodeClaims(tokens?.access_token);
     return {
       userId: typeof claims?.ulid === 'string' ? claims.ulid : null,
       isAnonymous: typeof claims?.is_anonymous === 'boolean' ? claims.is_anonymous : null,
       isLoggedIn: typeof claims?.is_logged_in === 'boolean' ? claims.is_logged_in : null,
-      secondsToExpiry: tokens && manager ? manager.secondsLeft(tokens.access_token) : null,
+      secondsToExpiry: tokens && session ? session.secondsLeft(tokens.access_token) : null,
       claims,
     };
   }
@@ -305,14 +233,13 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     auth: { ...customerAuth, refreshToken, getAnonymousToken },
     request,
     session: {
-      managed: manager !== null,
-      getTokens: async () => (storage ? storage.getTokens() : null),
+      managed: session !== null,
+      getTokens: async () => (session ? session.getTokens() : null),
       ensureAccessToken,
       info,
     },
     dispose() {
-      clearTimeout(timer);
-      timer = undefined;
+      session?.dispose();
     },
   };
 }

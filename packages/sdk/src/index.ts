@@ -27,13 +27,13 @@ export {
   type SessionEndReason,
 } from './http/errors.js';
 export type { ApiResult } from './http/result.js';
-export { type Lock, type LockTimeouts, noLock } from './lock/contract.js';
+export { type Handover, type Lock, type LockTimeouts, noLock } from './lock/contract.js';
 export { defaultLock } from './lock/default.js';
 export { inProcessLock } from './lock/in-process.js';
 export { type StorageLockOptions, storageLock } from './lock/storage-lock.js';
 export { webLocks, webLocksAvailable } from './lock/web-locks.js';
-export type { RetryOptions, SessionHooks, TokenSource } from './session/manager.js';
-export type { TokenPair, TokenStorage } from './storage/contract.js';
+export type { RetryOptions, SessionHooks, TokenSource } from './session/refresh.js';
+export type { SessionNotes, StoredPair, TokenPair, TokenStorage } from './storage/contract.js';
 export type { CookieOptions } from './storage/cookies.js';
 export { documentCookieStorage } from './storage/document-cookie.js';
 export { type LocalStorageOptions, localStorageStorage } from './storage/local-storage.js';

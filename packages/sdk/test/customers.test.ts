@@ -3,9 +3,9 @@ import {
   createStorefrontSDK,
   memoryStorage,
   type SessionEndReason,
-  type StorefrontSDK,
   type TokenStorage,
 } from '../src/index.js';
+import { DEBUG, isCode, PASSWORD, signUp } from './helpers/customer.js';
 import { API_KEY, claimsOf, type Stack, serverAccepts, startStack } from './helpers/stack.js';
 
 // Real server, OTP debug mode on for the test store (as packages/server/test/customers/* do), so
@@ -17,9 +17,7 @@ beforeEach(async () => {
 });
 afterEach(() => stack.close());
 
-const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'staple battery horse';
-const DEBUG = { 'x-debug-mode': true } as const;
 
 interface Recorder {
   updated: string[];
@@ -47,29 +45,11 @@ function managedSdk(storage: TokenStorage = memoryStorage()) {
 /** The requests the gateway saw to `path`, in order. */
 const sentTo = (path: string) => stack.requests.filter((r) => r.path === path);
 const bearerOf = (r: { headers: Record<string, unknown> } | undefined) => r?.headers['authorization'];
-const isCode = (otp: unknown) => typeof otp === 'string' && /^\d{6}$/.test(otp);
 
 async function stored(storage: TokenStorage) {
   const tokens = await storage.getTokens();
   if (!tokens) throw new Error('no tokens stored');
   return { tokens, claims: claimsOf(tokens.access_token) };
-}
-
-/** registerWithPassword with debug mode, then verifyOtp: a signed-in customer in this SDK. */
-async function signUp(sdk: StorefrontSDK, email: string) {
-  const started = await sdk.auth.registerWithPassword(
-    { email, password: PASSWORD, confirm_password: PASSWORD, first_name: 'Ada', last_name: 'Lovelace' },
-    DEBUG,
-  );
-  expect(started.error).toBeNull();
-  expect(isCode(started.data!.otp)).toBe(true);
-  const verified = await sdk.auth.verifyOtp({
-    otp: started.data!.otp!,
-    otp_token: started.data!.otp_token,
-    otp_action: 'register',
-  });
-  expect(verified.error).toBeNull();
-  return verified.data!;
 }
 
 describe('a customer through the SDK, managed', () => {

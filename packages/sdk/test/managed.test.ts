@@ -48,6 +48,12 @@ function managedSdk(storage: TokenStorage, extra: Partial<StorefrontSDKOptions> 
   return { sdk, rec };
 }
 
+/** The two tokens of what storage holds, without the SDK's notes beside them. */
+const pairOf = (t: TokenPair): TokenPair => ({
+  access_token: t.access_token,
+  refresh_token: t.refresh_token,
+});
+
 /** A managed session with tokens in storage, and its access token 50 s old (TTL 60: due for refresh). */
 async function expiringSession(extra: Partial<StorefrontSDKOptions> = {}) {
   const storage = memoryStorage();
@@ -160,6 +166,19 @@ describe('clock skew', () => {
     await sdk.session.ensureAccessToken();
     for (let i = 0; i < 5; i++) await sdk.session.ensureAccessToken();
     expect(stack.reached.refresh).toBe(0);
+  });
+
+  it('a new instance on the same storage starts with the offset kept beside the pair (clock 5 min ahead)', async () => {
+    const storage = memoryStorage();
+    const ahead = () => stack.t.clock.now() + 5 * 60_000;
+    await managedSdk(storage, { now: ahead }).sdk.session.ensureAccessToken();
+    for (let view = 0; view < 5; view++)
+      await managedSdk(storage, { now: ahead }).sdk.session.ensureAccessToken();
+    expect(stack.reached.refresh).toBe(0);
+    // Once it is due by the server's clock, the next new instance does refresh.
+    stack.t.clock.advance(50);
+    await managedSdk(storage, { now: ahead }).sdk.session.ensureAccessToken();
+    expect(stack.reached.refresh).toBe(1);
   });
 
   it('still refreshes proactively on the server’s clock when the local one runs behind', async () => {
@@ -427,7 +446,7 @@ describe('manual refreshToken while managed', () => {
     stack.reached.refresh = 0;
     const { data, error } = await sdk.auth.refreshToken({ refresh_token: before.refresh_token });
     expect(error).toBeNull();
-    expect(data).toEqual(rotated);
+    expect(data).toEqual(pairOf(rotated));
     expect(stack.reached.refresh).toBe(0);
     expect(rec.ended).toEqual([]);
     expect(await serverAccepts(stack, rotated.refresh_token)).toBe(200);
@@ -437,7 +456,7 @@ describe('manual refreshToken while managed', () => {
     const { sdk, rec, storage, before } = await expiringSession();
     const { data, error } = await sdk.auth.refreshToken({ refresh_token: before.refresh_token });
     expect(error).toBeNull();
-    expect(await storage.getTokens()).toEqual(data);
+    expect(pairOf((await storage.getTokens())!)).toEqual(data);
     expect(stack.reached.refresh).toBe(1);
     expect(rec.updated.at(-1)).toEqual({ source: 'refresh' });
   });

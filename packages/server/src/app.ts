@@ -63,7 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       'x-customer-group-id',
       'x-request-id',
     ],
-    exposedHeaders: ['x-request-id', 'retry-after'],
+    exposedHeaders: ['x-request-id', 'retry-after', 'x-refresh-grace-seconds'],
     maxAge: 600,
   });
   app.removeContentTypeParser('text/plain');

@@ -69,7 +69,7 @@ const OPTIONS = {
   refreshReuseGrace: {
     env: 'REFRESH_REUSE_GRACE',
     schema: { type: 'integer', minimum: 0, maximum: 300, default: 30 },
-    doc: 'Seconds during which the just-replaced refresh token gets the same successor again; `0` disables.',
+    doc: 'Seconds during which the just-replaced refresh token gets the same successor again; `0` disables. Every refresh answer says it in the `x-refresh-grace-seconds` header (exposed to browsers by CORS), so a client knows how long it may replay a token whose answer it lost.',
   },
   logLevel: {
     env: 'LOG_LEVEL',

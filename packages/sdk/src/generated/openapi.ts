@@ -680,7 +680,10 @@ export interface components {
     };
     parameters: never;
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Sent by every answer of POST /auth/refresh-token (not part of the Commerce Engine operation, which this document keeps as it is): the grace window, in seconds, during which the refresh token just replaced is answered with the same successor instead of counting as reuse; 0 when the window is off. A client whose refresh got no answer may present the same token again only within this window. */
+        RefreshGraceSeconds: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;

@@ -38,9 +38,15 @@ export const SDK_ERROR_CODES = [
   'INVALID_RESPONSE',
   /** A non-2xx answer without a JSON error body (a proxy's HTML page, an empty 502). */
   'HTTP_ERROR',
+  /**
+   * A customer's refresh got no answer and the server's grace window has passed since: the server
+   * may have rotated the token, and presenting it again could be taken for theft. The SDK ends the
+   * session on this device instead (an anonymous session is replaced, keeping its user id).
+   */
+  'REFRESH_ANSWER_LOST',
 ] as const;
 
-/** The codes after which the session is over: the only ones on which the SDK clears tokens. */
+/** The server's codes after which the session is over: the only answers on which the SDK clears tokens. */
 export const SESSION_ENDING_CODES = [
   'REFRESH_TOKEN_REUSED',
   'REFRESH_TOKEN_EXPIRED',
@@ -53,9 +59,10 @@ export const SESSION_ENDING_CODES = [
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
 export type ErrorCode = ServerErrorCode | SdkErrorCode;
-export type SessionEndReason = (typeof SESSION_ENDING_CODES)[number];
+/** Why a session ended: a server code above, or the SDK's own REFRESH_ANSWER_LOST. */
+export type SessionEndReason = (typeof SESSION_ENDING_CODES)[number] | 'REFRESH_ANSWER_LOST';
 
-export function isSessionEnding(code: unknown): code is SessionEndReason {
+export function isSessionEnding(code: unknown): code is (typeof SESSION_ENDING_CODES)[number] {
   return typeof code === 'string' && (SESSION_ENDING_CODES as readonly string[]).includes(code);
 }
 

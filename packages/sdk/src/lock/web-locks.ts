@@ -1,8 +1,5 @@
 import type { Lock, LockTimeouts } from './contract.js';
-
-interface LockManagerLike {
-  request<T>(name: string, options: { signal?: AbortSignal }, callback: () => Promise<T>): Promise<T>;
-}
+import { type LockManagerLike, webLocksHandover } from './handover.js';
 
 export function webLocksAvailable(): boolean {
   const nav = (globalThis as { navigator?: { locks?: unknown } }).navigator;
@@ -15,10 +12,11 @@ export function webLocksAvailable(): boolean {
  */
 export function webLocks(options: LockTimeouts & { locks?: LockManagerLike } = {}): Lock {
   const acquireTimeoutMs = options.acquireTimeoutMs ?? 15_000;
+  const manager = () =>
+    options.locks ?? (globalThis as unknown as { navigator: { locks: LockManagerLike } }).navigator.locks;
   return {
     async run(name, fn) {
-      const locks =
-        options.locks ?? (globalThis as unknown as { navigator: { locks: LockManagerLike } }).navigator.locks;
+      const locks = manager();
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), acquireTimeoutMs);
       let started = false;
@@ -35,6 +33,9 @@ export function webLocks(options: LockTimeouts & { locks?: LockManagerLike } = {
       } finally {
         clearTimeout(timer);
       }
+    },
+    handover(name) {
+      return webLocksHandover(manager(), name);
     },
   };
 }

@@ -3,8 +3,8 @@ import type { TokenPair } from './contract.js';
 
 /** Options shared by the cookie adapters. */
 export interface CookieOptions {
-  /** Cookie names. @default {access: "sfa_access_token", refresh: "sfa_refresh_token"} */
-  names?: { access?: string; refresh?: string };
+  /** Cookie names. @default {access: "sfa_access_token", refresh: "sfa_refresh_token", notes: "sfa_session_notes"} */
+  names?: { access?: string; refresh?: string; notes?: string };
   /** @default "/" */
   path?: string;
   domain?: string;
@@ -18,6 +18,7 @@ export function cookieNames(options: CookieOptions) {
   return {
     access: options.names?.access ?? 'sfa_access_token',
     refresh: options.names?.refresh ?? 'sfa_refresh_token',
+    notes: options.names?.notes ?? 'sfa_session_notes',
   };
 }
 
@@ -61,12 +62,14 @@ export function serializeCookie(
 /**
  * Both cookies live as long as the refresh token: an access cookie that vanished at its own `exp`
  * would leave a refresh token without the access token whose claims (anonymous user id) the SDK
- * needs to keep a cart across a lost session.
+ * needs to keep a cart across a lost session. The lifetime is `exp - iat`, both written by the
+ * server's clock, so a device clock that is off neither shortens nor stretches it (a pair stored
+ * a few seconds after minting outlives its token by those seconds, which the server then refuses).
  */
-export function cookieLifetimeSeconds(tokens: TokenPair, nowMs: number): number {
-  const exp = decodeClaims(tokens.refresh_token)?.exp;
-  if (typeof exp !== 'number') return 60 * 60 * 24 * 30;
-  return Math.max(1, Math.floor(exp - nowMs / 1000));
+export function cookieLifetimeSeconds(tokens: TokenPair): number {
+  const claims = decodeClaims(tokens.refresh_token);
+  if (typeof claims?.exp !== 'number' || typeof claims.iat !== 'number') return 60 * 60 * 24 * 30;
+  return Math.max(1, Math.floor(claims.exp - claims.iat));
 }
 
 /** The pair in a Cookie header (or document.cookie); null unless both cookies are there. */
@@ -90,7 +93,7 @@ export function tokenCookies(
   options: CookieOptions & { secure: boolean },
   refreshOptions: { httpOnly?: boolean } = {},
 ): [access: string, refresh: string] {
-  const maxAge = tokens ? cookieLifetimeSeconds(tokens, Date.now()) : 0;
+  const maxAge = tokens ? cookieLifetimeSeconds(tokens) : 0;
   return [
     serializeCookie(names.access, tokens?.access_token ?? '', maxAge, options),
     serializeCookie(names.refresh, tokens?.refresh_token ?? '', maxAge, { ...options, ...refreshOptions }),

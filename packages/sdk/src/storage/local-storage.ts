@@ -1,4 +1,4 @@
-import { isTokenPair, type TokenStorage } from './contract.js';
+import { type StoredPair, samePair, type TokenStorage, toStoredPair } from './contract.js';
 
 export interface LocalStorageOptions {
   /** Key of the one entry holding the pair. @default "storefront-auth:tokens" */
@@ -8,8 +8,9 @@ export interface LocalStorageOptions {
 }
 
 /**
- * Tokens in `localStorage`, shared by every tab of the origin. Both tokens sit in ONE entry so a
- * reader in another tab can never see a new access token next to an old refresh token.
+ * Tokens in `localStorage`, shared by every tab of the origin. Both tokens (and the SDK's notes)
+ * sit in ONE entry so a reader in another tab can never see a new access token next to an old
+ * refresh token.
  */
 export function localStorageStorage(options: LocalStorageOptions = {}): TokenStorage {
   const key = options.key ?? 'storefront-auth:tokens';
@@ -18,29 +19,38 @@ export function localStorageStorage(options: LocalStorageOptions = {}): TokenSto
     if (!s) throw new TypeError('localStorageStorage: no localStorage in this runtime');
     return s;
   };
+  const read = (): StoredPair | null => {
+    const raw = store().getItem(key);
+    if (!raw) return null;
+    try {
+      return toStoredPair(JSON.parse(raw));
+    } catch {
+      return null;
+    }
+  };
+  const write = (tokens: StoredPair | null) => {
+    const pair = tokens && toStoredPair(tokens);
+    if (pair) store().setItem(key, JSON.stringify(pair));
+    else store().removeItem(key);
+  };
   return {
     kind: 'localStorage',
     key: `localStorage:${key}`,
     async getTokens() {
-      const raw = store().getItem(key);
-      if (!raw) return null;
-      try {
-        const value: unknown = JSON.parse(raw);
-        return isTokenPair(value)
-          ? { access_token: value.access_token, refresh_token: value.refresh_token }
-          : null;
-      } catch {
-        return null;
-      }
+      return read();
     },
     async setTokens(tokens) {
-      store().setItem(
-        key,
-        JSON.stringify({ access_token: tokens.access_token, refresh_token: tokens.refresh_token }),
-      );
+      write(tokens);
     },
     async clearTokens() {
-      store().removeItem(key);
+      write(null);
+    },
+    // Atomic within this tab (one synchronous step). Across tabs localStorage promises no order;
+    // there the lock and its handover keep tabs from writing at once.
+    async compareAndSwap(expected, next) {
+      if (!samePair(read(), expected)) return false;
+      write(next);
+      return true;
     },
   };
 }

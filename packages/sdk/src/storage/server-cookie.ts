@@ -1,4 +1,4 @@
-import type { TokenPair, TokenStorage } from './contract.js';
+import { type StoredPair, samePair, type TokenStorage, toStoredPair } from './contract.js';
 import { type CookieOptions, cookieNames, tokenCookies, tokensFromCookies } from './cookies.js';
 
 export interface ServerCookieStorageOptions extends CookieOptions {
@@ -26,26 +26,38 @@ function randomKey(): string {
  */
 export function serverCookieStorage(options: ServerCookieStorageOptions): TokenStorage {
   const names = cookieNames(options);
-  let current: TokenPair | null = tokensFromCookies(options.cookieHeader, names);
+  // The SDK's notes stay with this request only: the browser's notes cookie speaks of the
+  // browser's clock, not this server's, so it is neither read nor written here.
+  let current: StoredPair | null = tokensFromCookies(options.cookieHeader, names);
   const secure = options.secure ?? true;
+  const write = (tokens: StoredPair | null) => {
+    const unchanged = tokens !== null && samePair(current, tokens);
+    current = tokens ? toStoredPair(tokens) : null;
+    // A pair that only gained notes is the same pair: no Set-Cookie for it.
+    if (unchanged) return;
+    const httpOnly = options.httpOnlyRefresh ?? false;
+    for (const cookie of tokenCookies(tokens, names, { ...options, secure }, { httpOnly })) {
+      options.setCookie(cookie);
+    }
+  };
   return {
     kind: 'server',
     // Unique per request: nothing else shares this storage, and a shared key would make every
     // shopper's refresh in this process wait on one in-process lock.
     key: `server:${randomKey()}`,
     async getTokens() {
-      return current ? { ...current } : null;
+      return current ? toStoredPair(current) : null;
     },
     async setTokens(tokens) {
-      current = { ...tokens };
-      const httpOnly = options.httpOnlyRefresh ?? false;
-      for (const cookie of tokenCookies(tokens, names, { ...options, secure }, { httpOnly })) {
-        options.setCookie(cookie);
-      }
+      write(tokens);
     },
     async clearTokens() {
-      current = null;
-      for (const cookie of tokenCookies(null, names, { ...options, secure })) options.setCookie(cookie);
+      write(null);
+    },
+    async compareAndSwap(expected, next) {
+      if (!samePair(current, expected)) return false;
+      write(next);
+      return true;
     },
   };
 }

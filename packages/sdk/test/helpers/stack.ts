@@ -15,7 +15,9 @@ export type Fault =
   /** An HTML error page from a proxy. */
   | { kind: 'html'; status: number }
   /** Never answer (until the gateway closes). */
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** Forward, let the server answer, and hand the answer to the client only once `release` settles (a slow answer). */
+  | { kind: 'hold-answer'; release: Promise<void> };
 
 type Route = 'refresh' | 'anonymous' | 'other';
 
@@ -43,6 +45,8 @@ export interface Stack {
    * together: makes "at the same moment" deterministic. Bounded by maxMs.
    */
   holdRefreshes(count: number, maxMs: number): void;
+  /** While the server's clock reads from `fromMs` until `untilMs`, every request is cut before it reaches the server (the device is offline). */
+  offlineBetween(fromMs: number, untilMs: number): void;
   close(): Promise<void>;
 }
 
@@ -64,6 +68,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   let hold: { count: number; maxMs: number; waiting: Array<() => void>; timer?: NodeJS.Timeout } | null =
     null;
   const hung = new Set<http.ServerResponse>();
+  let offline = { from: 0, until: 0 };
 
   const forward = (req: http.IncomingMessage, body: Buffer) =>
     new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
@@ -97,6 +102,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
         refreshTokensSent.push('<unparsable>');
       }
     }
+    if (t.clock.now() >= offline.from && t.clock.now() < offline.until) return req.socket.destroy();
     const fault = faults[route].shift();
     if (fault?.kind === 'drop-before') return req.socket.destroy();
     if (fault?.kind === 'hang') {
@@ -131,6 +137,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     try {
       const answer = await forward(req, body);
       if (fault?.kind === 'drop-after') return req.socket.destroy();
+      if (fault?.kind === 'hold-answer') await fault.release;
       res.writeHead(answer.status, answer.headers);
       res.end(answer.body);
     } catch {
@@ -154,6 +161,9 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     holdRefreshes(count, maxMs) {
       if (hold?.timer) clearTimeout(hold.timer);
       hold = { count, maxMs, waiting: [] };
+    },
+    offlineBetween(from, until) {
+      offline = { from, until };
     },
     async close() {
       if (hold?.timer) clearTimeout(hold.timer);

@@ -9,6 +9,9 @@ import {
   type OtpContent,
   type operations,
   type SessionEndReason,
+  type SessionNotes,
+  type StoredPair,
+  type TokenPair,
   type TokenStorage,
   type User,
 } from '../../src/index.js';
@@ -44,9 +47,12 @@ expectTypeOf<'NETWORK_ERROR'>().toExtend<ErrorCode>();
 expectTypeOf<'REFRESH_TOKEN_REUSED'>().toExtend<SessionEndReason>();
 expectTypeOf<SessionEndReason>().toExtend<ErrorCode>();
 
-expectTypeOf<TokenStorage['getTokens']>().returns.toEqualTypeOf<
-  Promise<{ access_token: string; refresh_token: string } | null>
->();
+expectTypeOf<TokenStorage['getTokens']>().returns.toEqualTypeOf<Promise<StoredPair | null>>();
+expectTypeOf<StoredPair>().toExtend<{ access_token: string; refresh_token: string }>();
+expectTypeOf<StoredPair['notes']>().toEqualTypeOf<SessionNotes | undefined>();
+// The caller is given the two tokens, never the notes.
+expectTypeOf(sdk.session.getTokens).returns.toEqualTypeOf<Promise<TokenPair | null>>();
+expectTypeOf<'REFRESH_ANSWER_LOST'>().toExtend<SessionEndReason>();
 
 createStorefrontSDK({
   baseUrl: 'https://x',

@@ -32,6 +32,7 @@ describe('CORS, for storefronts calling from a browser', () => {
     });
     expect(post.headers['access-control-allow-origin']).toBe('*');
     expect(String(post.headers['access-control-expose-headers'])).toMatch(/retry-after/);
+    expect(String(post.headers['access-control-expose-headers'])).toMatch(/x-refresh-grace-seconds/);
   });
 
   it('allows only the listed origins when CORS_ORIGINS is set', async () => {

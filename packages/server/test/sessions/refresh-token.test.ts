@@ -288,3 +288,33 @@ describe('expiry, with an injected clock', () => {
     expect((c['exp'] as number) - (c['iat'] as number)).toBe(300);
   });
 });
+
+describe('POST /auth/refresh-token: the grace window is advertised', () => {
+  it('says the grace window in x-refresh-grace-seconds, on a success and on an error', async () => {
+    const { refresh_token } = await start({ REFRESH_REUSE_GRACE: '45' });
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/auth/refresh-token`,
+      payload: { refresh_token },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers['x-refresh-grace-seconds']).toBe('45');
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/auth/refresh-token`,
+      payload: { refresh_token: 'a.b.c' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['x-refresh-grace-seconds']).toBe('45');
+  });
+
+  it('says 0 when the grace window is off', async () => {
+    const { refresh_token } = await start({ REFRESH_REUSE_GRACE: '0' });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/auth/refresh-token`,
+      payload: { refresh_token },
+    });
+    expect(res.headers['x-refresh-grace-seconds']).toBe('0');
+  });
+});

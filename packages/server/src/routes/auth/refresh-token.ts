@@ -7,6 +7,9 @@ import { routeSchema } from '../../openapi/document.js';
 import { enforceLimit } from '../../ratelimit/enforce.js';
 import { refreshSession } from '../../sessions/rotate.js';
 
+/** Response header of every refresh answer: the grace window in seconds (0: none). */
+export const GRACE_HEADER = 'x-refresh-grace-seconds';
+
 /**
  * POST /auth/refresh-token. Needs neither an API key nor a Bearer token: the refresh token is the
  * credential. A Bearer header, if sent (the official SDK does on manual calls), is ignored.
@@ -15,8 +18,11 @@ export function registerRefreshToken(app: FastifyInstance, services: Services): 
   app.post<{ Body: { refresh_token: string } }>(
     `${STORE_PREFIX}/auth/refresh-token`,
     { schema: routeSchema('refresh-token') },
-    async (request) => {
+    async (request, reply) => {
       const { refreshes } = services.metrics;
+      // A client whose answer was lost may replay the same token only this long after the server
+      // rotated it (RFC 9700 §4.14.2 otherwise counts the replay as reuse): it needs the number.
+      reply.header(GRACE_HEADER, String(services.sessions.policy.refreshReuseGrace));
       try {
         const tenant = await tenantOf(services, request);
         const perAddress = services.config.refreshIpRateLimit;
