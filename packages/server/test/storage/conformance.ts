@@ -420,6 +420,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           status: 'active',
           loginMethods: ['email'],
           notificationPreferences: null,
+          profileImageEtag: null,
         };
       }
 
@@ -512,6 +513,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           attempts: 0,
           expiresAt: T0 + 60_000,
           consumedAt: null,
+          redeemedAt: null,
           payload: { a: 1 },
           createdAt: T0,
         });
@@ -536,6 +538,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           codeHash: 'right',
           attempts: 0,
           consumedAt: null,
+          redeemedAt: null,
           payload: {},
           createdAt: T0,
         };
@@ -547,6 +550,83 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         const expiring = randomId(32);
         await store.createOtp({ ...base, id: expiring, expiresAt: T0 + 10 });
         expect((await store.attemptOtp(expiring, 'right', T0 + 10, 5)).outcome).toBe('expired');
+      });
+
+      it('a verified OTP is redeemed by exactly one of 20 concurrent redemptions, only once verified and before expiry', async () => {
+        const otp = (id: string) => ({
+          id,
+          storeId,
+          action: 'reset-password' as const,
+          channel: 'email' as const,
+          identifier: 'x@example.com',
+          userId: null,
+          codeHash: 'right',
+          attempts: 0,
+          expiresAt: T0 + 60_000,
+          consumedAt: null,
+          redeemedAt: null,
+          payload: {},
+          createdAt: T0,
+        });
+        const id = randomId(32);
+        await store.createOtp(otp(id));
+        expect((await store.redeemOtp(id, T0 + 1)).outcome).toBe('unverified');
+        expect((await store.attemptOtp(id, 'right', T0 + 2, 5)).outcome).toBe('verified');
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).redeemOtp(id, T0 + 3)),
+        );
+        expect(outcomes.filter((o) => o.outcome === 'redeemed')).toHaveLength(1);
+        expect(outcomes.filter((o) => o.outcome === 'already_redeemed')).toHaveLength(19);
+        const redeemed = outcomes.find((o) => o.outcome === 'redeemed');
+        expect(redeemed && 'record' in redeemed ? redeemed.record.redeemedAt : null).toBe(T0 + 3);
+
+        const late = randomId(32);
+        await store.createOtp(otp(late));
+        expect((await store.attemptOtp(late, 'right', T0 + 2, 5)).outcome).toBe('verified');
+        expect((await other.redeemOtp(late, T0 + 60_000)).outcome).toBe('expired');
+        expect((await store.redeemOtp('missing', T0)).outcome).toBe('missing');
+      });
+
+      it('a profile image is stored, replaced, read by another handle, deleted, and deleted with its user', async () => {
+        const a = account();
+        expect(await store.createAccount(a)).toBe(true);
+        const image = {
+          userId: a.user.id,
+          storeId,
+          contentType: 'image/png' as const,
+          bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]),
+          etag: '"first"',
+          createdAt: T0,
+          modifiedAt: T0,
+        };
+        expect(await store.putProfileImage(image, true)).toBe(false);
+        expect(await other.getProfileImage(a.user.id)).toBeNull();
+        expect(await store.putProfileImage(image, false)).toBe(true);
+        expect(await other.getProfileImage(a.user.id)).toEqual(image);
+        expect((await other.getAccount(a.user.id))?.profileImageEtag).toBe('"first"');
+        const replaced = {
+          ...image,
+          contentType: 'image/gif' as const,
+          bytes: new Uint8Array([71, 73, 70]),
+          etag: '"second"',
+          modifiedAt: T0 + 1,
+        };
+        expect(await other.putProfileImage(replaced, true)).toBe(true);
+        expect(await store.getProfileImage(a.user.id)).toEqual(replaced);
+        expect(await store.putProfileImage({ ...replaced, etag: '"third"', createdAt: T0 + 2 }, false)).toBe(
+          true,
+        );
+        expect((await store.getProfileImage(a.user.id))?.createdAt).toBe(T0);
+        expect(await store.deleteProfileImage(a.user.id)).toBe(true);
+        expect(await other.deleteProfileImage(a.user.id)).toBe(false);
+        expect((await store.getAccount(a.user.id))?.profileImageEtag).toBeNull();
+
+        expect(await store.putProfileImage(image, false)).toBe(true);
+        expect(await store.deleteUser(a.user.id)).toBe(true);
+        expect(await other.getProfileImage(a.user.id)).toBeNull();
+        // Nobody's image: refused, nothing stored.
+        expect(await store.putProfileImage(image, false)).toBe(false);
+        expect(await other.getProfileImage(a.user.id)).toBeNull();
       });
     });
 
