@@ -83,14 +83,28 @@ function journey(mode: Mode) {
     return { access_token: access_token!, refresh_token: refresh_token! };
   }
 
-  return { sdk, calls, call, signedIn, storedOr };
+  /** registerWithPassword with the debug code, then verifyOtp: a signed-in customer. */
+  async function register(email: string) {
+    const started = codeOf(
+      await call('registerWithPassword', { email, password: PASSWORD, confirm_password: PASSWORD }, DEBUG),
+    );
+    const account = await call('verifyOtp', {
+      otp: started.otp,
+      otp_token: started.otp_token,
+      otp_action: 'register',
+    });
+    await signedIn(account);
+    return account;
+  }
+
+  return { sdk, calls, call, signedIn, storedOr, register };
 }
 
 describe.each(['manual', 'managed'] as const)(
   'every method of the official SDK auth namespace, %s mode',
   (mode) => {
     it('answers each with 200 and the type the SDK declares; the two-step reset and profile images included', async () => {
-      const { sdk, calls, call, signedIn, storedOr } = journey(mode);
+      const { sdk, calls, call, signedIn, storedOr, register } = journey(mode);
       const EMAIL = 'ada@example.com';
 
       // An anonymous shopper first: its user carries no customer id, so the User type's string is empty.
@@ -98,19 +112,7 @@ describe.each(['manual', 'managed'] as const)(
       expect(claims(anonymous.access_token)['anonymous_id']).toBe(anonymous.user.id);
 
       // Registrations: with a password (verified at once), then the code-only channels.
-      const started = codeOf(
-        await call(
-          'registerWithPassword',
-          { email: EMAIL, password: PASSWORD, confirm_password: PASSWORD },
-          DEBUG,
-        ),
-      );
-      const registered = await call('verifyOtp', {
-        otp: started.otp,
-        otp_token: started.otp_token,
-        otp_action: 'register',
-      });
-      await signedIn(registered);
+      const registered = await register(EMAIL);
       const adaId = registered.user.id;
       expect(registered.user.customer_id).not.toBe('');
       await call('registerWithEmail', { email: 'bea@example.com', first_name: 'Bea' }, DEBUG);
@@ -217,19 +219,7 @@ describe.each(['manual', 'managed'] as const)(
         ['eve@example.com', 'deactivateUserAccount'],
         ['fay@example.com', 'deleteUser'],
       ] as const) {
-        const code = codeOf(
-          await call(
-            'registerWithPassword',
-            { email, password: PASSWORD, confirm_password: PASSWORD },
-            DEBUG,
-          ),
-        );
-        const account = await call('verifyOtp', {
-          otp: code.otp,
-          otp_token: code.otp_token,
-          otp_action: 'register',
-        });
-        await signedIn(account);
+        const account = await register(email);
         await call(method, { id: account.user.id });
         expect((await t.db.getAccount(account.user.id))?.status ?? 'deleted').toBe(
           method === 'deleteUser' ? 'deleted' : 'deactivated',

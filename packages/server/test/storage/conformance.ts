@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/codes.js';
-import type { SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
+import type { OtpRecord, SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import { openSession } from '../../src/sessions/create.js';
@@ -500,10 +500,9 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         expect(await store.deleteUser(a.user.id)).toBe(false);
       });
 
-      it('an OTP is consumed by exactly one of 20 concurrent right-code attempts', async () => {
-        const id = randomId(32);
-        await store.createOtp({
-          id,
+      /** A live login OTP sent to x@example.com, code hash `right`, valid for a minute from T0. */
+      function otpRecord(overrides: Partial<OtpRecord> & { id: string }): OtpRecord {
+        return {
           storeId,
           action: 'login',
           channel: 'email',
@@ -516,7 +515,13 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           redeemedAt: null,
           payload: { a: 1 },
           createdAt: T0,
-        });
+          ...overrides,
+        };
+      }
+
+      it('an OTP is consumed by exactly one of 20 concurrent right-code attempts', async () => {
+        const id = randomId(32);
+        await store.createOtp(otpRecord({ id }));
         expect((await store.attemptOtp(id, 'wrong', T0 + 1, 25)).outcome).toBe('wrong_code');
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).attemptOtp(id, 'right', T0 + 2, 25)),
@@ -553,21 +558,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
       });
 
       it('a verified OTP is redeemed by exactly one of 20 concurrent redemptions, only once verified and before expiry', async () => {
-        const otp = (id: string) => ({
-          id,
-          storeId,
-          action: 'reset-password' as const,
-          channel: 'email' as const,
-          identifier: 'x@example.com',
-          userId: null,
-          codeHash: 'right',
-          attempts: 0,
-          expiresAt: T0 + 60_000,
-          consumedAt: null,
-          redeemedAt: null,
-          payload: {},
-          createdAt: T0,
-        });
+        const otp = (id: string) => otpRecord({ id, action: 'reset-password', payload: {} });
         const id = randomId(32);
         await store.createOtp(otp(id));
         expect((await store.redeemOtp(id, T0 + 1)).outcome).toBe('unverified');
