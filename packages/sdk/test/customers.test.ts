@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HTML, IMAGES } from '../../server/test/helpers/images.js';
+import { HTML, IMAGES, pngOfSize } from '../../server/test/helpers/images.js';
 import {
   createStorefrontSDK,
   memoryStorage,
@@ -462,6 +462,12 @@ describe('profile images through the SDK, managed', () => {
     expect(html.data).toBeNull();
     expect(html.error!.code).toBe('UNSUPPORTED_IMAGE_TYPE');
     expect(html.response.status).toBe(400);
+    expect((await fetch(url)).headers.get('content-type')).toBe('image/gif');
+    const tooBig = await sdk.auth.addProfileImage(
+      { id },
+      { image: new Blob([pngOfSize(stack.t.config.profileImageMaxBytes + 1)]) },
+    );
+    expect([tooBig.response.status, tooBig.error?.code]).toEqual([400, 'IMAGE_TOO_LARGE']);
     expect((await fetch(url)).headers.get('content-type')).toBe('image/gif');
 
     const removed = await sdk.auth.deleteProfileImage({ id });

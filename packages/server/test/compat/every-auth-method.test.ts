@@ -13,7 +13,7 @@ import { MemoryTokenStorage, SessionStorefrontSDK } from '@commercengine/storefr
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { API_KEY, BASE, claims, makeTestApp, STORE, type TestApp } from '../helpers/app.js';
 import { PASSWORD } from '../helpers/customers.js';
-import { IMAGES } from '../helpers/images.js';
+import { HTML, IMAGES, pngOfSize } from '../helpers/images.js';
 import { conformance, declaredAuthMethods, userInfoConformance } from './declared-types.js';
 
 type Mode = 'manual' | 'managed';
@@ -230,6 +230,29 @@ describe.each(['manual', 'managed'] as const)(
     });
   },
 );
+
+describe('profile images through the official SDK: refusals come back as its errors, nothing stored', () => {
+  it("a file whose name says PNG but whose bytes are HTML, an oversized file, another user's id", async () => {
+    const { sdk, register } = journey('managed');
+    const ada = await register('ada@example.com');
+    const bob = await register('bob@example.com');
+    const asPng = (bytes: Uint8Array) =>
+      new File([bytes], 'avatar.png', { type: 'image/png' }) as unknown as string;
+    const refusals = [
+      [bob.user.id, asPng(HTML), 'UNSUPPORTED_IMAGE_TYPE'],
+      [bob.user.id, asPng(pngOfSize(t.config.profileImageMaxBytes + 1)), 'IMAGE_TOO_LARGE'],
+      [ada.user.id, asPng(IMAGES['image/png']), 'USER_NOT_FOUND'],
+    ] as const;
+    for (const [id, image, code] of refusals) {
+      const res = await sdk.auth.addProfileImage({ id }, { image });
+      expect(res.data, code).toBeNull();
+      expect(res.error, code).toMatchObject({ success: false, code });
+      expect(res.response.status, code).toBe(400);
+    }
+    expect(await t.db.getProfileImage(ada.user.id)).toBeNull();
+    expect(await t.db.getProfileImage(bob.user.id)).toBeNull();
+  });
+});
 
 // Regressions the check exists for (issue: types the SDK declares non-null came back null).
 describe("the check against the SDK's declared types", () => {
