@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appPerTest, claims, refresh, sqliteDb, type TestApp } from '../helpers/app.js';
+import { appPerTest, claims, customerPair, refresh, sqliteDb, type TestApp } from '../helpers/app.js';
 import { anonymousPair, call, DEBUG, expectCall, PASSWORD, registerCustomer } from '../helpers/customers.js';
 
 let t: TestApp;
@@ -272,6 +272,14 @@ describe('logging in from an anonymous session', () => {
     // Derived from the session row, so a refresh keeps it.
     const refreshed = await refresh(t.app, res.body.content.refresh_token);
     expect(claims(refreshed.body.content.access_token)['anonymous_id']).toBe(lineage);
+  });
+
+  it('a customer session whose row has no lineage (opened before sign-ins minted one) names its own id', async () => {
+    const pair = await customerPair(t);
+    const c = claims(pair.access_token);
+    expect(c['anonymous_id']).toBe(c['sid']);
+    const refreshed = await refresh(t.app, pair.refresh_token);
+    expect(claims(refreshed.body.content.access_token)['anonymous_id']).toBe(c['sid']);
   });
 });
 
