@@ -254,6 +254,28 @@ describe('profile images through the official SDK: refusals come back as its err
   });
 });
 
+describe('refusals within the statuses the SDK declares (the code is what a storefront branches on)', () => {
+  it('USER_EXISTS is 400 at register, generate-otp and update-user; USER_NOT_FOUND is 400 at login/whatsapp and update-user', async () => {
+    const { sdk, register } = journey('managed');
+    await register('bob@example.com');
+    const ada = await register('ada@example.com');
+    const refusals = [
+      await sdk.auth.registerWithEmail({ email: 'ada@example.com', first_name: 'Ada' }),
+      await sdk.auth.generateOtp({ channel: 'email', email: 'bob@example.com', otp_action: 'update-email' }),
+      await sdk.auth.updateUserDetails({ id: ada.user.id }, { email: 'bob@example.com' }),
+      await sdk.auth.loginWithWhatsApp({ phone: '9000000009', country_code: '+91' }),
+      await sdk.auth.updateUserDetails({ id: 'someone-else' }, { first_name: 'X' }),
+    ];
+    expect(refusals.map((r) => [r.response.status, r.error?.code])).toEqual([
+      [400, 'USER_EXISTS'],
+      [400, 'USER_EXISTS'],
+      [400, 'USER_EXISTS'],
+      [400, 'USER_NOT_FOUND'],
+      [400, 'USER_NOT_FOUND'],
+    ]);
+  });
+});
+
 // Regressions the check exists for (issue: types the SDK declares non-null came back null).
 describe("the check against the SDK's declared types", () => {
   it('names a null where a string is promised, a missing field and a wrong type', () => {
