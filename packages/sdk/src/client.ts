@@ -203,7 +203,12 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
     const { method, path, body, headers } = readArgs(spec, args);
     const result = await send(
       path,
-      { method, headers, ...(spec.body ? { json: body ?? {} } : {}) },
+      {
+        method,
+        headers,
+        ...(spec.body ? { json: body ?? {} } : {}),
+        ...(spec.form ? { body: formData(body) } : {}),
+      },
       { bearer: spec.bearer, unwrap: unwrapTyped, customer: spec.customer === true },
     );
     if (result.data && spec.ends && session) await session.endSession(spec.ends);
@@ -242,6 +247,16 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
       session?.dispose();
     },
   };
+}
+
+/** A multipart body from `{field: Blob | string}`; a Blob without a name is sent as `blob`, as browsers do. */
+function formData(fields: unknown): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries((fields ?? {}) as Record<string, unknown>)) {
+    if (value instanceof Blob) form.append(name, value);
+    else if (value !== undefined && value !== null) form.append(name, String(value));
+  }
+  return form;
 }
 
 /** A typed operation's `data`: the envelope's `content`, else the JSON body; anything else is not what was promised. */

@@ -5,6 +5,7 @@ export type {
   DebugHeaders,
   OperationBody,
   OperationData,
+  OperationForm,
   OperationPath,
   OperationSpec,
 } from './auth/customers.js';

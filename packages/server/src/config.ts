@@ -154,6 +154,11 @@ const OPTIONS = {
     schema: { type: 'string', default: 'development' },
     doc: '`production` refuses `OTP_DEBUG` and warns at start when OTPs go to the log sender.',
   },
+  profileImageMaxBytes: {
+    env: 'PROFILE_IMAGE_MAX_BYTES',
+    schema: { type: 'integer', minimum: 1024, maximum: 20971520, default: 2097152 },
+    doc: 'Largest profile image accepted, bytes (2 MiB); a larger upload is refused with `IMAGE_TOO_LARGE` and nothing is stored.',
+  },
   purgeInterval: {
     env: 'PURGE_INTERVAL',
     schema: { type: 'integer', minimum: 0, maximum: 604800, default: 3600 },

@@ -122,6 +122,8 @@ export interface UserAccount {
   status: 'active' | 'deactivated';
   loginMethods: LoginMethod[];
   notificationPreferences: NotificationPreferences | null;
+  /** The ETag of the customer's profile image, null without one (read with the account). */
+  profileImageEtag: string | null;
 }
 
 /** The writable fields of a customer, as `PUT /auth/user/{id}` and OTP verification change them. */
@@ -164,9 +166,27 @@ export interface OtpRecord {
   attempts: number;
   expiresAt: number;
   consumedAt: number | null;
+  /**
+   * When the verified code was spent on what it was for (a password reset), once: a reset code is
+   * verified (consumedAt) by verify-otp, then redeemed by reset-password, or both at once.
+   */
+  redeemedAt: number | null;
   /** What verification applies (e.g. the pending registration), JSON-serializable. */
   payload: Record<string, unknown>;
   createdAt: number;
+}
+
+/** A customer's profile image, kept in the database so every instance serves the same bytes. */
+export interface ProfileImageRecord {
+  userId: string;
+  storeId: string;
+  /** Decided from the bytes at upload, never taken from the client. */
+  contentType: 'image/png' | 'image/jpeg' | 'image/webp' | 'image/gif';
+  bytes: Uint8Array;
+  /** A strong validator of the bytes (RFC 9110 §8.8.3), quoted. */
+  etag: string;
+  createdAt: number;
+  modifiedAt: number;
 }
 
 /** Per-store settings an operator turns on. */

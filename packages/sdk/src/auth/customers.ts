@@ -20,6 +20,8 @@ export interface OperationSpec {
   readonly bearer: BearerPolicy;
   /** Takes a JSON body. */
   readonly body?: true;
+  /** Takes a multipart body: an object of files (Blob) and strings, sent as FormData. */
+  readonly form?: true;
   /** Sends a code: takes the per-call `x-debug-mode` header. */
   readonly sendsCode?: true;
   /** Only a customer may call it: an anonymous token's 401 is about who, not the token; no refresh. */
@@ -39,7 +41,7 @@ const signIn = <const Op extends keyof operations, const R extends Route>(op: Op
 const customer = <
   const Op extends keyof operations,
   const R extends Route,
-  const X extends Pick<OperationSpec, 'body' | 'ends'>,
+  const X extends Pick<OperationSpec, 'body' | 'form' | 'ends'>,
 >(
   op: Op,
   route: R,
@@ -95,6 +97,14 @@ export const CUSTOMER_OPERATIONS = {
   checkEmailOrPhoneIsVerified: customer('check-verification-status', 'POST /auth/verified-email-phone', {
     body: true,
   }),
+  /** The URL of the caller's own profile image (PROFILE_IMAGE_NOT_FOUND without one). */
+  getProfileImage: customer('get-profile-image', 'GET /auth/user/{id}/profile-image', {}),
+  /** Sets the profile image from `{image}` (a Blob or File), replacing any; answers its URL. */
+  addProfileImage: customer('add-profile-image', 'POST /auth/user/{id}/profile-image', { form: true }),
+  /** Replaces the profile image; PROFILE_IMAGE_NOT_FOUND when there is none. */
+  updateProfileImage: customer('update-profile-image', 'PUT /auth/user/{id}/profile-image', { form: true }),
+  /** Deletes the profile image. */
+  deleteProfileImage: customer('remove-profile-image', 'DELETE /auth/user/{id}/profile-image', {}),
 } as const satisfies Record<string, OperationSpec>;
 
 type Operations = typeof CUSTOMER_OPERATIONS;
@@ -105,6 +115,16 @@ export type OperationBody<Op extends keyof operations> = operations[Op] extends 
   requestBody: { content: { 'application/json': infer B } };
 }
   ? B
+  : never;
+
+/**
+ * Multipart body of an operation: its fields as the OpenAPI document names them, a file (`format:
+ * binary`, typed `string` by the generator) given as a Blob or File.
+ */
+export type OperationForm<Op extends keyof operations> = operations[Op] extends {
+  requestBody?: { content: { 'multipart/form-data': infer B } };
+}
+  ? { [K in keyof B]: Blob | (B[K] & string) }
   : never;
 
 /** `data` of an operation: the envelope's `content`, unwrapped; the whole body when it has none. */
@@ -136,6 +156,7 @@ export type DebugHeaders<Op extends keyof operations> = {
 type Args<S extends OperationSpec> = [
   ...([OperationPath<S['op']>] extends [never] ? [] : [path: OperationPath<S['op']>]),
   ...(S['body'] extends true ? [body: OperationBody<S['op']>] : []),
+  ...(S['form'] extends true ? [form: OperationForm<S['op']>] : []),
   ...(S['sendsCode'] extends true ? [headers?: DebugHeaders<S['op']>] : []),
 ];
 
@@ -164,7 +185,7 @@ export function readArgs(spec: OperationSpec, args: readonly unknown[]): CallArg
     const params = (args[i++] ?? {}) as Record<string, unknown>;
     path = path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(params[name] ?? '')));
   }
-  const body = spec.body ? args[i++] : undefined;
+  const body = spec.body || spec.form ? args[i++] : undefined;
   const headers: Record<string, string> = {};
   if (spec.sendsCode) {
     const given = args[i++] as Record<string, unknown> | undefined;

@@ -372,6 +372,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/user/{id}/profile-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get profile image
+         * @description The URL of the signed-in customer's profile image. PROFILE_IMAGE_NOT_FOUND without one.
+         */
+        get: operations["get-profile-image"];
+        /**
+         * Update profile image
+         * @description Replaces the signed-in customer's profile image (PROFILE_IMAGE_NOT_FOUND when there is none to replace). The type is decided from the bytes; anything but PNG, JPEG, WebP or GIF is UNSUPPORTED_IMAGE_TYPE, a larger file IMAGE_TOO_LARGE, and nothing is stored.
+         */
+        put: operations["update-profile-image"];
+        /**
+         * Add profile image
+         * @description Sets the signed-in customer's profile image, replacing any. The type is decided from the bytes; anything but PNG, JPEG, WebP or GIF is UNSUPPORTED_IMAGE_TYPE, a larger file IMAGE_TOO_LARGE, and nothing is stored.
+         */
+        post: operations["add-profile-image"];
+        /**
+         * Remove profile image
+         * @description Deletes the signed-in customer's profile image; its URL then answers 404. No content.
+         */
+        delete: operations["remove-profile-image"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/profile-images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Profile image bytes
+         * @description The image itself, at the profile_image_url the User answers: no credentials (an <img> sends none), the id is the user's unguessable id. Content-Type from the stored bytes, a strong ETag (If-None-Match answers 304), Cache-Control, X-Content-Type-Options: nosniff and a Content-Security-Policy that lets nothing run.
+         */
+        get: operations["get-profile-image-file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/verified-email-phone": {
         parameters: {
             query?: never;
@@ -468,6 +520,7 @@ export interface components {
             readonly is_phone_verified: boolean;
             readonly is_anonymous: boolean;
             readonly is_logged_in: boolean;
+            /** @description Where the profile image is served (GET, no credentials, with ETag); null without one. */
             readonly profile_image_url: string | null;
             login_methods: ("email" | "phone" | "whatsapp" | "password")[];
             notification_preferences: {
@@ -488,8 +541,8 @@ export interface components {
                 };
             };
             customer_group_id?: string | null;
-            /** @description The customer id; null only for the anonymous user logout answers. */
-            readonly customer_id: string | null;
+            /** @description The customer id; an empty string for an anonymous user (the anonymous user logout answers), which has none. */
+            readonly customer_id: string;
             readonly customer_group: null | {
                 id: string;
                 name: string;
@@ -636,20 +689,6 @@ export interface components {
                 };
             };
         };
-        /** @description Conflict with an existing resource */
-        Conflict: {
-            headers: {
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": {
-                    message: string;
-                    success: boolean;
-                    /** @description A stable error code from docs/errors.md. */
-                    code: string;
-                };
-            };
-        };
         /** @description Temporarily unavailable; retry later */
         ServiceUnavailable: {
             headers: {
@@ -724,7 +763,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
         };
     };
@@ -803,7 +841,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -850,7 +887,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -897,7 +933,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -944,7 +979,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1140,7 +1174,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1190,7 +1223,6 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
         };
     };
     logout: {
@@ -1330,10 +1362,10 @@ export interface operations {
                 "application/json": {
                     new_password: string;
                     confirm_password: string;
-                    /** @description The otp_token the sending operation answered. */
+                    /** @description The otp_token that forgot-password (or generate-otp) answered; sets a password once, within the code's lifetime. */
                     otp_token: string;
-                    /** @description The 6-digit code the customer received. */
-                    otp: string;
+                    /** @description The 6-digit code the customer received. Omitted when verify-otp (otp_action reset-password) already verified the code of this otp_token. */
+                    otp?: string;
                 };
             };
         };
@@ -1361,7 +1393,6 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
-            404: components["responses"]["NotFound"];
         };
     };
     "generate-otp": {
@@ -1414,7 +1445,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1490,8 +1520,6 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
         };
     };
     "delete-user": {
@@ -1553,6 +1581,191 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-profile-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id; only the caller's own. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the retrieve operation. */
+                        message: string;
+                        success: boolean;
+                        content: {
+                            /** @description Where the image is served: a stable URL, fetched without credentials. */
+                            profile_image_url: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "update-profile-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id; only the caller's own. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image: PNG, JPEG, WebP or GIF, decided from its bytes; at most PROFILE_IMAGE_MAX_BYTES (2 MB by default). The only part of the body.
+                     */
+                    image?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the update operation. */
+                        message: string;
+                        success: boolean;
+                        content: {
+                            /** @description Where the image is served: a stable URL, fetched without credentials. */
+                            profile_image_url: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "add-profile-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id; only the caller's own. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image: PNG, JPEG, WebP or GIF, decided from its bytes; at most PROFILE_IMAGE_MAX_BYTES (2 MB by default). The only part of the body.
+                     */
+                    image: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the add operation. */
+                        message: string;
+                        success: boolean;
+                        content: {
+                            /** @description Where the image is served: a stable URL, fetched without credentials. */
+                            profile_image_url: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    "remove-profile-image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id; only the caller's own. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description A descriptive message confirming the delete operation. */
+                        message: string;
+                        success: boolean;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    "get-profile-image-file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The user id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/webp": string;
+                    "image/gif": string;
+                };
+            };
+            /** @description Not modified: the If-None-Match ETag is current. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             404: components["responses"]["NotFound"];
         };
     };

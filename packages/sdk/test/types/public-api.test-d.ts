@@ -91,7 +91,21 @@ expectTypeOf<keyof typeof sdk.auth>().toEqualTypeOf<
   | 'deleteUser'
   | 'deactivateUserAccount'
   | 'checkEmailOrPhoneIsVerified'
+  | 'getProfileImage'
+  | 'addProfileImage'
+  | 'updateProfileImage'
+  | 'deleteProfileImage'
 >();
+
+// Profile images take the path and a form whose file is a Blob (or File), and answer the URL.
+expectTypeOf(sdk.auth.addProfileImage).parameters.toEqualTypeOf<
+  [path: { id: string }, form: { image: Blob | string }]
+>();
+expectTypeOf(sdk.auth.updateProfileImage).parameters.toEqualTypeOf<
+  [path: { id: string }, form: { image?: Blob | string }]
+>();
+declare const added: Awaited<ReturnType<typeof sdk.auth.addProfileImage>>;
+if (added.data) expectTypeOf(added.data.profile_image_url).toEqualTypeOf<string>();
 
 type Body<Op extends keyof operations> = operations[Op] extends {
   requestBody: { content: { 'application/json': infer B } };

@@ -96,6 +96,7 @@ export async function issueOtp(
     attempts: 0,
     expiresAt: now + OTP_TTL_MS,
     consumedAt: null,
+    redeemedAt: null,
     payload: { ...request.payload, to: request.to },
     createdAt: now,
   };
@@ -167,6 +168,35 @@ export async function consumeOtp(
     case 'exhausted':
       throw new AppError('OTP_ATTEMPTS_EXCEEDED');
     case 'consumed':
+      throw new AppError('OTP_INVALID', 'The code was already used.');
+    case 'missing':
+      throw new AppError('OTP_INVALID');
+  }
+}
+
+/**
+ * Spends a verified OTP on its purpose, once: the code was checked by consumeOtp, now or at an
+ * earlier verify-otp, and the token is redeemed within the OTP's lifetime. Throws OTP_INVALID
+ * (never verified, already used, unknown) or OTP_EXPIRED.
+ */
+export async function redeemOtp(
+  ctx: CustomerContext,
+  tenant: Tenant,
+  action: OtpAction,
+  otpToken: string,
+): Promise<OtpRecord> {
+  const result = await ctx.db.redeemOtp(otpId(tenant.record.id, action, otpToken), ctx.clock.now());
+  switch (result.outcome) {
+    case 'redeemed':
+      return result.record;
+    case 'unverified':
+      throw new AppError(
+        'OTP_INVALID',
+        'The code has not been verified; send it with otp or verify it first.',
+      );
+    case 'expired':
+      throw new AppError('OTP_EXPIRED');
+    case 'already_redeemed':
       throw new AppError('OTP_INVALID', 'The code was already used.');
     case 'missing':
       throw new AppError('OTP_INVALID');

@@ -81,6 +81,7 @@ export async function createAccount(
     status: 'active',
     loginMethods: input.loginMethods,
     notificationPreferences: DEFAULT_NOTIFICATION_PREFERENCES,
+    profileImageEtag: null,
   };
   if (!(await ctx.db.createAccount(account))) throw new AppError('USER_EXISTS');
   return account;

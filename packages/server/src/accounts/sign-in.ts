@@ -3,6 +3,7 @@ import { openSession } from '../sessions/create.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { verifyAccessToken } from '../tokens/verify.js';
+import { ulid } from '../util/ids.js';
 import type { CustomerContext } from './context.js';
 
 /**
@@ -36,6 +37,8 @@ export async function signIn(
       anonymousId = found.user.id;
     }
   }
-  const { tokens } = await openSession(ctx, tenant, account.user, anonymousId);
+  // The Commerce Engine SDK types `anonymous_id` as always a string: a sign-in that carried no
+  // anonymous shopper starts a lineage of its own, as if it had begun as one.
+  const { tokens } = await openSession(ctx, tenant, account.user, anonymousId ?? ulid(now));
   return { account, tokens };
 }

@@ -28,8 +28,9 @@ async function applyPatch(ctx: CustomerContext, userId: string, patch: UserPatch
 
 /**
  * POST /auth/verify-otp: spends the code, then does what its action says, and signs the caller in
- * with a new session. `reset-password` codes are spent at /auth/reset-password, with the new
- * password, not here.
+ * with a new session. A `reset-password` code verified here proves the email or phone as a login
+ * code does, and signs in the same way; its otp_token then sets the new password at
+ * /auth/reset-password, once, within the code's lifetime.
  */
 export async function verifyOtp(
   ctx: CustomerContext,
@@ -37,12 +38,10 @@ export async function verifyOtp(
   input: { otpToken: string; otp: string; action: OtpAction },
   client: ClientInfo,
 ): Promise<{ account: UserAccount; tokens: TokenPair }> {
-  if (input.action === 'reset-password') {
-    throw new AppError('BAD_REQUEST', 'Reset codes are used at /auth/reset-password with the new password.');
-  }
   // Verifying or changing an email or phone acts on the signed-in customer: check that first, so a
   // missing login does not spend the code.
-  const isAccountChange = input.action !== 'register' && input.action !== 'login';
+  const isAccountChange =
+    input.action !== 'register' && input.action !== 'login' && input.action !== 'reset-password';
   const caller = isAccountChange ? await authenticateCustomer(ctx, tenant, client.bearer) : null;
 
   const otp = await consumeOtp(ctx, tenant, input.action, input.otpToken, input.otp);
@@ -86,6 +85,10 @@ export async function verifyOtp(
           loginMethods: methodsFor(otp.channel),
         });
       }
+      break;
+    }
+    case 'reset-password': {
+      account = await requireActiveAccount(ctx, otp.userId);
       break;
     }
     default: {

@@ -28,22 +28,42 @@ function fieldErrors(issues: ValidationIssue[]): Record<string, string> {
   return errors;
 }
 
-function send(reply: FastifyReply, code: ErrorCode, message?: string, errors?: Record<string, string>) {
+/**
+ * The status of `code` on this route. Operations answer only the statuses their OpenAPI entry
+ * declares (the Commerce Engine contract's): where an operation declares no 404, a not-found code
+ * is answered 400 with the same code, which is what clients branch on.
+ */
+function statusOn(request: FastifyRequest, code: ErrorCode): number {
+  const status = ERROR_CODES[code].status;
+  if (status !== 404) return status;
+  const declared = (request.routeOptions?.schema as { response?: Record<string, unknown> } | undefined)
+    ?.response;
+  return declared && !('404' in declared) ? 400 : status;
+}
+
+function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: ErrorCode,
+  message?: string,
+  errors?: Record<string, string>,
+) {
   const body: ErrorBody = { message: message ?? ERROR_CODES[code].message, success: false, code };
   if (errors) body.errors = errors;
-  return reply.status(ERROR_CODES[code].status).send(body);
+  return reply.status(statusOn(request, code)).send(body);
 }
 
 /** The one place where failures become HTTP answers. A 5xx never carries internals. */
 export function errorHandler(error: FastifyError | AppError, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof AppError) {
     if (error.headers) reply.headers(error.headers);
-    return send(reply, error.code, error.message, error.errors);
+    return send(request, reply, error.code, error.message, error.errors);
   }
   if (error.validation) {
     const errors = fieldErrors(error.validation as ValidationIssue[]);
     const fields = Object.keys(errors);
     return send(
+      request,
       reply,
       'BAD_REQUEST',
       `Invalid request: ${fields.map((f) => `${f} ${errors[f]}`).join('; ')}.`,
@@ -59,16 +79,20 @@ export function errorHandler(error: FastifyError | AppError, request: FastifyReq
         : mapped === 'BAD_REQUEST'
           ? 'The request body is not valid JSON.'
           : undefined;
-    return send(reply, mapped, message);
+    return send(request, reply, mapped, message);
   }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    return send(reply, status === 404 ? 'NOT_FOUND' : status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST');
+    return send(
+      request,
+      reply,
+      status === 404 ? 'NOT_FOUND' : status === 405 ? 'METHOD_NOT_ALLOWED' : 'BAD_REQUEST',
+    );
   }
   request.log.error({ err: error }, 'unhandled error');
-  return send(reply, 'INTERNAL_ERROR');
+  return send(request, reply, 'INTERNAL_ERROR');
 }
 
-export function notFoundHandler(_request: FastifyRequest, reply: FastifyReply) {
-  return send(reply, 'NOT_FOUND');
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return send(request, reply, 'NOT_FOUND');
 }

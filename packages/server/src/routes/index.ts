@@ -7,6 +7,7 @@ import { registerGenerateOtp } from './auth/generate-otp.js';
 import { registerLoginOtp } from './auth/login-otp.js';
 import { registerLoginPassword } from './auth/login-password.js';
 import { registerLogout } from './auth/logout.js';
+import { registerProfileImage, registerProfileImageUploads } from './auth/profile-image.js';
 import { registerRefreshToken } from './auth/refresh-token.js';
 import { registerRegister } from './auth/register.js';
 import { registerResetPassword } from './auth/reset-password.js';
@@ -32,12 +33,14 @@ export async function registerRoutes(app: FastifyInstance, services: Services): 
   registerChangePassword(app, services, ctx);
   registerVerificationStatus(app, services, ctx);
   registerUpdateUser(app, services, ctx);
+  await registerProfileImageUploads(app, services, ctx);
   // Operations without a body: the official SDK may still send `Content-Type: application/json`.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => done(null, undefined));
     registerLogout(scope, services, ctx);
     registerUser(scope, services, ctx);
+    registerProfileImage(scope, services, ctx);
   });
   await registerRevokeAndIntrospect(app, services);
 }

@@ -7,6 +7,7 @@
 import type {
   ApiKeyRecord,
   OtpRecord,
+  ProfileImageRecord,
   RevokeReason,
   SecurityEvent,
   SessionRecord,
@@ -41,6 +42,15 @@ export interface RotateResult extends SessionWithUser {
 export type OtpAttempt =
   | { outcome: 'verified'; record: OtpRecord }
   | { outcome: 'wrong_code' | 'expired' | 'exhausted' | 'consumed'; record: OtpRecord }
+  | { outcome: 'missing' };
+
+/**
+ * The outcome of redeeming a verified OTP. `redeemed`: this call spent it (no other ever will).
+ * Otherwise why not: its code was never verified, it is past its lifetime, or it was redeemed before.
+ */
+export type OtpRedemption =
+  | { outcome: 'redeemed'; record: OtpRecord }
+  | { outcome: 'unverified' | 'expired' | 'already_redeemed'; record: OtpRecord }
   | { outcome: 'missing' };
 
 /** `updateUser`'s answer: see there. */
@@ -162,4 +172,20 @@ export interface Database {
    * it. Concurrent attempts with the right code: exactly one is `verified`.
    */
   attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt>;
+  /**
+   * Spends a verified OTP on its purpose, atomically and once: while its code was verified
+   * (consumed), it is unexpired at `now` and was not redeemed, mark it redeemed. Concurrent
+   * redemptions: exactly one is `redeemed`.
+   */
+  redeemOtp(id: string, now: number): Promise<OtpRedemption>;
+
+  /** The user's profile image, or null. */
+  getProfileImage(userId: string): Promise<ProfileImageRecord | null>;
+  /**
+   * Stores the user's image, replacing any; with `replace`, only when one exists. False when
+   * nothing was stored (the user is gone; with `replace`, there was no image).
+   */
+  putProfileImage(image: ProfileImageRecord, replace: boolean): Promise<boolean>;
+  /** Deletes the user's image; false when there was none. Deleting the user deletes it too. */
+  deleteProfileImage(userId: string): Promise<boolean>;
 }

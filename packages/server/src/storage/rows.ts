@@ -1,5 +1,5 @@
 import type * as model from '../model.js';
-import type { OtpAttempt } from './contract.js';
+import type { OtpAttempt, OtpRedemption } from './contract.js';
 
 /**
  * Records to rows and rows to records, written once for both backends: the column lists, their
@@ -172,7 +172,10 @@ export const userValues = (u: model.UserRecord, d: Dialect): unknown[] => [
 ];
 
 const ACCOUNT = [...USER, 'password_hash', 'status', 'login_methods', 'notification_preferences'] as const;
+/** The columns an account is inserted with. */
 export const ACCOUNT_COLUMNS = list(ACCOUNT);
+/** What an account is read with, from `users` unaliased: its columns and its profile image's ETag. */
+export const ACCOUNT_SELECT = `${ACCOUNT_COLUMNS}, (SELECT p.etag FROM profile_images p WHERE p.user_id = users.id) AS profile_image_etag`;
 
 export function accountFromRow(row: Row, d: Dialect): model.UserAccount {
   return {
@@ -182,6 +185,7 @@ export function accountFromRow(row: Row, d: Dialect): model.UserAccount {
     loginMethods: (d.readJson(row['login_methods']) as model.UserAccount['loginMethods'] | null) ?? [],
     notificationPreferences:
       (d.readJson(row['notification_preferences']) as model.UserAccount['notificationPreferences']) ?? null,
+    profileImageEtag: textOrNull(row['profile_image_etag']),
   };
 }
 
@@ -260,8 +264,10 @@ const OTP = [
   'consumed_at',
   'payload',
   'created_at',
+  'redeemed_at',
 ] as const;
 export const OTP_COLUMNS = list(OTP);
+export const OTP_COLUMN_COUNT = OTP.length;
 
 export function otpFromRow(row: Row, d: Dialect): model.OtpRecord {
   return {
@@ -277,6 +283,7 @@ export function otpFromRow(row: Row, d: Dialect): model.OtpRecord {
     consumedAt: timeOrNull(row['consumed_at']),
     payload: d.readJson(row['payload']) as Record<string, unknown>,
     createdAt: time(row['created_at']),
+    redeemedAt: timeOrNull(row['redeemed_at']),
   };
 }
 
@@ -293,6 +300,7 @@ export const otpValues = (o: model.OtpRecord): unknown[] => [
   o.consumedAt,
   JSON.stringify(o.payload),
   o.createdAt,
+  o.redeemedAt,
 ];
 
 /**
@@ -311,6 +319,71 @@ export function refusedOtpAttempt(row: Row | undefined, maxAttempts: number, d: 
   if (record.consumedAt !== null) return { outcome: 'consumed', record };
   if (record.attempts >= maxAttempts) return { outcome: 'exhausted', record };
   return { outcome: 'expired', record };
+}
+
+/**
+ * A redemption whose guarded UPDATE matched nothing, judged on the row as it is now: never
+ * verified, past its lifetime, or already redeemed (undefined: gone).
+ */
+export function refusedOtpRedemption(row: Row | undefined, now: number, d: Dialect): OtpRedemption {
+  if (!row) return { outcome: 'missing' };
+  const record = otpFromRow(row, d);
+  if (record.redeemedAt !== null) return { outcome: 'already_redeemed', record };
+  if (record.consumedAt === null) return { outcome: 'unverified', record };
+  return { outcome: record.expiresAt <= now ? 'expired' : 'unverified', record };
+}
+
+const PROFILE_IMAGE = [
+  'user_id',
+  'store_id',
+  'content_type',
+  'bytes',
+  'etag',
+  'created_at',
+  'modified_at',
+] as const;
+export const PROFILE_IMAGE_COLUMNS = list(PROFILE_IMAGE);
+
+export function profileImageFromRow(row: Row): model.ProfileImageRecord {
+  const bytes = row['bytes'] as Uint8Array;
+  return {
+    userId: text(row['user_id']),
+    storeId: text(row['store_id']),
+    contentType: row['content_type'] as model.ProfileImageRecord['contentType'],
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    etag: text(row['etag']),
+    createdAt: time(row['created_at']),
+    modifiedAt: time(row['modified_at']),
+  };
+}
+
+export const profileImageValues = (p: model.ProfileImageRecord): unknown[] => [
+  p.userId,
+  p.storeId,
+  p.contentType,
+  Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength),
+  p.etag,
+  p.createdAt,
+  p.modifiedAt,
+];
+
+/**
+ * Stores a user's image: `replace` changes an existing one only; otherwise it is inserted or
+ * replaced. The creation time of a replaced image is kept. Parameters in PROFILE_IMAGE order.
+ */
+export function profileImageStatement(replace: boolean, d: Dialect): string {
+  const p = (n: number) => d.param(n);
+  return replace
+    ? `UPDATE profile_images SET content_type = ${p(1)}, bytes = ${p(2)}, etag = ${p(3)}, modified_at = ${p(4)} WHERE user_id = ${p(5)}`
+    : `INSERT INTO profile_images (${PROFILE_IMAGE_COLUMNS}) VALUES (${params(d, PROFILE_IMAGE.length)})
+        ON CONFLICT (user_id) DO UPDATE SET content_type = excluded.content_type, bytes = excluded.bytes,
+          etag = excluded.etag, modified_at = excluded.modified_at`;
+}
+
+/** The parameters of profileImageStatement for `image`. */
+export function profileImageParams(replace: boolean, image: model.ProfileImageRecord): unknown[] {
+  const values = profileImageValues(image);
+  return replace ? [image.contentType, values[3], image.etag, image.modifiedAt, image.userId] : values;
 }
 
 const SECURITY_EVENT = ['store_id', 'type', 'session_id', 'user_id', 'detail', 'created_at'] as const;

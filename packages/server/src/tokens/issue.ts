@@ -44,7 +44,9 @@ export function issueTokenPair(
     ulid: user.id,
     is_anonymous: user.isAnonymous,
     is_logged_in: !user.isAnonymous,
-    anonymous_id: user.isAnonymous ? user.id : session.anonymousId,
+    // Always a string, as the Commerce Engine SDK types it: a session opened before every sign-in
+    // got a lineage id (sign-in.ts) has its own id as one.
+    anonymous_id: user.isAnonymous ? user.id : (session.anonymousId ?? session.id),
     customer_id: user.customerId,
     customer_group_id: user.customerGroupId,
     store_id: session.storeId,

@@ -284,7 +284,7 @@ describe('register with email, phone, WhatsApp', () => {
       });
       expect(res.body.content.user.first_name).toBe(body.first_name);
     }
-    const dup = await expectCall(t.app, 'register-with-phone', 409, 'POST', '/auth/register/phone', {
+    const dup = await expectCall(t.app, 'register-with-phone', 400, 'POST', '/auth/register/phone', {
       phone: '9000000002',
       country_code: '+44',
       first_name: 'X',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appPerTest, claims, refresh, sqliteDb, type TestApp } from '../helpers/app.js';
+import { appPerTest, claims, customerPair, refresh, sqliteDb, type TestApp } from '../helpers/app.js';
 import { anonymousPair, call, DEBUG, expectCall, PASSWORD, registerCustomer } from '../helpers/customers.js';
 
 let t: TestApp;
@@ -135,7 +135,7 @@ describe('register with password, verify, log in', () => {
     expect(count('otps')).toBe(0);
   });
 
-  it('answers USER_EXISTS (409) for a registered email, at start and at verification', async () => {
+  it('answers USER_EXISTS (400, as the contract declares) for a registered email, at start and at verification', async () => {
     const start = () =>
       call(
         t.app,
@@ -154,13 +154,13 @@ describe('register with password, verify, log in', () => {
       otp_token: a.otp_token,
       otp_action: 'register',
     });
-    const late = await expectCall(t.app, 'verify-otp', 409, 'POST', '/auth/verify-otp', {
+    const late = await expectCall(t.app, 'verify-otp', 400, 'POST', '/auth/verify-otp', {
       otp: b.otp,
       otp_token: b.otp_token,
       otp_action: 'register',
     });
     expect(late.body.code).toBe('USER_EXISTS');
-    const again = await expectCall(t.app, 'register-with-password', 409, 'POST', '/auth/register/password', {
+    const again = await expectCall(t.app, 'register-with-password', 400, 'POST', '/auth/register/password', {
       email: 'DUP@example.com',
       password: PASSWORD,
       confirm_password: PASSWORD,
@@ -261,10 +261,25 @@ describe('logging in from an anonymous session', () => {
     expect((await refresh(t.app, anon.refresh_token)).body.code).toBe('SESSION_REVOKED');
   });
 
-  it('ignores a Bearer that is not a valid anonymous token', async () => {
-    await registerCustomer(t.app);
+  it('ignores a Bearer that is not a valid anonymous token: the session starts a lineage of its own', async () => {
+    const customer = await registerCustomer(t.app);
     const res = await loginWithBearer('garbage.token.here');
-    expect(claims(res.body.content.access_token)['anonymous_id']).toBeNull();
+    const lineage = claims(res.body.content.access_token)['anonymous_id'];
+    // The Commerce Engine SDK types anonymous_id as a string: a fresh id, no one else's.
+    expect(lineage).toEqual(expect.any(String));
+    expect(lineage).not.toBe(customer.user.id);
+    expect(lineage).not.toBe(claims(customer.access_token)['anonymous_id']);
+    // Derived from the session row, so a refresh keeps it.
+    const refreshed = await refresh(t.app, res.body.content.refresh_token);
+    expect(claims(refreshed.body.content.access_token)['anonymous_id']).toBe(lineage);
+  });
+
+  it('a customer session whose row has no lineage (opened before sign-ins minted one) names its own id', async () => {
+    const pair = await customerPair(t);
+    const c = claims(pair.access_token);
+    expect(c['anonymous_id']).toBe(c['sid']);
+    const refreshed = await refresh(t.app, pair.refresh_token);
+    expect(claims(refreshed.body.content.access_token)['anonymous_id']).toBe(c['sid']);
   });
 });
 

@@ -84,7 +84,7 @@ describe('GET and PUT /auth/user/{id}', () => {
     const taken = await expectCall(
       t.app,
       'update-user',
-      409,
+      400,
       'PUT',
       `/auth/user/${ada.user.id}`,
       { email: 'BOB@example.com', first_name: 'X' },

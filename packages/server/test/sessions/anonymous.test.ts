@@ -83,7 +83,7 @@ describe('POST /auth/anonymous', () => {
     ).toBe(200);
   });
 
-  it('refuses a missing or wrong key with UNAUTHORIZED, and an unknown store with STORE_NOT_FOUND', async () => {
+  it('refuses a missing or wrong key with UNAUTHORIZED, and an unknown store with STORE_NOT_FOUND (400: the contract declares no 404 here)', async () => {
     const variants: Record<string, string>[] = [{}, { 'x-api-key': 'wrong-key-wrong-key' }];
     for (const headers of variants) {
       const res = await post(headers);
@@ -96,8 +96,9 @@ describe('POST /auth/anonymous', () => {
       url: '/api/v1/other/storefront/auth/anonymous',
       headers: { 'x-api-key': API_KEY },
     });
-    expect(res.statusCode).toBe(404);
+    expect(res.statusCode).toBe(400);
     expect(res.json().code).toBe('STORE_NOT_FOUND');
+    expectMatchesSpec('get-anonymous-token', 400, res.json());
   });
 
   it('keeps the user id for an expired anonymous Bearer of a live session (cart continuity)', async () => {

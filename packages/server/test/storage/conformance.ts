@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/codes.js';
-import type { SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
+import type { OtpRecord, SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import { openSession } from '../../src/sessions/create.js';
@@ -420,6 +420,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           status: 'active',
           loginMethods: ['email'],
           notificationPreferences: null,
+          profileImageEtag: null,
         };
       }
 
@@ -499,10 +500,9 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         expect(await store.deleteUser(a.user.id)).toBe(false);
       });
 
-      it('an OTP is consumed by exactly one of 20 concurrent right-code attempts', async () => {
-        const id = randomId(32);
-        await store.createOtp({
-          id,
+      /** A live login OTP sent to x@example.com, code hash `right`, valid for a minute from T0. */
+      function otpRecord(overrides: Partial<OtpRecord> & { id: string }): OtpRecord {
+        return {
           storeId,
           action: 'login',
           channel: 'email',
@@ -512,9 +512,16 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           attempts: 0,
           expiresAt: T0 + 60_000,
           consumedAt: null,
+          redeemedAt: null,
           payload: { a: 1 },
           createdAt: T0,
-        });
+          ...overrides,
+        };
+      }
+
+      it('an OTP is consumed by exactly one of 20 concurrent right-code attempts', async () => {
+        const id = randomId(32);
+        await store.createOtp(otpRecord({ id }));
         expect((await store.attemptOtp(id, 'wrong', T0 + 1, 25)).outcome).toBe('wrong_code');
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).attemptOtp(id, 'right', T0 + 2, 25)),
@@ -536,6 +543,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           codeHash: 'right',
           attempts: 0,
           consumedAt: null,
+          redeemedAt: null,
           payload: {},
           createdAt: T0,
         };
@@ -547,6 +555,69 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         const expiring = randomId(32);
         await store.createOtp({ ...base, id: expiring, expiresAt: T0 + 10 });
         expect((await store.attemptOtp(expiring, 'right', T0 + 10, 5)).outcome).toBe('expired');
+      });
+
+      it('a verified OTP is redeemed by exactly one of 20 concurrent redemptions, only once verified and before expiry', async () => {
+        const otp = (id: string) => otpRecord({ id, action: 'reset-password', payload: {} });
+        const id = randomId(32);
+        await store.createOtp(otp(id));
+        expect((await store.redeemOtp(id, T0 + 1)).outcome).toBe('unverified');
+        expect((await store.attemptOtp(id, 'right', T0 + 2, 5)).outcome).toBe('verified');
+        const outcomes = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).redeemOtp(id, T0 + 3)),
+        );
+        expect(outcomes.filter((o) => o.outcome === 'redeemed')).toHaveLength(1);
+        expect(outcomes.filter((o) => o.outcome === 'already_redeemed')).toHaveLength(19);
+        const redeemed = outcomes.find((o) => o.outcome === 'redeemed');
+        expect(redeemed && 'record' in redeemed ? redeemed.record.redeemedAt : null).toBe(T0 + 3);
+
+        const late = randomId(32);
+        await store.createOtp(otp(late));
+        expect((await store.attemptOtp(late, 'right', T0 + 2, 5)).outcome).toBe('verified');
+        expect((await other.redeemOtp(late, T0 + 60_000)).outcome).toBe('expired');
+        expect((await store.redeemOtp('missing', T0)).outcome).toBe('missing');
+      });
+
+      it('a profile image is stored, replaced, read by another handle, deleted, and deleted with its user', async () => {
+        const a = account();
+        expect(await store.createAccount(a)).toBe(true);
+        const image = {
+          userId: a.user.id,
+          storeId,
+          contentType: 'image/png' as const,
+          bytes: new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]),
+          etag: '"first"',
+          createdAt: T0,
+          modifiedAt: T0,
+        };
+        expect(await store.putProfileImage(image, true)).toBe(false);
+        expect(await other.getProfileImage(a.user.id)).toBeNull();
+        expect(await store.putProfileImage(image, false)).toBe(true);
+        expect(await other.getProfileImage(a.user.id)).toEqual(image);
+        expect((await other.getAccount(a.user.id))?.profileImageEtag).toBe('"first"');
+        const replaced = {
+          ...image,
+          contentType: 'image/gif' as const,
+          bytes: new Uint8Array([71, 73, 70]),
+          etag: '"second"',
+          modifiedAt: T0 + 1,
+        };
+        expect(await other.putProfileImage(replaced, true)).toBe(true);
+        expect(await store.getProfileImage(a.user.id)).toEqual(replaced);
+        expect(await store.putProfileImage({ ...replaced, etag: '"third"', createdAt: T0 + 2 }, false)).toBe(
+          true,
+        );
+        expect((await store.getProfileImage(a.user.id))?.createdAt).toBe(T0);
+        expect(await store.deleteProfileImage(a.user.id)).toBe(true);
+        expect(await other.deleteProfileImage(a.user.id)).toBe(false);
+        expect((await store.getAccount(a.user.id))?.profileImageEtag).toBeNull();
+
+        expect(await store.putProfileImage(image, false)).toBe(true);
+        expect(await store.deleteUser(a.user.id)).toBe(true);
+        expect(await other.getProfileImage(a.user.id)).toBeNull();
+        // Nobody's image: refused, nothing stored.
+        expect(await store.putProfileImage(image, false)).toBe(false);
+        expect(await other.getProfileImage(a.user.id)).toBeNull();
       });
     });
 

@@ -24,7 +24,7 @@ export function registerLoginPassword(app: FastifyInstance, services: Services, 
         request.body.password,
         clientOf(request),
       );
-      return ok('Logged in successfully', { user: accountView(account), ...tokens });
+      return ok('Logged in successfully', { user: accountView(account, request), ...tokens });
     },
   );
 }

@@ -12,6 +12,6 @@ export function registerLogout(app: FastifyInstance, services: Services, ctx: Cu
   app.post(`${STORE_PREFIX}/auth/logout`, { schema: routeSchema('logout') }, async (request) => {
     const tenant = await tenantOf(services, request);
     const { user, tokens } = await logout(ctx, tenant, bearerToken(request));
-    return ok('Logged out successfully', { user: userView(user), ...tokens });
+    return ok('Logged out successfully', { user: userView(user, request), ...tokens });
   });
 }

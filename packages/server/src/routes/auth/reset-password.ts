@@ -8,9 +8,9 @@ import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
 import { accountView } from './user-view.js';
 
-/** POST /auth/reset-password: the code from forgot-password and the new password. */
+/** POST /auth/reset-password: the new password, with the code from forgot-password or its verified otp_token. */
 export function registerResetPassword(app: FastifyInstance, services: Services, ctx: CustomerContext): void {
-  app.post<{ Body: { new_password: string; confirm_password: string; otp_token: string; otp: string } }>(
+  app.post<{ Body: { new_password: string; confirm_password: string; otp_token: string; otp?: string } }>(
     `${STORE_PREFIX}/auth/reset-password`,
     { schema: routeSchema('reset-password') },
     async (request) => {
@@ -27,7 +27,7 @@ export function registerResetPassword(app: FastifyInstance, services: Services, 
         },
         clientOf(request),
       );
-      return ok('Password reset successfully', { user: accountView(account), ...tokens });
+      return ok('Password reset successfully', { user: accountView(account, request), ...tokens });
     },
   );
 }

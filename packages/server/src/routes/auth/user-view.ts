@@ -1,8 +1,21 @@
+import type { FastifyRequest } from 'fastify';
 import { DEFAULT_NOTIFICATION_PREFERENCES } from '../../accounts/records.js';
 import type { UserAccount, UserRecord } from '../../model.js';
 
-/** A user as the contract's User schema shows it. */
-export function userView(user: UserRecord, account?: UserAccount) {
+/**
+ * Where a user's profile image is served: one stable URL per user (a replaced image keeps it; its
+ * ETag changes). Absolute, since a storefront on another origin puts it in an `<img>`; the origin is
+ * the one the request came to (behind a proxy, with TRUST_PROXY, the one it forwarded).
+ */
+export function profileImageUrl(request: FastifyRequest, storeId: string, userId: string): string {
+  return `${request.protocol}://${request.host}/api/v1/${storeId}/storefront/profile-images/${encodeURIComponent(userId)}`;
+}
+
+/**
+ * A user as the contract's User schema shows it. Where the Commerce Engine SDK types a field as a
+ * string, a string is sent: `customer_id` is empty for an anonymous user, which has none.
+ */
+export function userView(user: UserRecord, request: FastifyRequest, account?: UserAccount) {
   return {
     id: user.id,
     first_name: user.firstName,
@@ -14,10 +27,10 @@ export function userView(user: UserRecord, account?: UserAccount) {
     is_phone_verified: user.isPhoneVerified,
     is_anonymous: user.isAnonymous,
     is_logged_in: !user.isAnonymous,
-    profile_image_url: null,
+    profile_image_url: account?.profileImageEtag ? profileImageUrl(request, user.storeId, user.id) : null,
     login_methods: account?.loginMethods ?? [],
     notification_preferences: account?.notificationPreferences ?? DEFAULT_NOTIFICATION_PREFERENCES,
-    customer_id: user.customerId,
+    customer_id: user.customerId ?? '',
     customer_group: null,
     business: null,
     created_at: new Date(user.createdAt).toISOString(),
@@ -25,6 +38,6 @@ export function userView(user: UserRecord, account?: UserAccount) {
   };
 }
 
-export function accountView(account: UserAccount) {
-  return userView(account.user, account);
+export function accountView(account: UserAccount, request: FastifyRequest) {
+  return userView(account.user, request, account);
 }

@@ -21,7 +21,7 @@ export function registerUser(app: FastifyInstance, services: Services, ctx: Cust
   app.get<{ Params: Params }>(path, { schema: routeSchema('get-user-detail') }, async (request) => {
     const tenant = await tenantOf(services, request);
     const account = await getUserDetail(ctx, tenant, bearerToken(request), request.params.id);
-    return ok('User details retrieved successfully', { user: accountView(account) });
+    return ok('User details retrieved successfully', { user: accountView(account, request) });
   });
   app.delete<{ Params: Params }>(path, { schema: routeSchema('delete-user') }, async (request) => {
     const tenant = await tenantOf(services, request);
@@ -53,7 +53,7 @@ export function registerUpdateUser(app: FastifyInstance, services: Services, ctx
         request.params.id,
         request.body,
       );
-      return ok('User updated successfully', { user: accountView(account) });
+      return ok('User updated successfully', { user: accountView(account, request) });
     },
   );
 }

@@ -23,7 +23,7 @@ export function registerVerifyOtp(app: FastifyInstance, services: Services, ctx:
         { otp, otpToken: otp_token, action: otp_action },
         clientOf(request),
       );
-      return ok('OTP verified successfully', { user: accountView(account), ...tokens });
+      return ok('OTP verified successfully', { user: accountView(account, request), ...tokens });
     },
   );
 }

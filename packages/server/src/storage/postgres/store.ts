@@ -3,6 +3,7 @@ import type * as model from '../../model.js';
 import type {
   Database,
   OtpAttempt,
+  OtpRedemption,
   PoolStats,
   RotateInput,
   RotateResult,
@@ -105,9 +106,9 @@ const SQL = {
   setStoreSettings: 'UPDATE stores SET otp_debug = $1 WHERE id = $2',
   // DO NOTHING on any unique index: the id, or the store's customer email or phone.
   createAccount: `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
-  getAccount: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE id = $1 AND NOT is_anonymous`,
-  findByEmail: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE store_id = $1 AND email = $2 AND NOT is_anonymous`,
-  findByPhone: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users
+  getAccount: `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE id = $1 AND NOT is_anonymous`,
+  findByEmail: `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE store_id = $1 AND email = $2 AND NOT is_anonymous`,
+  findByPhone: `SELECT ${mapping.ACCOUNT_SELECT} FROM users
     WHERE store_id = $1 AND country_code = $2 AND phone = $3 AND NOT is_anonymous`,
   setPassword: 'UPDATE users SET password_hash = $1, modified_at = $2 WHERE id = $3',
   // One statement, so the account and its sessions change together or not at all.
@@ -121,7 +122,7 @@ const SQL = {
   deleteUser: 'DELETE FROM users WHERE id = $1',
   revokeUserSessions: `UPDATE sessions SET revoked_at = $1, revoked_reason = $2
     WHERE user_id = $3 AND revoked_at IS NULL AND id IS DISTINCT FROM $4`,
-  createOtp: `INSERT INTO otps (${mapping.OTP_COLUMNS}) VALUES (${mapping.params(D, 12)})`,
+  createOtp: `INSERT INTO otps (${mapping.OTP_COLUMNS}) VALUES (${mapping.params(D, mapping.OTP_COLUMN_COUNT)})`,
   // Counted only while the OTP is alive, consumed only when the code matches. Concurrent attempts
   // serialize on the row lock and re-check the WHERE: at most one consumes it.
   attemptOtp: `UPDATE otps
@@ -130,6 +131,13 @@ const SQL = {
     WHERE id = $1 AND consumed_at IS NULL AND attempts < $4::integer AND expires_at > $3::bigint
     RETURNING ${mapping.OTP_COLUMNS}`,
   getOtp: `SELECT ${mapping.OTP_COLUMNS} FROM otps WHERE id = $1`,
+  redeemOtp: `UPDATE otps SET redeemed_at = $2
+    WHERE id = $1 AND consumed_at IS NOT NULL AND redeemed_at IS NULL AND expires_at > $2
+    RETURNING ${mapping.OTP_COLUMNS}`,
+  getProfileImage: `SELECT ${mapping.PROFILE_IMAGE_COLUMNS} FROM profile_images WHERE user_id = $1`,
+  insertProfileImage: mapping.profileImageStatement(false, D),
+  replaceProfileImage: mapping.profileImageStatement(true, D),
+  deleteProfileImage: 'DELETE FROM profile_images WHERE user_id = $1',
 } as const;
 
 type StatementName = keyof typeof SQL;
@@ -413,5 +421,31 @@ export class PostgresDatabase implements Database {
     if (updated) return mapping.countedOtpAttempt(updated, D);
     // A second statement, so a fresh snapshot: it sees the attempt that beat this one, if any.
     return mapping.refusedOtpAttempt((await this.run('getOtp', [id])).rows[0], maxAttempts, D);
+  }
+
+  async redeemOtp(id: string, now: number): Promise<OtpRedemption> {
+    const updated = (await this.run('redeemOtp', [id, now])).rows[0];
+    if (updated) return { outcome: 'redeemed', record: mapping.otpFromRow(updated, D) };
+    return mapping.refusedOtpRedemption((await this.run('getOtp', [id])).rows[0], now, D);
+  }
+
+  async getProfileImage(userId: string): Promise<model.ProfileImageRecord | null> {
+    const row = (await this.run('getProfileImage', [userId])).rows[0];
+    return row ? mapping.profileImageFromRow(row) : null;
+  }
+
+  async putProfileImage(image: model.ProfileImageRecord, replace: boolean): Promise<boolean> {
+    try {
+      const name = replace ? 'replaceProfileImage' : 'insertProfileImage';
+      return (await this.run(name, mapping.profileImageParams(replace, image))).rowCount === 1;
+    } catch (error) {
+      // The user (or store) is gone: the foreign key refuses an image nobody owns.
+      if ((error as { code?: string }).code === '23503') return false;
+      throw error;
+    }
+  }
+
+  async deleteProfileImage(userId: string): Promise<boolean> {
+    return (await this.run('deleteProfileImage', [userId])).rowCount === 1;
   }
 }

@@ -111,4 +111,20 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX security_events_created ON security_events(created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'profile images; reset codes verified ahead of the new password',
+    sql: `
+      CREATE TABLE profile_images (
+        user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        content_type TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        etag TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        modified_at INTEGER NOT NULL
+      );
+      ALTER TABLE otps ADD COLUMN redeemed_at INTEGER;
+    `,
+  },
 ];

@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type * as model from '../../model.js';
-import type { Database, OtpAttempt, RotateInput, RotateResult, UserUpdateOutcome } from '../contract.js';
+import type {
+  Database,
+  OtpAttempt,
+  OtpRedemption,
+  RotateInput,
+  RotateResult,
+  UserUpdateOutcome,
+} from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
 import type { OperatorStore } from '../operator.js';
 import * as mapping from '../rows.js';
@@ -120,14 +127,12 @@ export class SqliteDatabase implements Database {
       createAccount: db.prepare(
         `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
       ),
-      getAccount: db.prepare(
-        `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE id = ? AND is_anonymous = 0`,
-      ),
+      getAccount: db.prepare(`SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE id = ? AND is_anonymous = 0`),
       findByEmail: db.prepare(
-        `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE store_id = ? AND email = ? AND is_anonymous = 0`,
+        `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE store_id = ? AND email = ? AND is_anonymous = 0`,
       ),
       findByPhone: db.prepare(
-        `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE store_id = ? AND country_code = ? AND phone = ? AND is_anonymous = 0`,
+        `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE store_id = ? AND country_code = ? AND phone = ? AND is_anonymous = 0`,
       ),
       setPassword: db.prepare('UPDATE users SET password_hash = ?, modified_at = ? WHERE id = ?'),
       deactivate: db.prepare("UPDATE users SET status = 'deactivated', modified_at = ? WHERE id = ?"),
@@ -136,7 +141,9 @@ export class SqliteDatabase implements Database {
         `UPDATE sessions SET revoked_at = @now, revoked_reason = @reason
           WHERE user_id = @userId AND revoked_at IS NULL AND id IS NOT @except`,
       ),
-      createOtp: db.prepare(`INSERT INTO otps (${mapping.OTP_COLUMNS}) VALUES (${mapping.params(D, 12)})`),
+      createOtp: db.prepare(
+        `INSERT INTO otps (${mapping.OTP_COLUMNS}) VALUES (${mapping.params(D, mapping.OTP_COLUMN_COUNT)})`,
+      ),
       // One statement decides the attempt: counted only while the OTP is alive, consumed only when
       // the code matches. Concurrent attempts serialize on the row; at most one consumes it.
       attemptOtp: db.prepare(
@@ -147,6 +154,17 @@ export class SqliteDatabase implements Database {
           RETURNING ${mapping.OTP_COLUMNS}`,
       ),
       getOtp: db.prepare(`SELECT ${mapping.OTP_COLUMNS} FROM otps WHERE id = ?`),
+      redeemOtp: db.prepare(
+        `UPDATE otps SET redeemed_at = @now
+          WHERE id = @id AND consumed_at IS NOT NULL AND redeemed_at IS NULL AND expires_at > @now
+          RETURNING ${mapping.OTP_COLUMNS}`,
+      ),
+      getProfileImage: db.prepare(
+        `SELECT ${mapping.PROFILE_IMAGE_COLUMNS} FROM profile_images WHERE user_id = ?`,
+      ),
+      insertProfileImage: db.prepare(mapping.profileImageStatement(false, D)),
+      replaceProfileImage: db.prepare(mapping.profileImageStatement(true, D)),
+      deleteProfileImage: db.prepare('DELETE FROM profile_images WHERE user_id = ?'),
     };
   }
 
@@ -328,5 +346,35 @@ export class SqliteDatabase implements Database {
       return mapping.refusedOtpAttempt(q.getOtp.get(id) as mapping.Row | undefined, maxAttempts, D);
     });
     return run.immediate();
+  }
+
+  async redeemOtp(id: string, now: number): Promise<OtpRedemption> {
+    const q = this.q;
+    const run = this.sqlite.transaction((): OtpRedemption => {
+      const updated = q.redeemOtp.get({ id, now }) as mapping.Row | undefined;
+      if (updated) return { outcome: 'redeemed', record: mapping.otpFromRow(updated, D) };
+      return mapping.refusedOtpRedemption(q.getOtp.get(id) as mapping.Row | undefined, now, D);
+    });
+    return run.immediate();
+  }
+
+  async getProfileImage(userId: string): Promise<model.ProfileImageRecord | null> {
+    const row = this.q.getProfileImage.get(userId) as mapping.Row | undefined;
+    return row ? mapping.profileImageFromRow(row) : null;
+  }
+
+  async putProfileImage(image: model.ProfileImageRecord, replace: boolean): Promise<boolean> {
+    const statement = replace ? this.q.replaceProfileImage : this.q.insertProfileImage;
+    try {
+      return statement.run(...mapping.profileImageParams(replace, image)).changes === 1;
+    } catch (error) {
+      // The user (or store) is gone: the foreign key refuses an image nobody owns.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return false;
+      throw error;
+    }
+  }
+
+  async deleteProfileImage(userId: string): Promise<boolean> {
+    return this.q.deleteProfileImage.run(userId).changes === 1;
   }
 }
