@@ -5,6 +5,7 @@ import { RedisRateLimiter } from '../../src/ratelimit/redis.js';
 import { randomId } from '../../src/util/ids.js';
 import { anonymous, makeTestApp, type TestApp } from '../helpers/app.js';
 import { describeWithRedis } from '../helpers/redis.js';
+import { describeRateLimiter } from './conformance.js';
 
 describeWithRedis('rate limits shared through Redis', (url) => {
   const prefix = `sfa:test:${randomId(6)}:`;
@@ -63,6 +64,11 @@ describeWithRedis('rate limits shared through Redis', (url) => {
     expect(decisions).toEqual([true, true, false]);
     expect(states).toEqual(['down']);
   });
+
+  describeRateLimiter('Redis', async () => ({
+    limiter: limiter(),
+    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }));
 
   describeWithRedisApps(url);
 });
