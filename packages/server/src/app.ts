@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { type ComposeOptions, compose } from './compose.js';
 import { AppError } from './errors/codes.js';
+import { AddressModel } from './http/client-address.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { RequestLogController } from './http/logging.js';
 import { registerRoutes } from './routes/index.js';
@@ -25,6 +26,7 @@ const BODY_LIMIT = 16 * 1024;
 /** Builds the HTTP app: route -> session service -> database. Does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
+  const addresses = new AddressModel(config.trustProxy, config.trustedFrontends);
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -43,13 +45,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: BODY_LIMIT,
     // A malformed URL (bad percent-encoding) gets the envelope like every other failure.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
-    trustProxy: config.trustProxy,
+    // request.ip (what the logs show) follows the same trust model as the per-address limits.
+    trustProxy: (address: string, hop: number) => addresses.trusts(address, hop),
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
     // Validation must not coerce: `{"refresh_token": 123}` is a bad request, not the string "123".
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
-  const { services, close } = compose(options, app.log);
+  const { services, close } = compose({ ...options, addresses }, app.log);
   app.addHook('onClose', close);
 
   await app.register(cors, {

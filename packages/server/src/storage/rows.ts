@@ -56,6 +56,11 @@ export function storeSettingsFromRow(row: Row | undefined, d: Dialect): model.St
   return { otpDebug: d.readBoolean(row?.['otp_debug']) };
 }
 
+/** A store's own limits, from its store_limits rows. */
+export function storeLimitsFromRows(rows: readonly Row[]): Record<string, number> {
+  return Object.fromEntries(rows.map((row) => [text(row['name']), Number(row['value'])]));
+}
+
 const API_KEY = ['id', 'store_id', 'key_hash', 'kind', 'created_at', 'revoked_at'] as const;
 export const API_KEY_COLUMNS = list(API_KEY);
 

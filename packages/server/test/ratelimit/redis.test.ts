@@ -76,7 +76,7 @@ describeWithRedis('rate limits shared through Redis', (url) => {
 function describeWithRedisApps(url: string) {
   let one: TestApp;
   let two: TestApp;
-  const key = 'sfa:rl:anon:demo:127.0.0.1';
+  const key = 'sfa:rl:anonymous:ip:demo:127.0.0.1';
   beforeAll(async () => {
     const admin = new Redis(url);
     await admin.del(key);

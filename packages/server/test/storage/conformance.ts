@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limitValuesOf, loadConfig } from '../../src/config.js';
 import { AppError } from '../../src/errors/codes.js';
 import type { SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
@@ -288,6 +289,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
             T0,
           ),
           issuer: `test/${storeId}`,
+          limits: limitValuesOf(loadConfig({})),
         };
       });
       const ctx = (s: Database, grace: number): SessionContext => ({

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors/codes.js';
+import { callerOf } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
-import { enforceLimit } from '../../ratelimit/enforce.js';
+import { enforceAddressLimit } from '../../ratelimit/enforce.js';
 import { refreshSession } from '../../sessions/rotate.js';
 
 /**
@@ -19,17 +20,14 @@ export function registerRefreshToken(app: FastifyInstance, services: Services): 
       const { refreshes } = services.metrics;
       try {
         const tenant = await tenantOf(services, request);
-        const perAddress = services.config.refreshIpRateLimit;
-        if (perAddress > 0) {
-          const key = `refresh:ip:${tenant.record.id}:${request.ip}`;
-          await enforceLimit(
-            services.rateLimiter,
-            key,
-            perAddress,
-            60_000,
-            'Too many refreshes from this address; retry later.',
-          );
-        }
+        await enforceAddressLimit(
+          services.rateLimiter,
+          tenant.limits,
+          'refreshPerAddress',
+          tenant.record.id,
+          callerOf(request, services.addresses),
+          'Too many refreshes from this address; retry later.',
+        );
         const result = await refreshSession(services.sessions, tenant, request.body.refresh_token);
         refreshes.inc({ outcome: result.outcome });
         return ok('Token refreshed successfully', {

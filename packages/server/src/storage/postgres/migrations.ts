@@ -123,4 +123,17 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX security_events_created ON security_events(created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'per-store limits',
+    // One row per limit a store set for itself (CLI `limits set`); absent rows take the config's value.
+    sql: `
+      CREATE TABLE store_limits (
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        value INTEGER NOT NULL,
+        PRIMARY KEY (store_id, name)
+      );
+    `,
+  },
 ];
