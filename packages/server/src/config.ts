@@ -323,7 +323,7 @@ export function launchContractTable(): string {
   const rows = FIELDS.map((field) => {
     const option: Option = OPTIONS[field];
     const fallback =
-      option.schema.default !== undefined
+      option.schema.default !== undefined && option.schema.default !== ''
         ? `\`${String(option.schema.default)}\``
         : (option.shownDefault ?? 'unset');
     return `| \`${option.env}\` | ${fallback} | ${option.doc} |`;
