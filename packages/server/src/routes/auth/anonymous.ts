@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { requireApiKey } from '../../http/api-key.js';
-import { callerOf } from '../../http/client.js';
+import { limitRequest } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import type { UserRecord } from '../../model.js';
 import { routeSchema } from '../../openapi/document.js';
-import { enforceAddressLimit } from '../../ratelimit/enforce.js';
 import { startAnonymousSession } from '../../sessions/anonymous.js';
 
 export function anonymousUserView(user: UserRecord) {
@@ -40,12 +39,11 @@ export async function registerAnonymous(app: FastifyInstance, services: Services
       async (request) => {
         const tenant = await tenantOf(services, request);
         await requireApiKey(services, tenant, request, 'public');
-        await enforceAddressLimit(
-          services.rateLimiter,
-          tenant.limits,
+        await limitRequest(
+          services,
+          tenant,
+          request,
           'anonymous',
-          tenant.record.id,
-          callerOf(request, services.addresses),
           'Too many new sessions from this address; retry later.',
         );
         const { user, tokens } = await startAnonymousSession(services.sessions, tenant, bearerToken(request));

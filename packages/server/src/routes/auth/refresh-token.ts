@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors/codes.js';
-import { callerOf } from '../../http/client.js';
+import { limitRequest } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
-import { enforceAddressLimit } from '../../ratelimit/enforce.js';
 import { refreshSession } from '../../sessions/rotate.js';
 
 /**
@@ -20,12 +19,11 @@ export function registerRefreshToken(app: FastifyInstance, services: Services): 
       const { refreshes } = services.metrics;
       try {
         const tenant = await tenantOf(services, request);
-        await enforceAddressLimit(
-          services.rateLimiter,
-          tenant.limits,
+        await limitRequest(
+          services,
+          tenant,
+          request,
           'refreshPerAddress',
-          tenant.record.id,
-          callerOf(request, services.addresses),
           'Too many refreshes from this address; retry later.',
         );
         const result = await refreshSession(services.sessions, tenant, request.body.refresh_token);

@@ -1,3 +1,4 @@
+import { STORE_LIMITS_TABLE } from '../rows.js';
 /** Versioned schema for SQLite. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -114,14 +115,6 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
   {
     version: 4,
     name: 'per-store limits',
-    // One row per limit a store set for itself (CLI `limits set`); absent rows take the config's value.
-    sql: `
-      CREATE TABLE store_limits (
-        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
-        name TEXT NOT NULL,
-        value INTEGER NOT NULL,
-        PRIMARY KEY (store_id, name)
-      );
-    `,
+    sql: STORE_LIMITS_TABLE,
   },
 ];
