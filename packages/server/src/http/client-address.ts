@@ -84,7 +84,7 @@ export class AddressModel {
   /**
    * The hops from this server outwards: the socket's peer, then `X-Forwarded-For` right to left.
    * Each proxy appends the address it saw, so only entries right of the first untrusted hop were
-   * written by someone we trust; everything left of it is the client's own say (RFC 7239 §8.3).
+   * written by someone we trust; everything left of it is the client's own say (RFC 7239 §8.1).
    */
   private chain(peer: string, forwarded: string | string[] | undefined): string[] {
     const header = Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '');
