@@ -13,6 +13,7 @@ const load = (path) => import(new URL(path, dist).href);
 const { SqliteDatabase } = await load('storage/sqlite/store.js');
 const { ensureStore } = await load('tenants/bootstrap.js');
 const { TenantDirectory } = await load('tenants/directory.js');
+const { limitValuesOf, loadConfig } = await load('config.js');
 const { MemoryRateLimiter } = await load('ratelimit/memory.js');
 const { argon2Hasher } = await load('accounts/passwords.js');
 const { createAccount } = await load('accounts/records.js');
@@ -24,7 +25,10 @@ const db = new SqliteDatabase({ path: join(dir, 'auth.db') });
 await db.migrate();
 const clock = { now: () => Date.now() };
 await ensureStore(db, clock, 'bench', 'bench-api-key-0123456789');
-const tenant = await new TenantDirectory(db, clock, 'storefront-auth').require('bench');
+const tenant = await new TenantDirectory(db, clock, 'storefront-auth', {
+  ...limitValuesOf(loadConfig({})),
+  loginPerIdentifier: 1e9,
+}).require('bench');
 const ctx = {
   db,
   clock,
@@ -33,7 +37,6 @@ const ctx = {
   hasher: argon2Hasher,
   sender: { name: 'none', send: async () => {} },
   rateLimiter: new MemoryRateLimiter(clock),
-  limits: { windowMs: 60_000, otpPerIdentifier: 1e9, otpPerAddress: 1e9, loginPerIdentifier: 1e9 },
   otpDebugStoreId: null,
 };
 await createAccount(ctx, tenant, {
@@ -46,7 +49,7 @@ await createAccount(ctx, tenant, {
   phoneVerified: true,
   loginMethods: ['password'],
 });
-const client = { ip: '127.0.0.1', debug: false, bearer: undefined };
+const client = { caller: { kind: 'address', address: '127.0.0.1' }, debug: false, bearer: undefined };
 
 async function timeOne(email) {
   const start = process.hrtime.bigint();

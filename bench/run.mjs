@@ -49,4 +49,7 @@ if (extra) lines.push(...(await extra.rows({ seconds: SECONDS })));
 
 console.log(`\nrefresh-token benchmark, ${SECONDS} s per run, ${ROUNDS} rounds per pair\n`);
 console.log(lines.join('\n'));
+if (process.env.BENCH_FLOOD !== '0')
+  lines.push(...(await (await import('./flood.mjs')).rows({ seconds: SECONDS })));
+
 console.log(`\nES256 signature with node:crypto: ${es256Microbench().toFixed(1)} us each`);

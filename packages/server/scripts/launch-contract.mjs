@@ -1,12 +1,19 @@
-// Rewrites the README's launch-contract table from the config schema (run after `npm run build`).
+// Rewrites the generated tables of the docs (run after `npm run build`): the README's launch
+// contract from the config schema, docs/production.md's limits from the limits table.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { launchContractTable } from '../dist/config.js';
+import { limitsTable } from '../dist/ratelimit/limits.js';
 
-const START = '<!-- launch-contract:start -->';
-const END = '<!-- launch-contract:end -->';
-const path = new URL('../../../README.md', import.meta.url);
-const readme = readFileSync(path, 'utf8');
-const from = readme.indexOf(START);
-const to = readme.indexOf(END);
-if (from < 0 || to < from) throw new Error(`README.md has no ${START} ... ${END} block`);
-writeFileSync(path, `${readme.slice(0, from + START.length)}\n${launchContractTable()}\n${readme.slice(to)}`);
+function rewrite(file, name, table) {
+  const START = `<!-- ${name}:start -->`;
+  const END = `<!-- ${name}:end -->`;
+  const path = new URL(`../../../${file}`, import.meta.url);
+  const text = readFileSync(path, 'utf8');
+  const from = text.indexOf(START);
+  const to = text.indexOf(END);
+  if (from < 0 || to < from) throw new Error(`${file} has no ${START} ... ${END} block`);
+  writeFileSync(path, `${text.slice(0, from + START.length)}\n${table}\n${text.slice(to)}`);
+}
+
+rewrite('README.md', 'launch-contract', launchContractTable());
+rewrite('docs/production.md', 'limits', limitsTable());

@@ -3,8 +3,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { type ComposeOptions, compose } from './compose.js';
 import { AppError } from './errors/codes.js';
+import { AddressModel } from './http/client-address.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { RequestLogController } from './http/logging.js';
+import { discardBody } from './http/oversize.js';
 import { registerRoutes } from './routes/index.js';
 import { randomId } from './util/ids.js';
 
@@ -25,6 +27,7 @@ const BODY_LIMIT = 16 * 1024;
 /** Builds the HTTP app: route -> session service -> database. Does not listen. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
+  const addresses = new AddressModel(config.trustProxy, config.trustedFrontends);
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -41,15 +44,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // unique, not secret, and crypto.randomBytes per request cost more than the id is worth.
     genReqId: requestIds(),
     bodyLimit: BODY_LIMIT,
+    // Slow clients must not hold sockets: a request (headers and body) has REQUEST_TIMEOUT, its
+    // headers HEADERS_TIMEOUT, checked every CONNECTIONS_CHECK_INTERVAL; idle keep-alive sockets
+    // close after KEEP_ALIVE_TIMEOUT, which outlasts the load balancer's idle timeout so that the
+    // balancer never sends on a socket this server is closing.
+    requestTimeout: config.requestTimeout,
+    keepAliveTimeout: config.keepAliveTimeout,
+    http: {
+      headersTimeout:
+        config.requestTimeout > 0
+          ? Math.min(config.headersTimeout, config.requestTimeout)
+          : config.headersTimeout,
+      connectionsCheckingInterval: config.connectionsCheckInterval,
+    },
     // A malformed URL (bad percent-encoding) gets the envelope like every other failure.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
-    trustProxy: config.trustProxy,
+    // request.ip (what the logs show) follows the same trust model as the per-address limits.
+    trustProxy: (address: string, hop: number) => addresses.trusts(address, hop),
     routerOptions: { ignoreDuplicateSlashes: true, ignoreTrailingSlash: true },
     // Validation must not coerce: `{"refresh_token": 123}` is a bad request, not the string "123".
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
 
-  const { services, close } = compose(options, app.log);
+  // Past MAX_CONNECTIONS new sockets are closed on arrival, before they can cost a file descriptor's
+  // worth of state each; sockets already open keep working.
+  if (config.maxConnections > 0) app.server.maxConnections = config.maxConnections;
+  const { services, close } = compose({ ...options, addresses }, app.log);
   app.addHook('onClose', close);
 
   await app.register(cors, {
@@ -77,6 +97,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         headers: { 'retry-after': '1' },
       });
     }
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode === 413) {
+      reply.header('connection', 'close');
+      await discardBody(request.raw, config.oversizeDiscardLimit);
+    }
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     // Route patterns, not URLs, so the series stay few whatever clients send.

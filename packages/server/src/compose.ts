@@ -1,12 +1,13 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { type CustomerContext, DEFAULT_LIMITS } from './accounts/context.js';
+import type { CustomerContext } from './accounts/context.js';
 import type { OtpSender } from './accounts/delivery/contract.js';
 import { logSender } from './accounts/delivery/log.js';
 import { webhookSender } from './accounts/delivery/webhook.js';
 import { argon2Hasher, type PasswordHasher } from './accounts/passwords.js';
 import { type Clock, systemClock } from './clock.js';
-import type { Config } from './config.js';
+import { type Config, limitValuesOf } from './config.js';
 import { securityEventSink } from './events/security.js';
+import { AddressModel } from './http/client-address.js';
 import { Metrics } from './http/metrics.js';
 import type { Services } from './http/services.js';
 import type { RateLimiter } from './ratelimit/contract.js';
@@ -31,6 +32,8 @@ export interface ComposeOptions {
   hasher?: PasswordHasher;
   /** Replaces the OTP sender the config chooses. */
   sender?: OtpSender;
+  /** The trust model, when the caller built it already (the app does, for Fastify's request.ip). */
+  addresses?: AddressModel;
 }
 
 export interface Composition {
@@ -53,7 +56,6 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       refreshTokenTtl: config.refreshTokenTtl,
       sessionMaxAge: config.sessionMaxAge,
       refreshReuseGrace: config.refreshReuseGrace,
-      refreshRateLimit: config.refreshRateLimit,
     },
     rateLimiter: limiter.rateLimiter,
     onSecurityEvent: securityEventSink(log, securityWebhook(config), (event) => {
@@ -65,7 +67,8 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       config,
       sessions,
       customers: customerContext(options, sessions, limiter.rateLimiter, log),
-      directory: new TenantDirectory(db, clock, config.issuer),
+      directory: new TenantDirectory(db, clock, config.issuer, limitValuesOf(config)),
+      addresses: options.addresses ?? new AddressModel(config.trustProxy, config.trustedFrontends),
       rateLimiter: limiter.rateLimiter,
       isReady: options.isReady ?? (() => true),
       metrics,
@@ -100,7 +103,6 @@ function customerContext(
     hasher: options.hasher ?? argon2Hasher,
     sender,
     rateLimiter,
-    limits: DEFAULT_LIMITS,
     otpDebugStoreId: config.otpDebug ? config.storeId : null,
   };
 }
@@ -114,7 +116,7 @@ function rateLimiterFor(
   clock: Clock,
   log: FastifyBaseLogger,
 ): { rateLimiter: RateLimiter; close(): Promise<void> } {
-  const memory = new MemoryRateLimiter(clock);
+  const memory = new MemoryRateLimiter(clock, { maxKeys: config.rateLimitMaxKeys });
   if (!config.redisUrl) return { rateLimiter: memory, close: async () => {} };
   const redis = new RedisRateLimiter({
     url: config.redisUrl,

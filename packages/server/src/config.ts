@@ -1,4 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
+import { addressListProblem } from './http/client-address.js';
+import { LIMIT_MAXIMUM, LIMITS, type LimitName, type LimitValues } from './ratelimit/limits.js';
 
 /** One setting: the variable it is read from, its JSON schema (with its default), its meaning. */
 interface Option {
@@ -14,6 +16,24 @@ interface Option {
   /** Shown as the default when the schema has none (`unset` otherwise). */
   readonly shownDefault?: string;
 }
+
+/** The limits' rows as settings (their table is in ratelimit/limits.ts, which the CLI and docs read too). */
+const LIMIT_OPTIONS = Object.fromEntries(
+  Object.entries(LIMITS).map(([name, spec]) => [
+    name,
+    {
+      env: spec.env,
+      schema: { type: 'integer', minimum: spec.minimum, maximum: LIMIT_MAXIMUM, default: spec.default },
+      doc: `${spec.protects}${spec.minimum === 0 ? ' `0` disables.' : ''} Per store: \`limits set\` (CLI).`,
+    },
+  ]),
+) as {
+  readonly [N in LimitName]: {
+    env: string;
+    schema: { type: 'integer'; minimum: number; maximum: number; default: number };
+    doc: string;
+  };
+};
 
 /**
  * Every setting, declared once: the type of `Config`, the validation, the variable each field is
@@ -90,25 +110,52 @@ const OPTIONS = {
     schema: { type: 'string', enum: ['NORMAL', 'FULL'], default: 'NORMAL' },
     doc: '`NORMAL` or `FULL`; see [docs/storage.md](docs/storage.md).',
   },
-  anonymousRateLimit: {
-    env: 'ANONYMOUS_RATE_LIMIT',
-    schema: { type: 'integer', minimum: 0, default: 60 },
-    doc: 'New anonymous sessions per client address per minute; `0` disables.',
-  },
-  refreshRateLimit: {
-    env: 'REFRESH_RATE_LIMIT',
-    schema: { type: 'integer', minimum: 0, default: 60 },
-    doc: 'Refreshes per session per minute (counted after the signature check); `0` disables. Past it: 429 `RATE_LIMITED` with `Retry-After`, and the session stays.',
-  },
-  refreshIpRateLimit: {
-    env: 'REFRESH_IP_RATE_LIMIT',
-    schema: { type: 'integer', minimum: 0, default: 1200 },
-    doc: 'Refreshes per client address per minute, all sessions together; `0` disables. Generous because a server-side-rendering front end refreshes for many shoppers from one address.',
-  },
   trustProxy: {
     env: 'TRUST_PROXY',
-    schema: { type: 'boolean', default: false },
-    doc: 'Trust `X-Forwarded-For` (behind a load balancer) for per-address limits.',
+    schema: { type: 'string', pattern: '^[0-9A-Za-z:./,\\s]+$', default: 'false' },
+    doc: '`false` (clients connect directly), the number of proxies in front (`1` behind one load balancer), or a comma-separated list of proxy addresses/CIDRs. The client address is the right-most `X-Forwarded-For` entry not added by a trusted proxy; `true` (trust every hop) is refused. See [docs/production.md](docs/production.md).',
+  },
+  trustedFrontends: {
+    env: 'TRUSTED_FRONTENDS',
+    schema: { type: 'string', pattern: '^[0-9A-Za-z:./,\\s]*$', default: '' },
+    doc: "Comma-separated addresses/CIDRs of the storefront's own servers (server-side rendering). A call from one is not one shopper: per-address limits count the shopper address it appends to `X-Forwarded-For`, or, when it forwards none, the front end's budget (`FRONTEND_BUDGET_FACTOR`).",
+    shownDefault: 'none',
+  },
+  ...LIMIT_OPTIONS,
+  rateLimitMaxKeys: {
+    env: 'RATE_LIMIT_MAX_KEYS',
+    schema: { type: 'integer', minimum: 1000, maximum: 100000000, default: 500000 },
+    doc: 'Most rate-limit windows one instance keeps in memory (without Redis, or while Redis is away); past it the window closest to its end is dropped. About 350 bytes of memory each (`npm run bench`).',
+  },
+  requestTimeout: {
+    env: 'REQUEST_TIMEOUT',
+    schema: { type: 'integer', minimum: 0, maximum: 3600000, default: 10000 },
+    doc: 'Most time a client may take to send one whole request (headers and body), ms; then 408 and the socket is closed. `0` disables.',
+  },
+  headersTimeout: {
+    env: 'HEADERS_TIMEOUT',
+    schema: { type: 'integer', minimum: 0, maximum: 3600000, default: 5000 },
+    doc: "Most time a client may take to send a request's headers, ms (at most `REQUEST_TIMEOUT` when that is set).",
+  },
+  keepAliveTimeout: {
+    env: 'KEEP_ALIVE_TIMEOUT',
+    schema: { type: 'integer', minimum: 1, maximum: 3600000, default: 72000 },
+    doc: "How long an idle keep-alive connection stays open, ms. Longer than the load balancer's idle timeout (60 s on most), so the balancer, not this server, closes idle connections.",
+  },
+  maxConnections: {
+    env: 'MAX_CONNECTIONS',
+    schema: { type: 'integer', minimum: 0, maximum: 1000000, default: 0 },
+    doc: 'Most open connections per instance; more are closed on arrival. `0`: no cap beyond the file-descriptor limit (set it below `ulimit -n`).',
+  },
+  connectionsCheckInterval: {
+    env: 'CONNECTIONS_CHECK_INTERVAL',
+    schema: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
+    doc: 'How often request and headers timeouts are checked, ms: a stalled socket is closed at most this long after its timeout.',
+  },
+  oversizeDiscardLimit: {
+    env: 'OVERSIZE_DISCARD_LIMIT',
+    schema: { type: 'integer', minimum: 0, maximum: 1073741824, default: 16777216 },
+    doc: 'Bytes of an oversized body read and thrown away before the 413 is sent, so the client reads the answer instead of a broken pipe; a larger body is cut off at once.',
   },
   corsOrigins: {
     env: 'CORS_ORIGINS',
@@ -243,6 +290,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!validate(input)) {
     throw new ConfigError(`Invalid configuration: ${(validate.errors ?? []).map(problem).join('; ')}`);
   }
+  if (input.trustProxy.toLowerCase() === 'true') {
+    throw new ConfigError(
+      'Invalid configuration: TRUST_PROXY=true is refused: it trusts every X-Forwarded-For hop, so a client picks its own address. Give the number of proxies in front (e.g. 1) or their addresses',
+    );
+  }
+  for (const field of ['trustProxy', 'trustedFrontends'] as const) {
+    const value = input[field];
+    const found = field === 'trustProxy' && /^(false|\d+)$/i.test(value) ? null : addressListProblem(value);
+    if (found) throw new ConfigError(`Invalid configuration: ${OPTIONS[field].env} ${found}`);
+  }
   if (input.otpDebug && input.nodeEnv === 'production') {
     throw new ConfigError(
       'Invalid configuration: OTP_DEBUG=true is refused when NODE_ENV=production (it lets responses carry OTPs)',
@@ -259,12 +316,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
+/** The configured value of every limit (a store's own overrides come on top, per tenant). */
+export function limitValuesOf(config: Config): LimitValues {
+  return Object.freeze(
+    Object.fromEntries(Object.keys(LIMITS).map((name) => [name, config[name as LimitName]])),
+  ) as LimitValues;
+}
+
 /** The README's launch-contract table, one row per variable, from `OPTIONS`. */
 export function launchContractTable(): string {
   const rows = FIELDS.map((field) => {
     const option: Option = OPTIONS[field];
     const fallback =
-      option.schema.default !== undefined
+      option.schema.default !== undefined && option.schema.default !== ''
         ? `\`${String(option.schema.default)}\``
         : (option.shownDefault ?? 'unset');
     return `| \`${option.env}\` | ${fallback} | ${option.doc} |`;

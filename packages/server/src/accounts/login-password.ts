@@ -24,9 +24,9 @@ export async function loginWithPassword(
   const key = 'email' in id ? id.email : `${id.countryCode}${id.phone}`;
   await enforceLimit(
     ctx.rateLimiter,
-    `login:${tenant.record.id}:${key}`,
-    ctx.limits.loginPerIdentifier,
-    ctx.limits.windowMs,
+    tenant.limits,
+    'loginPerIdentifier',
+    `${tenant.record.id}:${key}`,
     'Too many login attempts for this account; retry later.',
   );
   const account = await findAccount(ctx, tenant, id);

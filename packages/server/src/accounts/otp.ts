@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { AppError } from '../errors/codes.js';
 import type { OtpAction, OtpRecord } from '../model.js';
-import { rateLimited } from '../ratelimit/enforce.js';
+import { enforceAddressLimit, enforceLimit } from '../ratelimit/enforce.js';
 import type { Tenant } from '../tenants/directory.js';
 import { randomId, sha256Hex } from '../util/ids.js';
 import type { ClientInfo, CustomerContext } from './context.js';
@@ -9,8 +9,6 @@ import type { OtpMessage } from './delivery/contract.js';
 
 /** An OTP lives ten minutes. */
 export const OTP_TTL_MS = 10 * 60_000;
-/** Attempts per otp_token; after the last the OTP is dead, even for the right code. */
-export const OTP_MAX_ATTEMPTS = 5;
 
 export interface OtpRequest {
   action: OtpAction;
@@ -49,8 +47,10 @@ export function newOtpCode(): string {
 }
 
 /**
- * Counts one OTP send against the identifier and the client address; throws RATE_LIMITED with
- * Retry-After (RFC 6585 §4) when either is over its limit. Call it before any costly work.
+ * Counts one OTP send against the client address, then the identifier; throws RATE_LIMITED with
+ * Retry-After when either is over its limit. The address goes first: a client refused there
+ * charges no per-identifier key, so made-up identifiers from one client cost one counter, not one
+ * each. Call it before any costly work.
  */
 export async function limitOtpSend(
   ctx: CustomerContext,
@@ -58,15 +58,16 @@ export async function limitOtpSend(
   to: OtpMessage['to'],
   client: ClientInfo,
 ): Promise<void> {
-  const { limits } = ctx;
+  const message = 'Too many codes requested; retry later.';
   const store = tenant.record.id;
-  const checks = [
-    ctx.rateLimiter.hit(`otp:ip:${store}:${client.ip}`, limits.otpPerAddress, limits.windowMs),
-    ctx.rateLimiter.hit(`otp:to:${store}:${identifierOf(to)}`, limits.otpPerIdentifier, limits.windowMs),
-  ];
-  for (const decision of await Promise.all(checks)) {
-    if (!decision.allowed) throw rateLimited(decision, 'Too many codes requested; retry later.');
-  }
+  await enforceAddressLimit(ctx.rateLimiter, tenant.limits, 'otpPerAddress', store, client.caller, message);
+  await enforceLimit(
+    ctx.rateLimiter,
+    tenant.limits,
+    'otpPerIdentifier',
+    `${store}:${identifierOf(to)}`,
+    message,
+  );
 }
 
 async function debugAllowed(ctx: CustomerContext, tenant: Tenant, client: ClientInfo): Promise<boolean> {
@@ -149,13 +150,13 @@ export async function consumeOtp(
     otpId(tenant.record.id, action, otpToken),
     codeHash(otpToken, code),
     ctx.clock.now(),
-    OTP_MAX_ATTEMPTS,
+    tenant.limits.otpAttempts,
   );
   switch (result.outcome) {
     case 'verified':
       return result.record;
     case 'wrong_code': {
-      const left = OTP_MAX_ATTEMPTS - result.record.attempts;
+      const left = tenant.limits.otpAttempts - result.record.attempts;
       throw new AppError(
         'OTP_INVALID',
         left > 0

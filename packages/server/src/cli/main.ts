@@ -2,11 +2,12 @@
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { systemClock } from '../clock.js';
-import { loadConfig } from '../config.js';
+import { limitValuesOf, loadConfig } from '../config.js';
 import { securityEventSink } from '../events/security.js';
 import type { SecurityEvent } from '../model.js';
 import { purge } from '../operations/purge.js';
 import { rotateSigningKeys } from '../operations/rotate-keys.js';
+import { isLimitName, LIMIT_NAMES, limitValueProblem } from '../ratelimit/limits.js';
 import { emitSecurityEvent } from '../sessions/events.js';
 import type { Database } from '../storage/contract.js';
 import { openDatabase } from '../storage/open.js';
@@ -26,6 +27,8 @@ const USAGE = `usage: storefront-auth <command> [options]     (DATABASE_URL and 
   sessions list (--store <id> | --user <id>) [--all] [--limit <n>]
   sessions revoke (<session-id> | --user <user-id>)
   purge [--batch <n>]                       delete expired sessions, abandoned anonymous users, dead OTPs
+  limits show <store-id>                    every limit: its value for the store, and where it comes from
+  limits set <store-id> <name> <n|default>  the store's own value of one limit (running servers see it within a minute)
 
   --json    machine-readable output`;
 
@@ -228,6 +231,40 @@ async function run(
         createdAt: now,
       });
       return { text: `revoked session ${sid}`, json: { revoked: 1 } };
+    }
+    case 'limits show': {
+      const storeId = need(a, 'store id');
+      await requireStore(ctx, storeId);
+      const own = await db.getStoreLimits(storeId);
+      const configured = limitValuesOf(ctx.config);
+      const rows = LIMIT_NAMES.map((name) => ({
+        name,
+        value: own[name] ?? configured[name],
+        source: name in own ? 'store' : 'config',
+      }));
+      return {
+        text: rows.map((r) => `${r.name}\t${r.value}\t(${r.source})`).join('\n'),
+        json: rows,
+      };
+    }
+    case 'limits set': {
+      const storeId = need(a, 'store id');
+      const name = need(b, 'limit name');
+      const raw = need(args[4], 'value (a whole number, or "default")');
+      if (!isLimitName(name)) throw new UsageError(`no limit "${name}"; limits: ${LIMIT_NAMES.join(', ')}`);
+      await requireStore(ctx, storeId);
+      if (raw === 'default') {
+        await db.setStoreLimit(storeId, name, null);
+        return {
+          text: `${name} of store "${storeId}" follows the configuration again`,
+          json: { name, value: null },
+        };
+      }
+      const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      const problem = limitValueProblem(name, value);
+      if (problem) throw new UsageError(problem);
+      await db.setStoreLimit(storeId, name, value);
+      return { text: `${name} of store "${storeId}" is ${value}`, json: { name, value } };
     }
     case 'purge': {
       const counts = await purge(operator, {

@@ -4,6 +4,7 @@ import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { OperatorStore } from '../storage/operator.js';
 import type { TenantDirectory } from '../tenants/directory.js';
+import type { AddressModel } from './client-address.js';
 import type { Metrics } from './metrics.js';
 
 /** What routes are handed: the domain and its collaborators, built once per app. */
@@ -14,6 +15,8 @@ export interface Services {
   customers: CustomerContext;
   directory: TenantDirectory;
   rateLimiter: RateLimiter;
+  /** The trust model (TRUST_PROXY, TRUSTED_FRONTENDS) that says who a request counts as. */
+  addresses: AddressModel;
   /** True once the database is migrated and the default store's keys are loaded. */
   isReady(): boolean;
   metrics: Metrics;

@@ -9,8 +9,6 @@ export interface SessionPolicy {
   refreshTokenTtl: number;
   sessionMaxAge: number;
   refreshReuseGrace: number;
-  /** Refreshes allowed per session per minute; 0 or absent: no limit. */
-  refreshRateLimit?: number;
 }
 
 /** Receives security events (reuse detected, family revoked) after they are stored. */
@@ -22,6 +20,6 @@ export interface SessionContext {
   clock: Clock;
   policy: SessionPolicy;
   onSecurityEvent: SecurityEventListener;
-  /** Counts refreshes per session when `policy.refreshRateLimit` is set. */
+  /** Counts refreshes per session (the store's `refreshPerSession` limit); absent: not counted. */
   rateLimiter?: RateLimiter;
 }

@@ -32,13 +32,12 @@ export async function refreshSession(
   const policy = ctx.policy;
   // Counted after the signature check, so forged tokens naming someone's session cannot use up
   // that session's allowance. Grace replays count too: a client looping on one token is throttled.
-  if (ctx.rateLimiter && policy.refreshRateLimit) {
-    const key = `refresh:sid:${claims.sid}`;
+  if (ctx.rateLimiter) {
     await enforceLimit(
       ctx.rateLimiter,
-      key,
-      policy.refreshRateLimit,
-      60_000,
+      tenant.limits,
+      'refreshPerSession',
+      claims.sid,
       'Too many refreshes of this session; retry later.',
     );
   }

@@ -136,6 +136,10 @@ export interface Database {
   getStoreSettings(storeId: string): Promise<StoreSettings>;
   /** Replaces the store's settings. */
   setStoreSettings(storeId: string, settings: StoreSettings): Promise<void>;
+  /** The limits this store set for itself, by name (ratelimit/limits.ts); empty when none. */
+  getStoreLimits(storeId: string): Promise<Record<string, number>>;
+  /** Sets one of the store's limits, or with `null` goes back to the configured value. */
+  setStoreLimit(storeId: string, name: string, value: number | null): Promise<void>;
 
   /** Inserts a customer; answers false when the store already has a customer with that email or phone. */
   createAccount(account: UserAccount): Promise<boolean>;

@@ -56,6 +56,24 @@ export function storeSettingsFromRow(row: Row | undefined, d: Dialect): model.St
   return { otpDebug: d.readBoolean(row?.['otp_debug']) };
 }
 
+/**
+ * Migration 4 on both backends (the same SQL on each): one row per limit a store set for itself
+ * (CLI `limits set`); absent rows take the config's value.
+ */
+export const STORE_LIMITS_TABLE = `
+  CREATE TABLE store_limits (
+    store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (store_id, name)
+  );
+`;
+
+/** A store's own limits, from its store_limits rows. */
+export function storeLimitsFromRows(rows: readonly Row[]): Record<string, number> {
+  return Object.fromEntries(rows.map((row) => [text(row['name']), Number(row['value'])]));
+}
+
 const API_KEY = ['id', 'store_id', 'key_hash', 'kind', 'created_at', 'revoked_at'] as const;
 export const API_KEY_COLUMNS = list(API_KEY);
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/codes.js';
 import type { StoreRecord } from '../model.js';
+import { type LimitValues, withOverrides } from '../ratelimit/limits.js';
 import type { Database } from '../storage/contract.js';
 import { Keyring } from '../tokens/keys.js';
 
@@ -9,6 +10,8 @@ export interface Tenant {
   keyring: Keyring;
   /** `iss` of this store's tokens. */
   issuer: string;
+  /** The configured limits with this store's own overrides (`limits set`) on top. */
+  limits: LimitValues;
 }
 
 interface Entry {
@@ -28,8 +31,8 @@ const MAX_ENTRIES = 10_000;
 const UNKNOWN_KID_RELOAD_MS = 5_000;
 
 /**
- * Stores and their keyrings, cached in memory. Another instance's key rotation is seen within
- * TTL_MS, or sooner through `reload`.
+ * Stores, their keyrings and limits, cached in memory. Another instance's key rotation, and a
+ * store's limits changed through the CLI, are seen within TTL_MS, or sooner through `reload`.
  */
 export class TenantDirectory {
   private readonly entries = new Map<string, Entry>();
@@ -40,6 +43,7 @@ export class TenantDirectory {
     private readonly db: Database,
     private readonly clock: Clock,
     private readonly issuerBase: string,
+    private readonly limits: LimitValues,
   ) {}
 
   async get(storeId: string): Promise<Tenant | null> {
@@ -92,6 +96,7 @@ export class TenantDirectory {
           record,
           keyring: new Keyring(await this.db.listSigningKeys(storeId), now),
           issuer: `${this.issuerBase}/${storeId}`,
+          limits: withOverrides(this.limits, await this.db.getStoreLimits(storeId)),
         }
       : null;
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();

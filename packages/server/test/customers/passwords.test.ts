@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { changePassword } from '../../src/accounts/change-password.js';
-import { type CustomerContext, DEFAULT_LIMITS } from '../../src/accounts/context.js';
+import type { CustomerContext } from '../../src/accounts/context.js';
 import type { OtpMessage } from '../../src/accounts/delivery/contract.js';
 import { loginWithPassword } from '../../src/accounts/login-password.js';
 import { argon2Hasher, type PasswordHasher } from '../../src/accounts/passwords.js';
 import { findAccount } from '../../src/accounts/records.js';
+import { limitValuesOf } from '../../src/config.js';
 import { AppError } from '../../src/errors/codes.js';
 import { MemoryRateLimiter } from '../../src/ratelimit/memory.js';
 import { TenantDirectory } from '../../src/tenants/directory.js';
@@ -220,7 +221,6 @@ async function customerContext(hasher: PasswordHasher): Promise<CustomerContext>
     hasher,
     sender: { name: 'test', send: async (m) => void sent.push(m) },
     rateLimiter: new MemoryRateLimiter(t.clock),
-    limits: DEFAULT_LIMITS,
     otpDebugStoreId: null,
   };
 }
@@ -246,8 +246,14 @@ describe('no account enumeration through password login', () => {
 
     const { hasher, calls } = countingHasher();
     const ctx = await customerContext(hasher);
-    const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer).require('demo');
-    const client = { ip: '127.0.0.1', debug: false, bearer: undefined };
+    const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer, limitValuesOf(t.config)).require(
+      'demo',
+    );
+    const client = {
+      caller: { kind: 'address', address: '127.0.0.1' } as const,
+      debug: false,
+      bearer: undefined,
+    };
     const answers: string[] = [];
     for (const email of ['nobody@example.com', 'ada@example.com', 'otp@example.com']) {
       const before = calls.verify;
@@ -267,7 +273,9 @@ describe('no account enumeration through password login', () => {
     const me = await registerCustomer(t.app);
     const { hasher, calls } = countingHasher();
     const ctx = await customerContext(hasher);
-    const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer).require('demo');
+    const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer, limitValuesOf(t.config)).require(
+      'demo',
+    );
     await changePassword(ctx, tenant, me.access_token, {
       oldPassword: 'nope nope',
       newPassword: NEW,

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach } from 'vitest';
 import { type AppOptions, buildApp } from '../../src/app.js';
-import { type Config, loadConfig } from '../../src/config.js';
+import { type Config, limitValuesOf, loadConfig } from '../../src/config.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import type { Database } from '../../src/storage/contract.js';
 import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
@@ -113,7 +113,9 @@ export async function customerPair(t: TestApp): Promise<{ access_token: string; 
   const { TenantDirectory } = await import('../../src/tenants/directory.js');
   const { openSession } = await import('../../src/sessions/create.js');
   const { ulid } = await import('../../src/util/ids.js');
-  const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer).require(t.config.storeId);
+  const tenant = await new TenantDirectory(t.db, t.clock, t.config.issuer, limitValuesOf(t.config)).require(
+    t.config.storeId,
+  );
   const now = t.clock.now();
   const user = {
     id: ulid(now),

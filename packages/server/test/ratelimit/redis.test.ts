@@ -5,6 +5,7 @@ import { RedisRateLimiter } from '../../src/ratelimit/redis.js';
 import { randomId } from '../../src/util/ids.js';
 import { anonymous, makeTestApp, type TestApp } from '../helpers/app.js';
 import { describeWithRedis } from '../helpers/redis.js';
+import { describeRateLimiter } from './conformance.js';
 
 describeWithRedis('rate limits shared through Redis', (url) => {
   const prefix = `sfa:test:${randomId(6)}:`;
@@ -64,13 +65,18 @@ describeWithRedis('rate limits shared through Redis', (url) => {
     expect(states).toEqual(['down']);
   });
 
+  describeRateLimiter('Redis', async () => ({
+    limiter: limiter(),
+    elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }));
+
   describeWithRedisApps(url);
 });
 
 function describeWithRedisApps(url: string) {
   let one: TestApp;
   let two: TestApp;
-  const key = 'sfa:rl:anon:demo:127.0.0.1';
+  const key = 'sfa:rl:anonymous:ip:demo:127.0.0.1';
   beforeAll(async () => {
     const admin = new Redis(url);
     await admin.del(key);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limitValuesOf, loadConfig } from '../../src/config.js';
 import { AppError } from '../../src/errors/codes.js';
 import type { OtpRecord, SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
@@ -288,6 +289,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
             T0,
           ),
           issuer: `test/${storeId}`,
+          limits: limitValuesOf(loadConfig({})),
         };
       });
       const ctx = (s: Database, grace: number): SessionContext => ({
@@ -627,6 +629,23 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
       expect(await store.getStoreSettings(id)).toEqual({ otpDebug: false });
       await store.setStoreSettings(id, { otpDebug: true });
       expect(await other.getStoreSettings(id)).toEqual({ otpDebug: true });
+    });
+
+    it('store limits: none until set, set and replaced per store, cleared back to none', async () => {
+      const [a, b] = [`l${randomId(4).toLowerCase()}`, `l${randomId(4).toLowerCase()}`];
+      await store.createStore({ id: a, name: a, createdAt: T0 });
+      await store.createStore({ id: b, name: b, createdAt: T0 });
+      expect(await store.getStoreLimits(a)).toEqual({});
+      await store.setStoreLimit(a, 'anonymous', 600);
+      await store.setStoreLimit(a, 'otpPerAddress', 0);
+      await other.setStoreLimit(a, 'anonymous', 900);
+      await store.setStoreLimit(b, 'anonymous', 1);
+      expect(await other.getStoreLimits(a)).toEqual({ anonymous: 900, otpPerAddress: 0 });
+      expect(await store.getStoreLimits(b)).toEqual({ anonymous: 1 });
+      await store.setStoreLimit(a, 'anonymous', null);
+      expect(await other.getStoreLimits(a)).toEqual({ otpPerAddress: 0 });
+      await store.setStoreLimit(a, 'anonymous', 1_000_000_000);
+      expect((await store.getStoreLimits(a))['anonymous']).toBe(1_000_000_000);
     });
   });
 }

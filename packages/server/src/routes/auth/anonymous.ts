@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { requireApiKey } from '../../http/api-key.js';
+import { limitRequest } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import type { UserRecord } from '../../model.js';
 import { routeSchema } from '../../openapi/document.js';
-import { enforceLimit } from '../../ratelimit/enforce.js';
 import { startAnonymousSession } from '../../sessions/anonymous.js';
 
 export function anonymousUserView(user: UserRecord) {
@@ -39,17 +39,13 @@ export async function registerAnonymous(app: FastifyInstance, services: Services
       async (request) => {
         const tenant = await tenantOf(services, request);
         await requireApiKey(services, tenant, request, 'public');
-        const limit = services.config.anonymousRateLimit;
-        if (limit > 0) {
-          const key = `anon:${tenant.record.id}:${request.ip}`;
-          await enforceLimit(
-            services.rateLimiter,
-            key,
-            limit,
-            60_000,
-            'Too many new sessions from this address; retry later.',
-          );
-        }
+        await limitRequest(
+          services,
+          tenant,
+          request,
+          'anonymous',
+          'Too many new sessions from this address; retry later.',
+        );
         const { user, tokens } = await startAnonymousSession(services.sessions, tenant, bearerToken(request));
         return ok('Anonymous token created successfully', { user: anonymousUserView(user), ...tokens });
       },

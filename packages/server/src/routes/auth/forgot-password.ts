@@ -21,7 +21,7 @@ export function registerForgotPassword(app: FastifyInstance, services: Services,
         tenant,
         id,
         'email' in id ? 'email' : 'sms',
-        clientOf(request),
+        clientOf(request, services.addresses),
       );
       return ok('OTP sent successfully', content);
     },

@@ -32,7 +32,7 @@ export function registerGenerateOtp(app: FastifyInstance, services: Services, ct
         ctx,
         tenant,
         { id, channel: b.channel, action: b.otp_action },
-        clientOf(request),
+        clientOf(request, services.addresses),
       );
       return ok('OTP sent successfully', content);
     },

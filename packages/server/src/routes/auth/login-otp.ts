@@ -38,7 +38,7 @@ export function registerLoginOtp(app: FastifyInstance, services: Services, ctx: 
           id,
           channel,
           b.register_if_not_exists === true,
-          clientOf(request),
+          clientOf(request, services.addresses),
         );
         return ok('OTP sent successfully', content);
       },

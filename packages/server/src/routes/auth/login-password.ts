@@ -22,7 +22,7 @@ export function registerLoginPassword(app: FastifyInstance, services: Services, 
         tenant,
         id,
         request.body.password,
-        clientOf(request),
+        clientOf(request, services.addresses),
       );
       return ok('Logged in successfully', { user: accountView(account, request), ...tokens });
     },

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors/codes.js';
+import { limitRequest } from '../../http/client.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
 import { routeSchema } from '../../openapi/document.js';
-import { enforceLimit } from '../../ratelimit/enforce.js';
 import { refreshSession } from '../../sessions/rotate.js';
 
 /** Response header of every refresh answer: the grace window in seconds (0: none). */
@@ -25,17 +25,13 @@ export function registerRefreshToken(app: FastifyInstance, services: Services): 
       reply.header(GRACE_HEADER, String(services.sessions.policy.refreshReuseGrace));
       try {
         const tenant = await tenantOf(services, request);
-        const perAddress = services.config.refreshIpRateLimit;
-        if (perAddress > 0) {
-          const key = `refresh:ip:${tenant.record.id}:${request.ip}`;
-          await enforceLimit(
-            services.rateLimiter,
-            key,
-            perAddress,
-            60_000,
-            'Too many refreshes from this address; retry later.',
-          );
-        }
+        await limitRequest(
+          services,
+          tenant,
+          request,
+          'refreshPerAddress',
+          'Too many refreshes from this address; retry later.',
+        );
         const result = await refreshSession(services.sessions, tenant, request.body.refresh_token);
         refreshes.inc({ outcome: result.outcome });
         return ok('Token refreshed successfully', {

@@ -55,7 +55,7 @@ export function registerRegister(app: FastifyInstance, services: Services, ctx: 
                 ? { password: b.password ?? '', confirmPassword: b.confirm_password ?? '' }
                 : undefined,
           },
-          clientOf(request),
+          clientOf(request, services.addresses),
         );
         return ok('OTP sent successfully', content);
       },

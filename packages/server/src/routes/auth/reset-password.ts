@@ -25,7 +25,7 @@ export function registerResetPassword(app: FastifyInstance, services: Services, 
           newPassword: b.new_password,
           confirmPassword: b.confirm_password,
         },
-        clientOf(request),
+        clientOf(request, services.addresses),
       );
       return ok('Password reset successfully', { user: accountView(account, request), ...tokens });
     },

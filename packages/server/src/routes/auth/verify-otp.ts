@@ -21,7 +21,7 @@ export function registerVerifyOtp(app: FastifyInstance, services: Services, ctx:
         ctx,
         tenant,
         { otp, otpToken: otp_token, action: otp_action },
-        clientOf(request),
+        clientOf(request, services.addresses),
       );
       return ok('OTP verified successfully', { user: accountView(account, request), ...tokens });
     },

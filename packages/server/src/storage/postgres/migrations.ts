@@ -1,3 +1,4 @@
+import { STORE_LIMITS_TABLE } from '../rows.js';
 /**
  * Versioned schema for PostgreSQL, in step with `../sqlite/migrations.ts`: the same versions with
  * the same meaning. Append only: a released migration is never edited.
@@ -138,5 +139,10 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
       ALTER TABLE otps ADD COLUMN redeemed_at BIGINT;
     `,
+  },
+  {
+    version: 5,
+    name: 'per-store limits',
+    sql: STORE_LIMITS_TABLE,
   },
 ];

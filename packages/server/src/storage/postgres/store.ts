@@ -104,6 +104,10 @@ const SQL = {
 
   getStoreSettings: 'SELECT otp_debug FROM stores WHERE id = $1',
   setStoreSettings: 'UPDATE stores SET otp_debug = $1 WHERE id = $2',
+  getStoreLimits: 'SELECT name, value FROM store_limits WHERE store_id = $1',
+  setStoreLimit: `INSERT INTO store_limits (store_id, name, value) VALUES ($1, $2, $3)
+    ON CONFLICT (store_id, name) DO UPDATE SET value = excluded.value`,
+  clearStoreLimit: 'DELETE FROM store_limits WHERE store_id = $1 AND name = $2',
   // DO NOTHING on any unique index: the id, or the store's customer email or phone.
   createAccount: `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
   getAccount: `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE id = $1 AND NOT is_anonymous`,
@@ -354,6 +358,15 @@ export class PostgresDatabase implements Database {
 
   async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
     await this.run('setStoreSettings', [D.boolean(settings.otpDebug), storeId]);
+  }
+
+  async getStoreLimits(storeId: string): Promise<Record<string, number>> {
+    return mapping.storeLimitsFromRows((await this.run('getStoreLimits', [storeId])).rows);
+  }
+
+  async setStoreLimit(storeId: string, name: string, value: number | null): Promise<void> {
+    if (value === null) await this.run('clearStoreLimit', [storeId, name]);
+    else await this.run('setStoreLimit', [storeId, name, value]);
   }
 
   async createAccount(account: model.UserAccount): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { STORE_LIMITS_TABLE } from '../rows.js';
 /** Versioned schema for SQLite. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -126,5 +127,10 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       );
       ALTER TABLE otps ADD COLUMN redeemed_at INTEGER;
     `,
+  },
+  {
+    version: 5,
+    name: 'per-store limits',
+    sql: STORE_LIMITS_TABLE,
   },
 ];

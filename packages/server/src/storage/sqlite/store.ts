@@ -123,6 +123,12 @@ export class SqliteDatabase implements Database {
     return {
       getStoreSettings: db.prepare('SELECT otp_debug FROM stores WHERE id = ?'),
       setStoreSettings: db.prepare('UPDATE stores SET otp_debug = ? WHERE id = ?'),
+      getStoreLimits: db.prepare('SELECT name, value FROM store_limits WHERE store_id = ?'),
+      setStoreLimit: db.prepare(
+        `INSERT INTO store_limits (store_id, name, value) VALUES (?, ?, ?)
+           ON CONFLICT (store_id, name) DO UPDATE SET value = excluded.value`,
+      ),
+      clearStoreLimit: db.prepare('DELETE FROM store_limits WHERE store_id = ? AND name = ?'),
       // DO NOTHING on any unique index: the id, or the store's customer email or phone.
       createAccount: db.prepare(
         `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
@@ -272,6 +278,15 @@ export class SqliteDatabase implements Database {
 
   async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
     this.q.setStoreSettings.run(D.boolean(settings.otpDebug), storeId);
+  }
+
+  async getStoreLimits(storeId: string): Promise<Record<string, number>> {
+    return mapping.storeLimitsFromRows(this.q.getStoreLimits.all(storeId) as mapping.Row[]);
+  }
+
+  async setStoreLimit(storeId: string, name: string, value: number | null): Promise<void> {
+    if (value === null) this.q.clearStoreLimit.run(storeId, name);
+    else this.q.setStoreLimit.run(storeId, name, value);
   }
 
   async createAccount(account: model.UserAccount): Promise<boolean> {
