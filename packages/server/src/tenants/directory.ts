@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { AppError } from '../errors/codes.js';
 import type { StoreRecord } from '../model.js';
 import type { Database } from '../storage/contract.js';
+import { DEFAULT_AUDIENCE, type TokenPolicy } from '../tokens/issue.js';
 import { Keyring } from '../tokens/keys.js';
 
 export interface Tenant {
@@ -9,6 +10,13 @@ export interface Tenant {
   keyring: Keyring;
   /** `iss` of this store's tokens. */
   issuer: string;
+  /** `aud` of this store's access tokens. */
+  audience: string;
+}
+
+/** What minting this store's tokens needs. */
+export function tokenPolicyOf(tenant: Tenant, accessTokenTtl: number): TokenPolicy {
+  return { issuer: tenant.issuer, audience: tenant.audience, accessTokenTtl };
 }
 
 interface Entry {
@@ -92,6 +100,7 @@ export class TenantDirectory {
           record,
           keyring: new Keyring(await this.db.listSigningKeys(storeId), now),
           issuer: `${this.issuerBase}/${storeId}`,
+          audience: (await this.db.getStoreSettings(storeId)).audience ?? DEFAULT_AUDIENCE,
         }
       : null;
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();

@@ -154,4 +154,70 @@ describe('POST /auth/introspect', () => {
     });
     expect((await post('introspect', { token: other.access_token }, API_KEY)).statusCode).toBe(401);
   });
+
+  it('answers the bare RFC 7662 body to Accept: application/token-introspection+json and ?format=rfc7662', async () => {
+    await setup();
+    const pair = (await anonymous(t.app)).body.content;
+    const bare = (token: string, how: 'accept' | 'query') =>
+      t.app.inject({
+        method: 'POST',
+        url: `${BASE}/auth/introspect${how === 'query' ? '?format=rfc7662' : ''}`,
+        headers: {
+          'x-api-key': SECRET,
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(how === 'accept' ? { accept: 'application/token-introspection+json; q=1, */*; q=0.1' } : {}),
+        },
+        payload: `token=${encodeURIComponent(token)}`,
+      });
+    for (const how of ['accept', 'query'] as const) {
+      const live = await bare(pair.access_token, how);
+      expect(live.statusCode).toBe(200);
+      expect(live.headers['content-type']).toMatch(/^application\/token-introspection\+json/);
+      const body = live.json();
+      expectMatchesSpec('introspect-token', 200, body, 'application/token-introspection+json');
+      expect(body).toMatchObject({
+        active: true,
+        token_type: 'access_token',
+        sub: pair.user.id,
+        aud: 'storefront',
+        iss: 'storefront-auth/demo',
+        exp: claims(pair.access_token)['exp'],
+      });
+      expect(body).not.toHaveProperty('success');
+      expect((await bare('garbage', how)).json()).toEqual({ active: false });
+    }
+    // Without asking, the envelope stays; a format that is not ours is a validation error.
+    expect((await post('introspect', { token: pair.access_token })).json()).toMatchObject({ success: true });
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/auth/introspect?format=xml`,
+      headers: { 'x-api-key': SECRET, 'content-type': 'application/json' },
+      payload: { token: pair.access_token },
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json()).toMatchObject({ success: false, code: 'BAD_REQUEST' });
+    // An unauthenticated caller still gets the envelope's 401, never token facts.
+    const noKey = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/auth/introspect?format=rfc7662`,
+      headers: { 'content-type': 'application/json' },
+      payload: { token: pair.access_token },
+    });
+    expect(noKey.statusCode).toBe(401);
+    expect(noKey.json()).toMatchObject({ success: false, code: 'UNAUTHORIZED' });
+  });
+
+  it('access tokens carry the store audience, the default until the store sets its own', async () => {
+    await setup();
+    expect(claims((await anonymous(t.app)).body.content.access_token)['aud']).toBe('storefront');
+    await t.db.setStoreSettings('demo', { otpDebug: false, audience: 'https://api.shop.example' });
+    // A running server reads the store again within a minute.
+    t.clock.advance(61);
+    const pair = (await anonymous(t.app)).body.content;
+    expect(claims(pair.access_token)['aud']).toBe('https://api.shop.example');
+    expect(claims(pair.refresh_token)).not.toHaveProperty('aud');
+    expect((await post('introspect', { token: pair.access_token })).json().content.aud).toBe(
+      'https://api.shop.example',
+    );
+  });
 });

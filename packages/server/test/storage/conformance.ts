@@ -288,6 +288,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
             T0,
           ),
           issuer: `test/${storeId}`,
+          audience: 'conformance',
         };
       });
       const ctx = (s: Database, grace: number): SessionContext => ({
@@ -553,9 +554,14 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
     it('store settings default to off and round-trip', async () => {
       const id = `x${randomId(4).toLowerCase()}`;
       await store.createStore({ id, name: id, createdAt: T0 });
-      expect(await store.getStoreSettings(id)).toEqual({ otpDebug: false });
-      await store.setStoreSettings(id, { otpDebug: true });
-      expect(await other.getStoreSettings(id)).toEqual({ otpDebug: true });
+      expect(await store.getStoreSettings(id)).toEqual({ otpDebug: false, audience: null });
+      await store.setStoreSettings(id, { otpDebug: true, audience: 'https://api.shop.example' });
+      expect(await other.getStoreSettings(id)).toEqual({
+        otpDebug: true,
+        audience: 'https://api.shop.example',
+      });
+      await store.setStoreSettings(id, { otpDebug: true, audience: null });
+      expect(await other.getStoreSettings(id)).toEqual({ otpDebug: true, audience: null });
     });
   });
 }

@@ -123,4 +123,9 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX security_events_created ON security_events(created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'store audience of access tokens',
+    sql: 'ALTER TABLE stores ADD COLUMN audience TEXT;',
+  },
 ];

@@ -101,8 +101,8 @@ const SQL = {
   revoke: 'UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL',
   addEvent: `INSERT INTO security_events (${mapping.SECURITY_EVENT_COLUMNS}) VALUES (${mapping.params(D, 6)})`,
 
-  getStoreSettings: 'SELECT otp_debug FROM stores WHERE id = $1',
-  setStoreSettings: 'UPDATE stores SET otp_debug = $1 WHERE id = $2',
+  getStoreSettings: 'SELECT otp_debug, audience FROM stores WHERE id = $1',
+  setStoreSettings: 'UPDATE stores SET otp_debug = $1, audience = $2 WHERE id = $3',
   // DO NOTHING on any unique index: the id, or the store's customer email or phone.
   createAccount: `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
   getAccount: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE id = $1 AND NOT is_anonymous`,
@@ -345,7 +345,7 @@ export class PostgresDatabase implements Database {
   }
 
   async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
-    await this.run('setStoreSettings', [D.boolean(settings.otpDebug), storeId]);
+    await this.run('setStoreSettings', [D.boolean(settings.otpDebug), settings.audience, storeId]);
   }
 
   async createAccount(account: model.UserAccount): Promise<boolean> {

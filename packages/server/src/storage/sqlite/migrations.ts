@@ -111,4 +111,9 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX security_events_created ON security_events(created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'store audience of access tokens',
+    sql: 'ALTER TABLE stores ADD COLUMN audience TEXT;',
+  },
 ];

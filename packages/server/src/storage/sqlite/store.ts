@@ -114,8 +114,8 @@ export class SqliteDatabase implements Database {
   private prepareCustomers() {
     const db = this.sqlite;
     return {
-      getStoreSettings: db.prepare('SELECT otp_debug FROM stores WHERE id = ?'),
-      setStoreSettings: db.prepare('UPDATE stores SET otp_debug = ? WHERE id = ?'),
+      getStoreSettings: db.prepare('SELECT otp_debug, audience FROM stores WHERE id = ?'),
+      setStoreSettings: db.prepare('UPDATE stores SET otp_debug = ?, audience = ? WHERE id = ?'),
       // DO NOTHING on any unique index: the id, or the store's customer email or phone.
       createAccount: db.prepare(
         `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
@@ -253,7 +253,7 @@ export class SqliteDatabase implements Database {
   }
 
   async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
-    this.q.setStoreSettings.run(D.boolean(settings.otpDebug), storeId);
+    this.q.setStoreSettings.run(D.boolean(settings.otpDebug), settings.audience, storeId);
   }
 
   async createAccount(account: model.UserAccount): Promise<boolean> {
