@@ -89,7 +89,9 @@ export function routeSchema(operationId: string): {
   const body = deref(operation.requestBody?.content?.['application/json']?.schema);
   const response: Record<string, unknown> = {};
   for (const status of Object.keys(operation.responses)) {
-    const types = Object.entries(responseContent(operationId, status)).filter(([, m]) => m.schema !== undefined);
+    const types = Object.entries(responseContent(operationId, status)).filter(
+      ([, m]) => m.schema !== undefined,
+    );
     if (types.length > 1) response[status] = { content: Object.fromEntries(types) };
     else if (types.length === 1) response[status] = types[0]![1].schema;
   }
