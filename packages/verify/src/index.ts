@@ -7,6 +7,13 @@ import {
   jwtVerify,
 } from 'jose';
 
+export {
+  verifyWebhook,
+  type WebhookHeaders,
+  WebhookVerificationError,
+  type WebhookVerifyOptions,
+} from './webhook.js';
+
 /** The claims of a verified storefront-auth access token. */
 export interface AccessTokenClaims extends JWTPayload {
   iss: string;
