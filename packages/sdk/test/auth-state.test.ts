@@ -1,0 +1,152 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registerCustomer } from '../../server/test/helpers/customers.js';
+import {
+  type AuthStateChange,
+  createStorefrontSDK,
+  inProcessLock,
+  memoryStorage,
+  type StorefrontSDK,
+  type TokenStorage,
+} from '../src/index.js';
+import { API_KEY, type Stack, startStack } from './helpers/stack.js';
+
+// Two SDK instances over one storage in one process stand for two tabs: BroadcastChannel is the
+// same Web API in Node.js. Real server, real HTTP.
+let stack: Stack;
+const sdks: StorefrontSDK[] = [];
+beforeEach(async () => {
+  stack = await startStack({ OTP_DEBUG: 'true' });
+});
+afterEach(async () => {
+  for (const sdk of sdks.splice(0)) sdk.dispose();
+  await stack.close();
+});
+
+const PASSWORD = 'correct horse battery';
+
+function tab(storage: TokenStorage, lock = inProcessLock()) {
+  const sdk = createStorefrontSDK({
+    baseUrl: stack.baseUrl,
+    apiKey: API_KEY,
+    tokenStorage: storage,
+    lock,
+    now: stack.t.clock.now,
+    sleep: async () => {},
+  });
+  sdks.push(sdk);
+  const seen: AuthStateChange[] = [];
+  const waiters: Array<() => void> = [];
+  sdk.onAuthStateChange((change) => {
+    seen.push(change);
+    for (const w of waiters.splice(0)) w();
+  });
+  return {
+    sdk,
+    seen,
+    events: () => seen.map((c) => `${c.event}${c.remote ? ' (remote)' : ''}`),
+    /** Resolves once `n` changes have arrived (cross-instance delivery is a message: asynchronous). */
+    async until(n: number) {
+      while (seen.length < n) await new Promise<void>((r) => waiters.push(r));
+    },
+  };
+}
+
+describe('sdk.onAuthStateChange', () => {
+  it('announces sign-in, refresh, sign-out and a server-ended session in this and the sibling instance', async () => {
+    const storage = memoryStorage();
+    const lock = inProcessLock();
+    const a = tab(storage, lock);
+    const b = tab(storage, lock);
+
+    await a.sdk.session.ensureAccessToken();
+    await a.until(1);
+    await b.until(1);
+    expect(a.events()).toEqual(['SIGNED_IN']);
+    expect(b.events()).toEqual(['SIGNED_IN (remote)']);
+    expect(a.seen[0]!.session).toMatchObject({ isAnonymous: true, isLoggedIn: false });
+    const anonymousId = a.seen[0]!.session!.userId;
+
+    // A customer account is made on the server; A logs in with the password.
+    await registerCustomer(stack.t.app, 'ada@example.com');
+    const login = await a.sdk.auth.loginWithPassword({ email: 'ada@example.com', password: PASSWORD });
+    expect(login.error).toBeNull();
+    await b.until(2);
+    expect(a.events()).toEqual(['SIGNED_IN', 'SIGNED_IN']);
+    expect(b.events()).toEqual(['SIGNED_IN (remote)', 'SIGNED_IN (remote)']);
+    expect(b.seen[1]!.session).toMatchObject({ isLoggedIn: true });
+    expect(b.seen[1]!.session!.userId).not.toBe(anonymousId);
+
+    // B's access token is due: B refreshes, A hears TOKEN_REFRESHED; A then adopts it silently.
+    stack.t.clock.advance(50);
+    await b.sdk.session.ensureAccessToken();
+    await a.until(3);
+    expect(b.events().at(-1)).toBe('TOKEN_REFRESHED');
+    expect(a.events().at(-1)).toBe('TOKEN_REFRESHED (remote)');
+    await a.sdk.session.ensureAccessToken();
+    expect(a.seen).toHaveLength(3);
+
+    // Logout answers a fresh anonymous pair: SIGNED_OUT everywhere.
+    expect((await a.sdk.auth.logout()).error).toBeNull();
+    await b.until(4);
+    expect(a.events().at(-1)).toBe('SIGNED_OUT');
+    expect(b.events().at(-1)).toBe('SIGNED_OUT (remote)');
+    expect(b.seen.at(-1)!.session).toMatchObject({ isAnonymous: true });
+
+    // The server ends the session (revoked by the operator): the instance that finds out tells both.
+    const tokens = (await storage.getTokens())!;
+    const sid = JSON.parse(Buffer.from(tokens.refresh_token.split('.')[1]!, 'base64url').toString()).sid;
+    await stack.t.db.revokeSession(sid, 'admin', stack.t.clock.now());
+    await a.sdk.auth.refreshToken({ refresh_token: tokens.refresh_token });
+    stack.t.clock.advance(50);
+    await a.sdk.session.ensureAccessToken();
+    await b.until(5);
+    expect(a.seen[4]).toMatchObject({ event: 'SESSION_ENDED', session: null, reason: 'SESSION_REVOKED' });
+    expect(b.seen[4]).toMatchObject({ event: 'SESSION_ENDED', remote: true, reason: 'SESSION_REVOKED' });
+    // No event ever carries a token.
+    const wire = JSON.stringify([...a.seen, ...b.seen]);
+    expect(wire).not.toContain(tokens.refresh_token);
+    expect(wire).not.toContain(tokens.access_token);
+  });
+
+  it('runs callbacks outside the refresh lock: a callback may call the SDK and it completes', async () => {
+    const storage = memoryStorage();
+    // One lock, held while a refresh runs: a callback inside it awaiting the SDK would never finish.
+    const sdk = createStorefrontSDK({
+      baseUrl: stack.baseUrl,
+      apiKey: API_KEY,
+      tokenStorage: storage,
+      lock: inProcessLock(),
+      now: stack.t.clock.now,
+      sleep: async () => {},
+    });
+    sdks.push(sdk);
+    const inner: Array<string | null> = [];
+    let done: () => void = () => {};
+    const finished = new Promise<void>((r) => {
+      done = r;
+    });
+    sdk.onAuthStateChange(async (change) => {
+      if (change.event !== 'TOKEN_REFRESHED') return;
+      // A new refresh, which takes the lock: it can only start if the lock is free.
+      const forced = await sdk.auth.refreshToken({
+        refresh_token: (await storage.getTokens())!.refresh_token,
+      });
+      inner.push(forced.error ? forced.error.code : 'ok');
+      done();
+    });
+    await sdk.session.ensureAccessToken();
+    stack.t.clock.advance(50);
+    await sdk.session.ensureAccessToken();
+    await finished;
+    expect(inner).toEqual(['ok']);
+  });
+
+  it('a manual SDK (no storage) never calls back', async () => {
+    const sdk = createStorefrontSDK({ baseUrl: stack.baseUrl, apiKey: API_KEY });
+    const seen: unknown[] = [];
+    const off = sdk.onAuthStateChange((c) => seen.push(c));
+    await sdk.auth.getAnonymousToken();
+    off();
+    expect(seen).toEqual([]);
+  });
+});
