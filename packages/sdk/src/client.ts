@@ -109,7 +109,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
   const lock = options.lock === false ? noLock : (options.lock ?? defaultLock(storage));
 
   const lockName = `storefront-auth:${baseUrl}:${storage?.key ?? 'default'}`;
-  const authState = storage ? new AuthStateHub(lockName) : null;
+  const authState = storage ? new AuthStateHub(lockName, storage.kind !== 'server') : null;
   const manager = storage
     ? new SessionManager({
         transport,

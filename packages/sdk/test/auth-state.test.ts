@@ -141,6 +141,33 @@ describe('sdk.onAuthStateChange', () => {
     expect(inner).toEqual(['ok']);
   });
 
+  it('request-scoped server storages share nothing: no event reaches another instance', async () => {
+    const inner = memoryStorage();
+    // Same key on purpose: only the kind keeps a server's per-request SDKs apart.
+    const server = (): TokenStorage => ({
+      getTokens: () => inner.getTokens(),
+      setTokens: (t) => inner.setTokens(t),
+      clearTokens: () => inner.clearTokens(),
+      key: 'server:same',
+      kind: 'server',
+    });
+    const sharedKind = (kind: 'server' | 'memory') => {
+      const storage = kind === 'server' ? server() : { ...server(), kind };
+      return [tab(storage), tab(kind === 'server' ? server() : { ...server(), kind })] as const;
+    };
+    const [a, b] = sharedKind('server');
+    await a.sdk.session.ensureAccessToken();
+    await a.until(1);
+    // A control pair over a shared (non-server) storage shows a message does arrive in this time.
+    await inner.clearTokens();
+    const [c, d] = sharedKind('memory');
+    await c.sdk.session.ensureAccessToken();
+    await d.until(1);
+    expect(a.events()).toEqual(['SIGNED_IN']);
+    expect(b.events()).toEqual([]);
+    expect(d.events()).toEqual(['SIGNED_IN (remote)']);
+  });
+
   it('a manual SDK (no storage) never calls back', async () => {
     const sdk = createStorefrontSDK({ baseUrl: stack.baseUrl, apiKey: API_KEY });
     const seen: unknown[] = [];

@@ -75,8 +75,16 @@ export class AuthStateHub {
   };
 
   private listening = false;
+  private closed = false;
 
-  constructor(private readonly name: string) {
+  /**
+   * `crossTab` false (a request-scoped server storage, shared by nobody): no channel at all, so a
+   * server making an SDK per request opens nothing per request.
+   */
+  constructor(
+    private readonly name: string,
+    private readonly crossTab = true,
+  ) {
     this.storageKey = `${name}:auth-event`;
   }
 
@@ -94,19 +102,28 @@ export class AuthStateHub {
     this.current = tokens ? sessionOf(tokens) : null;
   }
 
-  /** Cross-tab delivery starts with the first subscriber: an SDK nobody listens to opens no channel. */
+  /**
+   * Receiving starts with the first subscriber; sending with the first change, whether or not
+   * anyone listens here, so the other tabs hear of it.
+   */
   private listen(): void {
     if (this.listening) return;
     this.listening = true;
-    const g = globalThis as { BroadcastChannel?: typeof BroadcastChannel; addEventListener?: unknown };
-    if (typeof g.BroadcastChannel === 'function') {
-      this.channel = new g.BroadcastChannel(this.name);
-      this.channel.onmessage = (event: MessageEvent) => this.receive(event.data);
-      // Node.js: an open channel must not keep the process alive.
-      (this.channel as { unref?: () => void }).unref?.();
-    } else if (typeof g.addEventListener === 'function' && this.localStorage()) {
+    if (!this.crossTab) return;
+    const channel = this.openChannel();
+    if (channel) channel.onmessage = (event: MessageEvent) => this.receive(event.data);
+    else if (typeof globalThis.addEventListener === 'function' && this.localStorage())
       globalThis.addEventListener('storage', this.onStorage);
-    }
+  }
+
+  private openChannel(): BroadcastChannel | null {
+    if (this.channel || this.closed) return this.channel;
+    const g = globalThis as { BroadcastChannel?: typeof BroadcastChannel };
+    if (typeof g.BroadcastChannel !== 'function') return null;
+    this.channel = new g.BroadcastChannel(this.name);
+    // Node.js: an open channel must not keep the process alive.
+    (this.channel as { unref?: () => void }).unref?.();
+    return this.channel;
   }
 
   /** The session this hub last saw: undefined until it saw any. */
@@ -147,11 +164,12 @@ export class AuthStateHub {
     if (this.listening && typeof globalThis.removeEventListener === 'function')
       globalThis.removeEventListener('storage', this.onStorage);
     this.listening = false;
+    this.closed = true;
     this.callbacks.clear();
   }
 
   private emit(change: Omit<AuthStateChange, 'remote'>, broadcast: boolean): void {
-    if (broadcast && this.listening) this.post({ v: 1, from: this.id, ...change });
+    if (broadcast) this.post({ v: 1, from: this.id, ...change });
     for (const callback of [...this.callbacks]) {
       try {
         callback({ ...change, remote: !broadcast });
@@ -163,8 +181,10 @@ export class AuthStateHub {
 
   private post(message: Wire): void {
     try {
-      if (this.channel) {
-        this.channel.postMessage(message);
+      if (this.closed || !this.crossTab) return;
+      const channel = this.openChannel();
+      if (channel) {
+        channel.postMessage(message);
         return;
       }
       // The storage event fires in the other tabs only; a fresh value each time so it always fires.
