@@ -1,3 +1,5 @@
+import { createElement } from 'react';
+import TestRenderer, { act } from 'react-test-renderer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerCustomer } from '../../server/test/helpers/customers.js';
 import {
@@ -8,7 +10,10 @@ import {
   type StorefrontSDK,
   type TokenStorage,
 } from '../src/index.js';
+import { useSession } from '../src/react.js';
 import { API_KEY, type Stack, startStack } from './helpers/stack.js';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
 // Two SDK instances over one storage in one process stand for two tabs: BroadcastChannel is the
 // same Web API in Node.js. Real server, real HTTP.
@@ -24,7 +29,8 @@ afterEach(async () => {
 
 const PASSWORD = 'correct horse battery';
 
-function tab(storage: TokenStorage, lock = inProcessLock()) {
+/** A managed SDK on the test server over `storage`, disposed after the test. */
+function managed(storage: TokenStorage, lock = inProcessLock()): StorefrontSDK {
   const sdk = createStorefrontSDK({
     baseUrl: stack.baseUrl,
     apiKey: API_KEY,
@@ -34,6 +40,11 @@ function tab(storage: TokenStorage, lock = inProcessLock()) {
     sleep: async () => {},
   });
   sdks.push(sdk);
+  return sdk;
+}
+
+function tab(storage: TokenStorage, lock = inProcessLock()) {
+  const sdk = managed(storage, lock);
   const seen: AuthStateChange[] = [];
   const waiters: Array<() => void> = [];
   sdk.onAuthStateChange((change) => {
@@ -111,15 +122,7 @@ describe('sdk.onAuthStateChange', () => {
   it('runs callbacks outside the refresh lock: a callback may call the SDK and it completes', async () => {
     const storage = memoryStorage();
     // One lock, held while a refresh runs: a callback inside it awaiting the SDK would never finish.
-    const sdk = createStorefrontSDK({
-      baseUrl: stack.baseUrl,
-      apiKey: API_KEY,
-      tokenStorage: storage,
-      lock: inProcessLock(),
-      now: stack.t.clock.now,
-      sleep: async () => {},
-    });
-    sdks.push(sdk);
+    const sdk = managed(storage);
     const inner: Array<string | null> = [];
     let done: () => void = () => {};
     const finished = new Promise<void>((r) => {
@@ -175,5 +178,69 @@ describe('sdk.onAuthStateChange', () => {
     await sdk.auth.getAnonymousToken();
     off();
     expect(seen).toEqual([]);
+  });
+});
+
+describe('useSession (real React, real server)', () => {
+  it('renders loading, then follows this and a sibling instance through sign-in and sign-out', async () => {
+    const storage = memoryStorage();
+    const lock = inProcessLock();
+    const page = managed(storage, lock);
+    const sibling = managed(storage, lock);
+    let renders = 0;
+    function Who() {
+      renders++;
+      const { status, event, session } = useSession(page);
+      return `${status}|${event ?? '-'}|${session?.isLoggedIn ?? '-'}`;
+    }
+    let root!: TestRenderer.ReactTestRenderer;
+    await act(async () => {
+      root = TestRenderer.create(createElement(Who));
+    });
+    const text = () => root.toJSON() as string;
+    /** Lets React and the cross-instance messages run until the page shows `expected`. */
+    const until = async (expected: string) => {
+      while (text() !== expected) await act(() => new Promise((r) => setTimeout(r, 5)));
+    };
+    await until('none|-|-');
+
+    await act(async () => {
+      await page.session.ensureAccessToken();
+    });
+    await until('anonymous|SIGNED_IN|false');
+
+    await registerCustomer(stack.t.app, 'react@example.com');
+    // The sibling (another tab) logs in: this page follows.
+    expect(
+      (
+        await sibling.auth.loginWithPassword({
+          email: 'react@example.com',
+          password: 'correct horse battery',
+        })
+      ).error,
+    ).toBeNull();
+    await until('authenticated|SIGNED_IN|true');
+
+    expect((await sibling.auth.logout()).error).toBeNull();
+    await until('anonymous|SIGNED_OUT|false');
+    expect(renders).toBeGreaterThan(3);
+    await act(async () => root.unmount());
+  });
+
+  it('a page rendered before any session exists reads storage once it mounts', async () => {
+    const storage = memoryStorage();
+    const seeded = managed(storage);
+    await seeded.session.ensureAccessToken();
+    const later = managed(storage);
+    function Who() {
+      return useSession(later).status;
+    }
+    let root!: TestRenderer.ReactTestRenderer;
+    await act(async () => {
+      root = TestRenderer.create(createElement(Who));
+    });
+    while (root.toJSON() === 'loading') await act(() => new Promise((r) => setTimeout(r, 5)));
+    expect(root.toJSON()).toBe('anonymous');
+    await act(async () => root.unmount());
   });
 });

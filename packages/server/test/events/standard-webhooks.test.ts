@@ -47,13 +47,12 @@ async function startReceiver() {
   };
 }
 
+const receivers = new Set<{ close(): Promise<void> }>();
 let t: TestApp | undefined;
-let receiver: Awaited<ReturnType<typeof startReceiver>> | undefined;
 afterEach(async () => {
   await t?.close();
-  await receiver?.close();
-  t = undefined;
-  receiver = undefined;
+  for (const r of receivers) await r.close();
+  receivers.clear();
 });
 
 const headersOf = (d: Delivery) => ({
@@ -64,7 +63,8 @@ const headersOf = (d: Delivery) => ({
 
 describe('Standard Webhooks: what we deliver verifies with the standardwebhooks package', () => {
   it('an OTP delivery and a security event, with a whsec_ secret and with a raw one', async () => {
-    receiver = await startReceiver();
+    const receiver = await startReceiver();
+    receivers.add(receiver);
     const otpSecret = `whsec_${randomBytes(24).toString('base64')}`;
     const eventSecret = 'a-plain-security-webhook-secret-0123';
     t = await makeTestApp({
