@@ -181,21 +181,28 @@ describe('sdk.onAuthStateChange', () => {
   });
 });
 
+let renders = 0;
+/** Shows what useSession says, as `status|event|isLoggedIn`. */
+function Who({ sdk }: { sdk: StorefrontSDK }) {
+  renders++;
+  const { status, event, session } = useSession(sdk);
+  return `${status}|${event ?? '-'}|${session?.isLoggedIn ?? '-'}`;
+}
+
+function Status({ sdk }: { sdk: StorefrontSDK }) {
+  return useSession(sdk).status;
+}
+
 describe('useSession (real React, real server)', () => {
   it('renders loading, then follows this and a sibling instance through sign-in and sign-out', async () => {
     const storage = memoryStorage();
     const lock = inProcessLock();
     const page = managed(storage, lock);
     const sibling = managed(storage, lock);
-    let renders = 0;
-    function Who() {
-      renders++;
-      const { status, event, session } = useSession(page);
-      return `${status}|${event ?? '-'}|${session?.isLoggedIn ?? '-'}`;
-    }
+    renders = 0;
     let root!: TestRenderer.ReactTestRenderer;
     await act(async () => {
-      root = TestRenderer.create(createElement(Who));
+      root = TestRenderer.create(createElement(Who, { sdk: page }));
     });
     const text = () => root.toJSON() as string;
     /** Lets React and the cross-instance messages run until the page shows `expected`. */
@@ -232,12 +239,9 @@ describe('useSession (real React, real server)', () => {
     const seeded = managed(storage);
     await seeded.session.ensureAccessToken();
     const later = managed(storage);
-    function Who() {
-      return useSession(later).status;
-    }
     let root!: TestRenderer.ReactTestRenderer;
     await act(async () => {
-      root = TestRenderer.create(createElement(Who));
+      root = TestRenderer.create(createElement(Status, { sdk: later }));
     });
     while (root.toJSON() === 'loading') await act(() => new Promise((r) => setTimeout(r, 5)));
     expect(root.toJSON()).toBe('anonymous');
