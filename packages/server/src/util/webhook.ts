@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 /**
- * Standard Webhooks (standardwebhooks.com): any receiver library verifies what we send. The
+ * Standard Webhooks: any receiver library of that specification verifies what we send. The
  * signature is `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`; the id and
  * time are signed with the body, so a receiver can dedupe retries and refuse replays.
  */
