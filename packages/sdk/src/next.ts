@@ -26,11 +26,35 @@ interface Settled {
 }
 
 /**
- * Racing requests of one shopper (parallel server components, prefetches) carry the same refresh
- * cookie: they share one refresh and write the same cookies, so none spends a token another
- * already replaced (RFC 9700 §4.14.2 would call that reuse).
+ * Racing requests of one shopper (parallel pages, server components, prefetches) carry the same
+ * refresh cookie: they share one refresh and write the same cookies, so none spends a token
+ * another already replaced (RFC 9700 §4.14.2 would call that reuse). The outcome is kept 25 s
+ * after it settled, for requests that left the browser before the new cookies arrived: inside the
+ * server's grace window (30 s by default), which also covers any that reach another instance.
  */
-const inFlight = new Map<string, Promise<Settled>>();
+const inFlight = new Map<string, { settled: Promise<Settled>; until: number }>();
+const KEEP_MS = 25_000;
+const MAX_KEPT = 10_000;
+
+function shared(key: string | null, clock: () => number, start: () => Promise<Settled>): Promise<Settled> {
+  if (!key) return start();
+  const now = clock();
+  const kept = inFlight.get(key);
+  if (kept && now < kept.until) return kept.settled;
+  if (inFlight.size >= MAX_KEPT) {
+    for (const [k, v] of inFlight) if (now >= v.until) inFlight.delete(k);
+    if (inFlight.size >= MAX_KEPT) inFlight.clear();
+  }
+  const entry = { settled: start(), until: Number.POSITIVE_INFINITY };
+  inFlight.set(key, entry);
+  entry.settled.then(
+    () => {
+      entry.until = clock() + KEEP_MS;
+    },
+    () => inFlight.delete(key),
+  );
+  return entry.settled;
+}
 
 async function settle(options: NextAuthOptions, cookieHeader: string | null): Promise<Settled> {
   const setCookies: string[] = [];
@@ -73,15 +97,9 @@ export function authMiddleware(options: NextAuthOptions): (request: NextRequest)
   return async (request) => {
     const cookieHeader = request.headers.get('cookie');
     const key = parseCookies(cookieHeader).get(names.refresh) ?? null;
-    let pending = key ? inFlight.get(key) : undefined;
-    if (!pending) {
-      pending = settle(options, cookieHeader);
-      if (key) {
-        inFlight.set(key, pending);
-        pending.finally(() => inFlight.delete(key)).catch(() => {});
-      }
-    }
-    const { tokens, setCookies } = await pending;
+    const { tokens, setCookies } = await shared(key, options.now ?? Date.now, () =>
+      settle(options, cookieHeader),
+    );
     if (setCookies.length === 0 || !tokens) return NextResponse.next();
     const headers = new Headers(request.headers);
     const jar = parseCookies(cookieHeader);
