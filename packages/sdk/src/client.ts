@@ -11,6 +11,7 @@ import type { Lock } from './lock/contract.js';
 import { noLock } from './lock/contract.js';
 import { defaultLock } from './lock/default.js';
 import { callAnonymous, callRefreshToken } from './session/api.js';
+import { type AuthStateCallback, AuthStateHub } from './session/auth-state.js';
 import { type RetryOptions, type SessionHooks, SessionRefresh } from './session/refresh.js';
 import { isTokenPair, type TokenPair, type TokenStorage } from './storage/contract.js';
 import { decodeClaims, type TokenClaims } from './tokens/jwt.js';
@@ -77,7 +78,14 @@ export interface StorefrontSDK {
     ensureAccessToken(): Promise<string | null>;
     info(): Promise<SessionInfo>;
   };
-  /** Stops the auto-refresh timer. */
+  /**
+   * Calls `callback` on every auth-state change of the managed session, in this tab and in every
+   * other tab or instance of the origin sharing its storage: SIGNED_IN, SIGNED_OUT,
+   * TOKEN_REFRESHED, SESSION_ENDED. Never inside the refresh lock. Returns the unsubscribe
+   * function. Without a tokenStorage nothing is managed and nothing is ever called.
+   */
+  onAuthStateChange(callback: AuthStateCallback): () => void;
+  /** Stops the auto-refresh timer and the cross-tab auth-state channel. */
   dispose(): void;
 }
 
@@ -100,20 +108,28 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
   const storage = options.tokenStorage;
   const lock = options.lock === false ? noLock : (options.lock ?? defaultLock(storage));
 
+  const lockName = `storefront-auth:${baseUrl}:${storage?.key ?? 'default'}`;
+  const authState = storage ? new AuthStateHub(lockName, storage.kind !== 'server') : null;
   const session = storage
     ? new SessionRefresh({
         transport,
         apiKey: options.apiKey,
         storage,
         lock,
-        lockName: `storefront-auth:${baseUrl}:${storage.key ?? 'default'}`,
+        lockName,
         now,
         sleep: options.sleep ?? defaultSleep,
         retry: options.retry ?? {},
         refreshLeewaySeconds: options.refreshLeewaySeconds ?? 30,
         autoRefresh: options.autoRefresh ?? false,
-        onTokensUpdated: options.onTokensUpdated,
-        onSessionEnded: options.onSessionEnded,
+        onTokensUpdated: (tokens, info) => {
+          authState?.tokens(tokens, info.source);
+          return options.onTokensUpdated?.(tokens, info);
+        },
+        onSessionEnded: (reason) => {
+          authState?.ended(reason);
+          return options.onSessionEnded?.(reason);
+        },
         onRefreshFailed: options.onRefreshFailed,
       })
     : null;
@@ -243,8 +259,18 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
       ensureAccessToken,
       info,
     },
+    onAuthStateChange(callback) {
+      if (!authState || !session) return () => {};
+      const unsubscribe = authState.subscribe(callback);
+      session.getTokens().then(
+        (tokens) => authState.seed(tokens),
+        () => authState.seed(null),
+      );
+      return unsubscribe;
+    },
     dispose() {
       session?.dispose();
+      authState?.close();
     },
   };
 }

@@ -33,6 +33,12 @@ export { defaultLock } from './lock/default.js';
 export { inProcessLock } from './lock/in-process.js';
 export { type StorageLockOptions, storageLock } from './lock/storage-lock.js';
 export { webLocks, webLocksAvailable } from './lock/web-locks.js';
+export type {
+  AuthChangeEvent,
+  AuthSession,
+  AuthStateCallback,
+  AuthStateChange,
+} from './session/auth-state.js';
 export type { RetryOptions, SessionHooks, TokenSource } from './session/refresh.js';
 export type { SessionNotes, StoredPair, TokenPair, TokenStorage } from './storage/contract.js';
 export type { CookieOptions } from './storage/cookies.js';

@@ -193,4 +193,6 @@ export interface ProfileImageRecord {
 export interface StoreSettings {
   /** Development only: `x-debug-mode: true` may return OTPs in responses. */
   otpDebug: boolean;
+  /** The `aud` of the store's access tokens; null: `DEFAULT_AUDIENCE`. */
+  audience: string | null;
 }

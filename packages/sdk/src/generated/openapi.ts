@@ -474,8 +474,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Introspect a token (RFC 7662 style)
-         * @description For services that need to know now whether a token is live, rather than when the access token expires. `content` is the RFC 7662 answer: `active`, and when active the token's subject, session, type and times; an inactive token answers only `{active: false}`. Requires a secret API key. JSON or application/x-www-form-urlencoded.
+         * Introspect a token (RFC 7662)
+         * @description For services that need to know now whether a token is live, rather than when the access token expires. `content` is the RFC 7662 answer: `active`, and when active the token's subject, audience, session, type and times; an inactive token answers only `{active: false}`. Gateways and other RFC 7662 clients get that answer bare, without the envelope and as `application/token-introspection+json`, when they ask with `Accept: application/token-introspection+json` or `?format=rfc7662`. Requires a secret API key. JSON or application/x-www-form-urlencoded.
          */
         post: operations["introspect-token"];
         delete?: never;
@@ -508,6 +508,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description The RFC 7662 answer (§2.2): `active`, and only when active, what the token says. */
+        Introspection: {
+            active: boolean;
+            /** @enum {string} */
+            token_type?: "refresh_token" | "access_token";
+            iss?: string;
+            sub?: string;
+            /** @description An access token's audience; a refresh token has none. */
+            aud?: string;
+            sid?: string;
+            store_id?: string;
+            is_anonymous?: boolean;
+            customer_id?: string | null;
+            iat?: number;
+            exp?: number;
+        };
         User: {
             /** @description The user id (a ULID); the `ulid` claim. */
             readonly id: string;
@@ -1866,7 +1882,10 @@ export interface operations {
     };
     "introspect-token": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `rfc7662`: answer the bare RFC 7662 body, as `Accept: application/token-introspection+json` does. */
+                format?: "rfc7662";
+            };
             header: {
                 /** @description A secret API key of the store (`storefront-auth api-key create <store> --secret`). */
                 "X-Api-Key": string;
@@ -1904,20 +1923,9 @@ export interface operations {
                     "application/json": {
                         message: string;
                         success: boolean;
-                        content: {
-                            active: boolean;
-                            /** @enum {string} */
-                            token_type?: "refresh_token" | "access_token";
-                            iss?: string;
-                            sub?: string;
-                            sid?: string;
-                            store_id?: string;
-                            is_anonymous?: boolean;
-                            customer_id?: string | null;
-                            iat?: number;
-                            exp?: number;
-                        };
+                        content: components["schemas"]["Introspection"];
                     };
+                    "application/token-introspection+json": components["schemas"]["Introspection"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -1,6 +1,6 @@
 import { AppError } from '../errors/codes.js';
 import { emitSecurityEvent } from '../sessions/events.js';
-import type { Tenant } from '../tenants/directory.js';
+import { type Tenant, tokenPolicyOf } from '../tenants/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { authenticateCustomer } from './authenticate.js';
 import type { CustomerContext } from './context.js';
@@ -52,7 +52,7 @@ export async function changePassword(
   }
   return issueTokenPair(
     tenant.keyring,
-    { issuer: tenant.issuer, accessTokenTtl: ctx.policy.accessTokenTtl },
+    tokenPolicyOf(tenant, ctx.policy.accessTokenTtl),
     rotated.session,
     rotated.user,
   );

@@ -13,12 +13,14 @@ import type { Database } from '../storage/contract.js';
 import { openDatabase } from '../storage/open.js';
 import type { OperatorStore } from '../storage/operator.js';
 import { ensureApiKey, ensureStore, newApiKey } from '../tenants/bootstrap.js';
+import { DEFAULT_AUDIENCE } from '../tokens/issue.js';
 
 const USAGE = `usage: storefront-auth <command> [options]     (DATABASE_URL and the server's variables apply)
 
   migrate                                   apply pending migrations
   store create <store-id>                   create a store (prints its first API key once)
   store list
+  store audience <store-id> [<aud> | --default]   show or set the aud of the store's access tokens
   api-key create <store-id> [--secret]      a new public key (or secret key: revoke, introspect); shown once
   api-key list <store-id>
   api-key revoke <store-id> <key-id>
@@ -89,6 +91,23 @@ async function run(
       return {
         text: stores.map((s) => `${s.id}\tcreated ${iso(s.createdAt)}`).join('\n') || '(no stores)',
         json: stores.map((s) => ({ id: s.id, name: s.name, created_at: iso(s.createdAt) })),
+      };
+    }
+    case 'store audience': {
+      const storeId = need(a, 'store id');
+      await requireStore(ctx, storeId);
+      const settings = await db.getStoreSettings(storeId);
+      if (b !== undefined || options['default']) {
+        if (b !== undefined && (b.length === 0 || b.length > 255))
+          throw new UsageError('an audience is 1-255 characters');
+        settings.audience = b ?? null;
+        await db.setStoreSettings(storeId, settings);
+      }
+      const audience = settings.audience ?? DEFAULT_AUDIENCE;
+      // Servers re-read a store within a minute, so tokens carry the new aud soon, not at once.
+      return {
+        text: `store "${storeId}" access tokens carry aud "${audience}"${settings.audience ? '' : ' (the default)'}`,
+        json: { store_id: storeId, audience, default: settings.audience === null },
       };
     }
     case 'api-key create': {
@@ -294,6 +313,7 @@ async function main(argv: string[]): Promise<number> {
         json: { type: 'boolean' },
         secret: { type: 'boolean' },
         all: { type: 'boolean' },
+        default: { type: 'boolean' },
         user: { type: 'string' },
         store: { type: 'string' },
         limit: { type: 'string' },

@@ -13,6 +13,7 @@ export type OpenApiDocument = {
 
 type Operation = {
   operationId: string;
+  parameters?: Array<{ name: string; in: string; required?: boolean; schema?: unknown }>;
   requestBody?: { content?: Record<string, { schema?: unknown }> };
   responses: Record<string, unknown>;
 };
@@ -56,23 +57,55 @@ export function findOperation(operationId: string): { path: string; method: stri
   throw new Error(`No operation ${operationId} in openapi.json`);
 }
 
-/** JSON schema of an operation's response body for `status`, or undefined. */
-export function responseSchema(operationId: string, status: string | number): unknown {
+/** The media types an operation's response for `status` documents, with their schemas. */
+function responseContent(operationId: string, status: string | number): Record<string, { schema?: unknown }> {
   const { operation } = findOperation(operationId);
   const response = deref(operation.responses[String(status)]) as
     | { content?: Record<string, { schema?: unknown }> }
     | undefined;
-  return response?.content?.['application/json']?.schema;
+  return response?.content ?? {};
 }
 
-/** The Fastify route schema (body and responses) of an operation, taken from the document. */
-export function routeSchema(operationId: string): { body?: unknown; response: Record<string, unknown> } {
+/** JSON schema of an operation's response body for `status` in `mediaType`, or undefined. */
+export function responseSchema(
+  operationId: string,
+  status: string | number,
+  mediaType = 'application/json',
+): unknown {
+  return responseContent(operationId, status)[mediaType]?.schema;
+}
+
+/**
+ * The Fastify route schema (body, query and responses) of an operation, taken from the document. A
+ * response with more than one content type gets Fastify's per-content-type form: the reply's
+ * Content-Type chooses the serializer.
+ */
+export function routeSchema(operationId: string): {
+  body?: unknown;
+  querystring?: unknown;
+  response: Record<string, unknown>;
+} {
   const { operation } = findOperation(operationId);
   const body = deref(operation.requestBody?.content?.['application/json']?.schema);
   const response: Record<string, unknown> = {};
   for (const status of Object.keys(operation.responses)) {
-    const schema = responseSchema(operationId, status);
-    if (schema) response[status] = schema;
+    const types = Object.entries(responseContent(operationId, status)).filter(
+      ([, m]) => m.schema !== undefined,
+    );
+    if (types.length > 1) response[status] = { content: Object.fromEntries(types) };
+    else if (types.length === 1) response[status] = types[0]![1].schema;
   }
-  return body === undefined ? { response } : { body, response };
+  const query = (operation.parameters ?? []).filter((p) => p.in === 'query');
+  const querystring = query.length
+    ? {
+        type: 'object',
+        properties: Object.fromEntries(query.map((p) => [p.name, deref(p.schema)])),
+        required: query.filter((p) => p.required).map((p) => p.name),
+      }
+    : undefined;
+  return {
+    ...(body === undefined ? {} : { body }),
+    ...(querystring ? { querystring } : {}),
+    response,
+  };
 }

@@ -15,12 +15,14 @@ import { registerRevokeAndIntrospect } from './auth/revoke.js';
 import { registerUpdateUser, registerUser } from './auth/user.js';
 import { registerVerificationStatus } from './auth/verified-email-phone.js';
 import { registerVerifyOtp } from './auth/verify-otp.js';
+import { registerDocs } from './docs.js';
 import { registerHealthAndDocs } from './health.js';
 
 /** Registers every operation: sessions, then the customer operations, then the back-end ones. */
 export async function registerRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const ctx = services.customers;
   registerHealthAndDocs(app, services);
+  registerDocs(app);
   registerRefreshToken(app, services);
   await registerAnonymous(app, services);
   registerRegister(app, services, ctx);

@@ -1,5 +1,5 @@
 import type { SessionRecord, UserRecord } from '../model.js';
-import type { Tenant } from '../tenants/directory.js';
+import { type Tenant, tokenPolicyOf } from '../tenants/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { randomId } from '../util/ids.js';
 import type { SessionContext } from './context.js';
@@ -29,7 +29,7 @@ export async function openSession(
   await ctx.db.createSession(session);
   const tokens = issueTokenPair(
     tenant.keyring,
-    { issuer: tenant.issuer, accessTokenTtl: ctx.policy.accessTokenTtl },
+    tokenPolicyOf(tenant, ctx.policy.accessTokenTtl),
     session,
     user,
   );

@@ -9,6 +9,7 @@ export type Introspection =
       token_type: 'refresh_token' | 'access_token';
       iss: string;
       sub: string;
+      aud?: string;
       sid: string;
       store_id: string;
       is_anonymous: boolean;
@@ -43,6 +44,7 @@ export async function introspect(
     token_type: found.type,
     iss: tenant.issuer,
     sub: user.id,
+    ...(found.aud !== undefined ? { aud: found.aud } : {}),
     sid: session.id,
     store_id: tenant.record.id,
     is_anonymous: user.isAnonymous,

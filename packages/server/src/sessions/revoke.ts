@@ -12,6 +12,8 @@ export interface TokenOwner {
   exp: number;
   /** Refresh tokens only: the generation it was minted at. */
   gen?: number;
+  /** Access tokens only: their audience. */
+  aud?: string;
 }
 
 /** Which session an unexpired token of this store (refresh or access) belongs to, or null. */
@@ -31,7 +33,17 @@ export function sessionOfToken(
   };
   const asAccess = (): TokenOwner | null => {
     const c = verifyAccessToken(tenant.keyring, tenant.issuer, token, now);
-    return c ? { sid: c.sid, sub: c.sub, type: 'access_token', iat: Number(c['iat']), exp: c.exp } : null;
+    if (!c) return null;
+    const owner: TokenOwner = {
+      sid: c.sid,
+      sub: c.sub,
+      type: 'access_token',
+      iat: Number(c['iat']),
+      exp: c.exp,
+    };
+    // Tokens minted before access tokens carried `aud` have none.
+    if (typeof c['aud'] === 'string') owner.aud = c['aud'];
+    return owner;
   };
   // RFC 7009 §2.1: the hint only orders the look-ups; a wrong hint still finds the token.
   return hint === 'access_token' ? (asAccess() ?? asRefresh()) : (asRefresh() ?? asAccess());

@@ -1,7 +1,7 @@
 import { AppError } from '../errors/codes.js';
 import { enforceLimit } from '../ratelimit/enforce.js';
 import type { RotateResult } from '../storage/contract.js';
-import type { Tenant } from '../tenants/directory.js';
+import { type Tenant, tokenPolicyOf } from '../tenants/directory.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { verifyRefreshToken } from '../tokens/verify.js';
 import type { SessionContext } from './context.js';
@@ -41,7 +41,7 @@ export async function refreshSession(
       'Too many refreshes of this session; retry later.',
     );
   }
-  const tokenPolicy = { issuer: tenant.issuer, accessTokenTtl: policy.accessTokenTtl };
+  const tokenPolicy = tokenPolicyOf(tenant, policy.accessTokenTtl);
 
   // Two attempts: a backend whose read can trail a concurrent winner (PostgreSQL's statement
   // snapshot) may report the presented generation as current after losing the swap.

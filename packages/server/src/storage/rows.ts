@@ -53,7 +53,7 @@ export function storeFromRow(row: Row): model.StoreRecord {
 export const storeValues = (s: model.StoreRecord): unknown[] => [s.id, s.name, s.createdAt];
 
 export function storeSettingsFromRow(row: Row | undefined, d: Dialect): model.StoreSettings {
-  return { otpDebug: d.readBoolean(row?.['otp_debug']) };
+  return { otpDebug: d.readBoolean(row?.['otp_debug']), audience: textOrNull(row?.['audience']) };
 }
 
 /**

@@ -3,6 +3,7 @@ import { AppError } from '../errors/codes.js';
 import type { StoreRecord } from '../model.js';
 import { type LimitValues, withOverrides } from '../ratelimit/limits.js';
 import type { Database } from '../storage/contract.js';
+import { DEFAULT_AUDIENCE, type TokenPolicy } from '../tokens/issue.js';
 import { Keyring } from '../tokens/keys.js';
 
 export interface Tenant {
@@ -12,6 +13,13 @@ export interface Tenant {
   issuer: string;
   /** The configured limits with this store's own overrides (`limits set`) on top. */
   limits: LimitValues;
+  /** `aud` of this store's access tokens. */
+  audience: string;
+}
+
+/** What minting this store's tokens needs. */
+export function tokenPolicyOf(tenant: Tenant, accessTokenTtl: number): TokenPolicy {
+  return { issuer: tenant.issuer, audience: tenant.audience, accessTokenTtl };
 }
 
 interface Entry {
@@ -97,6 +105,7 @@ export class TenantDirectory {
           keyring: new Keyring(await this.db.listSigningKeys(storeId), now),
           issuer: `${this.issuerBase}/${storeId}`,
           limits: withOverrides(this.limits, await this.db.getStoreLimits(storeId)),
+          audience: (await this.db.getStoreSettings(storeId)).audience ?? DEFAULT_AUDIENCE,
         }
       : null;
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();

@@ -7,9 +7,18 @@ export interface TokenPair {
   refresh_token: string;
 }
 
+/**
+ * The `aud` of access tokens of a store that set none (`storefront-auth store audience`): the
+ * storefront's own back ends, which check it so a token minted for another audience is refused
+ * (RFC 8725 §3.9).
+ */
+export const DEFAULT_AUDIENCE = 'storefront';
+
 export interface TokenPolicy {
   /** `iss` of this store's tokens. */
   issuer: string;
+  /** `aud` of this store's access tokens. */
+  audience: string;
   /** Access-token lifetime, seconds. */
   accessTokenTtl: number;
 }
@@ -37,6 +46,7 @@ export function issueTokenPair(
   const accessInput = `${access.header}.${b64urlJson({
     iss: policy.issuer,
     sub: user.id,
+    aud: policy.audience,
     iat,
     exp: accessExp,
     jti: `${session.id}.${session.generation}`,

@@ -1,34 +1,45 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-
-export const SIGNATURE_HEADER = 'x-storefront-auth-signature';
-export const DELIVERY_HEADER = 'x-storefront-auth-delivery';
+import { createHmac } from 'node:crypto';
 
 /**
- * The signature header value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. The time is
- * signed with the body so a receiver can refuse replays of an old delivery.
+ * Standard Webhooks: any receiver library of that specification verifies what we send. The
+ * signature is `v1,<base64 HMAC-SHA256 of "<webhook-id>.<webhook-timestamp>.<body>">`; the id and
+ * time are signed with the body, so a receiver can dedupe retries and refuse replays.
  */
-export function signWebhook(secret: string, body: string, unixSeconds: number): string {
-  const mac = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
-  return `t=${unixSeconds},v1=${mac}`;
+export const WEBHOOK_ID_HEADER = 'webhook-id';
+export const WEBHOOK_TIMESTAMP_HEADER = 'webhook-timestamp';
+export const WEBHOOK_SIGNATURE_HEADER = 'webhook-signature';
+
+const SECRET_PREFIX = 'whsec_';
+
+/**
+ * The HMAC key of a configured secret: a `whsec_<base64>` secret (the Standard Webhooks form) is
+ * its decoded bytes; any other string is its own UTF-8 bytes (receivers pass it with
+ * `{ format: 'raw' }`).
+ */
+function webhookKey(secret: string): Buffer {
+  return secret.startsWith(SECRET_PREFIX)
+    ? Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')
+    : Buffer.from(secret, 'utf8');
 }
 
-/**
- * What a receiver runs: true when `header` signs `body` with `secret`, no older than `toleranceSeconds`.
- * Compares in constant time.
- */
-export function verifyWebhookSignature(
+/** The three Standard Webhooks headers that sign `body` as message `id` sent at `unixSeconds`. */
+export function signWebhook(
   secret: string,
+  id: string,
   body: string,
-  header: string | undefined,
-  nowSeconds: number,
-  toleranceSeconds = 300,
-): boolean {
-  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
-  if (!match) return false;
-  const t = Number(match[1]);
-  if (Math.abs(nowSeconds - t) > toleranceSeconds) return false;
-  const expected = Buffer.from(signWebhook(secret, body, t).slice(`t=${t},v1=`.length), 'hex');
-  return timingSafeEqual(expected, Buffer.from(match[2]!, 'hex'));
+  unixSeconds: number,
+): Record<
+  typeof WEBHOOK_ID_HEADER | typeof WEBHOOK_TIMESTAMP_HEADER | typeof WEBHOOK_SIGNATURE_HEADER,
+  string
+> {
+  const mac = createHmac('sha256', webhookKey(secret))
+    .update(`${id}.${unixSeconds}.${body}`)
+    .digest('base64');
+  return {
+    [WEBHOOK_ID_HEADER]: id,
+    [WEBHOOK_TIMESTAMP_HEADER]: String(unixSeconds),
+    [WEBHOOK_SIGNATURE_HEADER]: `v1,${mac}`,
+  };
 }
 
 export interface WebhookOptions {
@@ -54,9 +65,10 @@ export class DeliveryError extends Error {
 }
 
 /**
- * POSTs a JSON body signed with an HMAC header. Network failures, timeouts, 429 and 5xx are
- * retried with exponential backoff under the same delivery id (so the receiver can dedupe); other
- * answers fail at once. Errors never carry the body.
+ * POSTs a JSON body signed as a Standard Webhook. Network failures, timeouts, 429 and 5xx are
+ * retried with exponential backoff under the same delivery id (`webhook-id`, so the receiver can
+ * dedupe), each attempt signed at its own time; other answers fail at once. Errors never carry
+ * the body.
  */
 export async function postSignedJson(
   options: WebhookOptions,
@@ -75,8 +87,7 @@ export async function postSignedJson(
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [SIGNATURE_HEADER]: signWebhook(options.secret, body, Math.floor(now() / 1000)),
-          [DELIVERY_HEADER]: deliveryId,
+          ...signWebhook(options.secret, deliveryId, body, Math.floor(now() / 1000)),
         },
         body,
         signal: AbortSignal.timeout(options.timeoutMs ?? 5000),

@@ -104,7 +104,7 @@ describe('OTP login', () => {
       { headers: DEBUG },
     );
     expect(off.body.content).not.toHaveProperty('otp');
-    await t.db.setStoreSettings('demo', { otpDebug: true });
+    await t.db.setStoreSettings('demo', { otpDebug: true, audience: null });
     const on = await call(
       t.app,
       'POST',
@@ -138,9 +138,9 @@ describe('OTP login', () => {
 
 /** A customer with a known email, made through the API with debug on, then debug turned off again. */
 async function registerDirect() {
-  await t.db.setStoreSettings('demo', { otpDebug: true });
+  await t.db.setStoreSettings('demo', { otpDebug: true, audience: null });
   await registerCustomer(t.app);
-  await t.db.setStoreSettings('demo', { otpDebug: false });
+  await t.db.setStoreSettings('demo', { otpDebug: false, audience: null });
 }
 
 describe('OTP rules', () => {

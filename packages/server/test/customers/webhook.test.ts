@@ -1,15 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '../../../verify/src/webhook.js';
 import type { OtpMessage } from '../../src/accounts/delivery/contract.js';
 import { logSender } from '../../src/accounts/delivery/log.js';
-import {
-  DELIVERY_HEADER,
-  SIGNATURE_HEADER,
-  signWebhook,
-  verifyWebhookSignature,
-  webhookSender,
-} from '../../src/accounts/delivery/webhook.js';
+import { signWebhook, webhookSender } from '../../src/accounts/delivery/webhook.js';
 
 const message: OtpMessage = {
   deliveryId: 'd-1',
@@ -46,7 +41,7 @@ async function receiver(statuses: number[]) {
 }
 
 describe('webhook sender', () => {
-  it('signs the body with HMAC-SHA256 over time and body; the receiver check accepts it', async () => {
+  it('signs the body as a Standard Webhook over id, time and body; the exported verifier accepts it', async () => {
     const r = await receiver([200]);
     await webhookSender({ url: r.url, secret: 's'.repeat(32) }).send(message);
     const [{ headers, body }] = r.seen as [{ headers: Record<string, string>; body: string }];
@@ -55,22 +50,30 @@ describe('webhook sender', () => {
       to: { email: 'ada@example.com' },
       otp_action: 'login',
     });
-    expect(headers[DELIVERY_HEADER]).toBe('d-1');
-    const now = Date.now() / 1000;
-    expect(verifyWebhookSignature('s'.repeat(32), body, headers[SIGNATURE_HEADER], now)).toBe(true);
-    expect(verifyWebhookSignature('t'.repeat(32), body, headers[SIGNATURE_HEADER], now)).toBe(false);
-    expect(verifyWebhookSignature('s'.repeat(32), `${body} `, headers[SIGNATURE_HEADER], now)).toBe(false);
-    // Replay protection: an old signature is refused.
-    expect(verifyWebhookSignature('s'.repeat(32), body, headers[SIGNATURE_HEADER], now + 301)).toBe(false);
-    expect(verifyWebhookSignature('s'.repeat(32), body, 'garbage', now)).toBe(false);
-    expect(signWebhook('k', 'b', 1)).toMatch(/^t=1,v1=[0-9a-f]{64}$/);
+    expect(headers['webhook-id']).toBe('d-1');
+    const now = () => Number(headers['webhook-timestamp']) * 1000;
+    await expect(verifyWebhook('s'.repeat(32), body, headers, { now })).resolves.toMatchObject({ id: 'd-1' });
+    const refused = (secret: string, b: string, h: Record<string, string>, at = now) =>
+      expect(verifyWebhook(secret, b, h, { now: at })).rejects.toThrow();
+    await refused('t'.repeat(32), body, headers);
+    await refused('s'.repeat(32), `${body} `, headers);
+    // The id is signed: a replay under another id is refused.
+    await refused('s'.repeat(32), body, { ...headers, 'webhook-id': 'd-2' });
+    // Replay protection: an old delivery is refused.
+    await refused('s'.repeat(32), body, headers, () => now() + 301_000);
+    await refused('s'.repeat(32), body, { ...headers, 'webhook-signature': 'garbage' });
+    expect(signWebhook('k', 'id', 'b', 1)).toEqual({
+      'webhook-id': 'id',
+      'webhook-timestamp': '1',
+      'webhook-signature': expect.stringMatching(/^v1,[A-Za-z0-9+/]{43}=$/),
+    });
   });
 
   it('retries 5xx and 429 with the same delivery id, then succeeds', async () => {
     const r = await receiver([500, 429, 204]);
     await webhookSender({ url: r.url, secret: 'x'.repeat(32), backoffMs: 1 }).send(message);
     expect(r.seen).toHaveLength(3);
-    expect(new Set(r.seen.map((s) => s.headers[DELIVERY_HEADER]))).toEqual(new Set(['d-1']));
+    expect(new Set(r.seen.map((s) => s.headers['webhook-id']))).toEqual(new Set(['d-1']));
   });
 
   it('gives up after its attempts, and does not retry a 4xx', async () => {

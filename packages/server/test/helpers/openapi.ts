@@ -6,12 +6,17 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addFormat('date-time', { validate: (s: string) => !Number.isNaN(Date.parse(s)) });
 const cache = new Map<string, ReturnType<typeof ajv.compile>>();
 
-/** Asserts that a response body validates against the document's schema for that status. */
-export function expectMatchesSpec(operationId: string, status: number, body: unknown): void {
-  const key = `${operationId}:${status}`;
+/** Asserts that a response body validates against the document's schema for that status (and media type). */
+export function expectMatchesSpec(
+  operationId: string,
+  status: number,
+  body: unknown,
+  mediaType = 'application/json',
+): void {
+  const key = `${operationId}:${status}:${mediaType}`;
   let validate = cache.get(key);
   if (!validate) {
-    const schema = responseSchema(operationId, status);
+    const schema = responseSchema(operationId, status, mediaType);
     expect(schema, `openapi.json documents ${status} for ${operationId}`).toBeDefined();
     validate = ajv.compile(schema as object);
     cache.set(key, validate);

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { verifyWebhook } from '../../../verify/src/webhook.js';
 import { ensureApiKey } from '../../src/tenants/bootstrap.js';
-import { verifyWebhookSignature } from '../../src/util/webhook.js';
 import { API_KEY, anonymous, BASE, claims, makeTestApp, refresh, type TestApp } from '../helpers/app.js';
 import { expectMatchesSpec } from '../helpers/openapi.js';
 
@@ -74,12 +74,12 @@ describe('POST /auth/revoke (RFC 7009)', () => {
   });
 
   it('posts a signed security event to the webhook', async () => {
-    const received: { body: string; signature: string | undefined }[] = [];
+    const received: { body: string; headers: Record<string, string | string[] | undefined> }[] = [];
     const receiver = createServer((req, res) => {
       let body = '';
       req.on('data', (d) => (body += d));
       req.on('end', () => {
-        received.push({ body, signature: req.headers['x-storefront-auth-signature'] as string | undefined });
+        received.push({ body, headers: req.headers });
         res.end('ok');
       });
     }).listen(0, '127.0.0.1');
@@ -104,14 +104,12 @@ describe('POST /auth/revoke (RFC 7009)', () => {
       });
       expect(received[0]!.body).not.toContain(pair.refresh_token.split('.')[2]);
       const signedWith = (secret: string) =>
-        verifyWebhookSignature(
-          secret,
-          received[0]!.body,
-          received[0]!.signature,
-          Math.floor(Date.now() / 1000),
+        verifyWebhook(secret, received[0]!.body, received[0]!.headers).then(
+          () => true,
+          () => false,
         );
-      expect(signedWith('webhook-secret-0123456789')).toBe(true);
-      expect(signedWith('another-secret-0123456789')).toBe(false);
+      expect(await signedWith('webhook-secret-0123456789')).toBe(true);
+      expect(await signedWith('another-secret-0123456789')).toBe(false);
     } finally {
       receiver.close();
     }
@@ -153,5 +151,71 @@ describe('POST /auth/introspect', () => {
       active: false,
     });
     expect((await post('introspect', { token: other.access_token }, API_KEY)).statusCode).toBe(401);
+  });
+
+  it('answers the bare RFC 7662 body to Accept: application/token-introspection+json and ?format=rfc7662', async () => {
+    await setup();
+    const pair = (await anonymous(t.app)).body.content;
+    const bare = (token: string, how: 'accept' | 'query') =>
+      t.app.inject({
+        method: 'POST',
+        url: `${BASE}/auth/introspect${how === 'query' ? '?format=rfc7662' : ''}`,
+        headers: {
+          'x-api-key': SECRET,
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(how === 'accept' ? { accept: 'application/token-introspection+json; q=1, */*; q=0.1' } : {}),
+        },
+        payload: `token=${encodeURIComponent(token)}`,
+      });
+    for (const how of ['accept', 'query'] as const) {
+      const live = await bare(pair.access_token, how);
+      expect(live.statusCode).toBe(200);
+      expect(live.headers['content-type']).toMatch(/^application\/token-introspection\+json/);
+      const body = live.json();
+      expectMatchesSpec('introspect-token', 200, body, 'application/token-introspection+json');
+      expect(body).toMatchObject({
+        active: true,
+        token_type: 'access_token',
+        sub: pair.user.id,
+        aud: 'storefront',
+        iss: 'storefront-auth/demo',
+        exp: claims(pair.access_token)['exp'],
+      });
+      expect(body).not.toHaveProperty('success');
+      expect((await bare('garbage', how)).json()).toEqual({ active: false });
+    }
+    // Without asking, the envelope stays; a format that is not ours is a validation error.
+    expect((await post('introspect', { token: pair.access_token })).json()).toMatchObject({ success: true });
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/auth/introspect?format=xml`,
+      headers: { 'x-api-key': SECRET, 'content-type': 'application/json' },
+      payload: { token: pair.access_token },
+    });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.json()).toMatchObject({ success: false, code: 'BAD_REQUEST' });
+    // An unauthenticated caller still gets the envelope's 401, never token facts.
+    const noKey = await t.app.inject({
+      method: 'POST',
+      url: `${BASE}/auth/introspect?format=rfc7662`,
+      headers: { 'content-type': 'application/json' },
+      payload: { token: pair.access_token },
+    });
+    expect(noKey.statusCode).toBe(401);
+    expect(noKey.json()).toMatchObject({ success: false, code: 'UNAUTHORIZED' });
+  });
+
+  it('access tokens carry the store audience, the default until the store sets its own', async () => {
+    await setup();
+    expect(claims((await anonymous(t.app)).body.content.access_token)['aud']).toBe('storefront');
+    await t.db.setStoreSettings('demo', { otpDebug: false, audience: 'https://api.shop.example' });
+    // A running server reads the store again within a minute.
+    t.clock.advance(61);
+    const pair = (await anonymous(t.app)).body.content;
+    expect(claims(pair.access_token)['aud']).toBe('https://api.shop.example');
+    expect(claims(pair.refresh_token)).not.toHaveProperty('aud');
+    expect((await post('introspect', { token: pair.access_token })).json().content.aud).toBe(
+      'https://api.shop.example',
+    );
   });
 });

@@ -290,6 +290,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           ),
           issuer: `test/${storeId}`,
           limits: limitValuesOf(loadConfig({})),
+          audience: 'conformance',
         };
       });
       const ctx = (s: Database, grace: number): SessionContext => ({
@@ -626,9 +627,14 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
     it('store settings default to off and round-trip', async () => {
       const id = `x${randomId(4).toLowerCase()}`;
       await store.createStore({ id, name: id, createdAt: T0 });
-      expect(await store.getStoreSettings(id)).toEqual({ otpDebug: false });
-      await store.setStoreSettings(id, { otpDebug: true });
-      expect(await other.getStoreSettings(id)).toEqual({ otpDebug: true });
+      expect(await store.getStoreSettings(id)).toEqual({ otpDebug: false, audience: null });
+      await store.setStoreSettings(id, { otpDebug: true, audience: 'https://api.shop.example' });
+      expect(await other.getStoreSettings(id)).toEqual({
+        otpDebug: true,
+        audience: 'https://api.shop.example',
+      });
+      await store.setStoreSettings(id, { otpDebug: true, audience: null });
+      expect(await other.getStoreSettings(id)).toEqual({ otpDebug: true, audience: null });
     });
 
     it('store limits: none until set, set and replaced per store, cleared back to none', async () => {

@@ -2,13 +2,7 @@ import { postSignedJson, type WebhookOptions } from '../../util/webhook.js';
 import type { OtpMessage, OtpSender } from './contract.js';
 
 // The signing scheme is shared with the security-event webhook (util/webhook.ts).
-export {
-  DELIVERY_HEADER,
-  SIGNATURE_HEADER,
-  signWebhook,
-  verifyWebhookSignature,
-  type WebhookOptions,
-} from '../../util/webhook.js';
+export { signWebhook, type WebhookOptions } from '../../util/webhook.js';
 
 /** The JSON a receiver gets. */
 export function webhookBody(message: OtpMessage): string {
@@ -28,7 +22,7 @@ export function webhookBody(message: OtpMessage): string {
 }
 
 /**
- * Production sender: POSTs the OTP as JSON to the configured URL, signed with an HMAC header and
+ * Production sender: POSTs the OTP as JSON to the configured URL, signed as a Standard Webhook and
  * retried on network failures, timeouts, 429 and 5xx under one delivery id (util/webhook.ts).
  */
 export function webhookSender(options: WebhookOptions): OtpSender {

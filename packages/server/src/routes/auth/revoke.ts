@@ -7,10 +7,19 @@ import { routeSchema } from '../../openapi/document.js';
 import { introspect } from '../../sessions/introspect.js';
 import { revokeByToken } from '../../sessions/revoke.js';
 
+const RFC7662_TYPE = 'application/token-introspection+json';
+
+/** True when an Accept header names the bare introspection type (with or without parameters). */
+function acceptsBare(accept: string | undefined): boolean {
+  return (accept ?? '')
+    .split(',')
+    .some((range) => range.split(';')[0]!.trim().toLowerCase() === RFC7662_TYPE);
+}
+
 type Body = { token?: string; token_type_hint?: 'refresh_token' | 'access_token'; session_id?: string };
 
 /**
- * POST /auth/revoke (RFC 7009) and POST /auth/introspect (RFC 7662 style), for a storefront's
+ * POST /auth/revoke (RFC 7009) and POST /auth/introspect (RFC 7662), for a storefront's
  * back end: both need a secret API key of the store. Bodies are JSON or, as the RFCs send them,
  * application/x-www-form-urlencoded.
  */
@@ -39,16 +48,24 @@ export async function registerRevokeAndIntrospect(app: FastifyInstance, services
       },
     );
 
-    scope.post<{ Body: Body & { token: string } }>(
+    scope.post<{ Body: Body & { token: string }; Querystring: { format?: 'rfc7662' } }>(
       `${STORE_PREFIX}/auth/introspect`,
       { schema: routeSchema('introspect-token') },
-      async (request) => {
+      async (request, reply) => {
         const tenant = await tenantOf(services, request);
         await requireApiKey(services, tenant, request, 'secret');
-        return ok(
-          'Introspected',
-          await introspect(services.sessions, tenant, request.body.token, request.body.token_type_hint),
+        const answer = await introspect(
+          services.sessions,
+          tenant,
+          request.body.token,
+          request.body.token_type_hint,
         );
+        // Gateways' RFC 7662 plugins read the bare §2.2 body; everyone else keeps the envelope.
+        if (request.query.format === 'rfc7662' || acceptsBare(request.headers.accept)) {
+          reply.type(RFC7662_TYPE);
+          return answer;
+        }
+        return ok('Introspected', answer);
       },
     );
   });

@@ -145,4 +145,9 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     name: 'per-store limits',
     sql: STORE_LIMITS_TABLE,
   },
+  {
+    version: 6,
+    name: 'store audience of access tokens',
+    sql: 'ALTER TABLE stores ADD COLUMN audience TEXT;',
+  },
 ];

@@ -102,8 +102,8 @@ const SQL = {
   revoke: 'UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL',
   addEvent: `INSERT INTO security_events (${mapping.SECURITY_EVENT_COLUMNS}) VALUES (${mapping.params(D, 6)})`,
 
-  getStoreSettings: 'SELECT otp_debug FROM stores WHERE id = $1',
-  setStoreSettings: 'UPDATE stores SET otp_debug = $1 WHERE id = $2',
+  getStoreSettings: 'SELECT otp_debug, audience FROM stores WHERE id = $1',
+  setStoreSettings: 'UPDATE stores SET otp_debug = $1, audience = $2 WHERE id = $3',
   getStoreLimits: 'SELECT name, value FROM store_limits WHERE store_id = $1',
   setStoreLimit: `INSERT INTO store_limits (store_id, name, value) VALUES ($1, $2, $3)
     ON CONFLICT (store_id, name) DO UPDATE SET value = excluded.value`,
@@ -357,7 +357,7 @@ export class PostgresDatabase implements Database {
   }
 
   async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
-    await this.run('setStoreSettings', [D.boolean(settings.otpDebug), storeId]);
+    await this.run('setStoreSettings', [D.boolean(settings.otpDebug), settings.audience, storeId]);
   }
 
   async getStoreLimits(storeId: string): Promise<Record<string, number>> {

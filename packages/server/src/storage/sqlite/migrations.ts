@@ -133,4 +133,9 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     name: 'per-store limits',
     sql: STORE_LIMITS_TABLE,
   },
+  {
+    version: 6,
+    name: 'store audience of access tokens',
+    sql: 'ALTER TABLE stores ADD COLUMN audience TEXT;',
+  },
 ];

@@ -121,8 +121,8 @@ export class SqliteDatabase implements Database {
   private prepareCustomers() {
     const db = this.sqlite;
     return {
-      getStoreSettings: db.prepare('SELECT otp_debug FROM stores WHERE id = ?'),
-      setStoreSettings: db.prepare('UPDATE stores SET otp_debug = ? WHERE id = ?'),
+      getStoreSettings: db.prepare('SELECT otp_debug, audience FROM stores WHERE id = ?'),
+      setStoreSettings: db.prepare('UPDATE stores SET otp_debug = ?, audience = ? WHERE id = ?'),
       getStoreLimits: db.prepare('SELECT name, value FROM store_limits WHERE store_id = ?'),
       setStoreLimit: db.prepare(
         `INSERT INTO store_limits (store_id, name, value) VALUES (?, ?, ?)
@@ -277,7 +277,7 @@ export class SqliteDatabase implements Database {
   }
 
   async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
-    this.q.setStoreSettings.run(D.boolean(settings.otpDebug), storeId);
+    this.q.setStoreSettings.run(D.boolean(settings.otpDebug), settings.audience, storeId);
   }
 
   async getStoreLimits(storeId: string): Promise<Record<string, number>> {
