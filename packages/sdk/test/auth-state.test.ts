@@ -204,7 +204,7 @@ describe('useSession (real React, real server)', () => {
     await act(async () => {
       root = TestRenderer.create(createElement(Who, { sdk: page }));
     });
-    const text = () => root.toJSON() as string;
+    const text = () => String(root.toJSON()); // the component renders bare text
     /** Lets React and the cross-instance messages run until the page shows `expected`. */
     const until = async (expected: string) => {
       while (text() !== expected) await act(() => new Promise((r) => setTimeout(r, 5)));
@@ -243,7 +243,7 @@ describe('useSession (real React, real server)', () => {
     await act(async () => {
       root = TestRenderer.create(createElement(Status, { sdk: later }));
     });
-    while (root.toJSON() === 'loading') await act(() => new Promise((r) => setTimeout(r, 5)));
+    while (String(root.toJSON()) === 'loading') await act(() => new Promise((r) => setTimeout(r, 5)));
     expect(root.toJSON()).toBe('anonymous');
     await act(async () => root.unmount());
   });
