@@ -22,6 +22,9 @@ import type { OperatorStore } from './operator.js';
 
 export interface RotateInput {
   sessionId: string;
+  /** The store and user the presented token names: a session of another store or user never matches. */
+  storeId: string;
+  userId: string;
   /** The generation the presented refresh token carries. */
   generation: number;
   now: number;
@@ -111,8 +114,8 @@ export interface Database {
   /** The session with its user, in one read, whatever its state (revoked and expired included); null when gone. */
   getSession(id: string): Promise<SessionWithUser | null>;
   /**
-   * The refresh compare-and-swap: when the session's generation equals `generation`, it is live
-   * and unexpired at `now`, bump the generation, set `rotatedAt = now` and the idle expiry, all
+   * The refresh compare-and-swap: when the session's generation equals `generation`, it belongs to
+   * `storeId` and `userId`, it is live and unexpired at `now`, bump the generation, set `rotatedAt = now` and the idle expiry, all
    * atomically. Answers the row after the attempt (with its user), or null when the session is gone.
    */
   rotateSession(input: RotateInput): Promise<RotateResult | null>;

@@ -147,6 +147,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         const now = T0 + DAY;
         const result = await store.rotateSession({
           sessionId: session.id,
+          storeId,
+          userId: session.userId,
           generation: 0,
           now,
           idleExpiresAt: now + 60 * DAY,
@@ -163,12 +165,16 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         const { session } = await newSession();
         await store.rotateSession({
           sessionId: session.id,
+          storeId,
+          userId: session.userId,
           generation: 0,
           now: T0 + 1,
           idleExpiresAt: T0 + DAY,
         });
         const result = await other.rotateSession({
           sessionId: session.id,
+          storeId,
+          userId: session.userId,
           generation: 0,
           now: T0 + 2,
           idleExpiresAt: T0 + DAY,
@@ -185,6 +191,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         for (const { session } of [revoked, idle, absolute]) {
           const result = await store.rotateSession({
             sessionId: session.id,
+            storeId,
+            userId: session.userId,
             generation: 0,
             now: T0 + 10,
             idleExpiresAt: T0 + DAY,
@@ -194,9 +202,38 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         }
       });
 
+      it('does not rotate a session for a token naming another store or another user', async () => {
+        await store.createStore({ id: 'conf-other', name: 'Other', createdAt: T0 });
+        const { session } = await newSession();
+        const intruder = user();
+        await store.createUser(intruder);
+        for (const names of [
+          { storeId: 'conf-other', userId: session.userId },
+          { storeId, userId: intruder.id },
+        ]) {
+          const result = await store.rotateSession({
+            sessionId: session.id,
+            ...names,
+            generation: 0,
+            now: T0 + 5,
+            idleExpiresAt: T0 + DAY,
+          });
+          expect(result?.rotated).toBe(false);
+          expect(result?.session).toEqual(session);
+        }
+        expect((await other.getSession(session.id))?.session.generation).toBe(0);
+      });
+
       it('answers null for a session that does not exist', async () => {
         expect(
-          await store.rotateSession({ sessionId: 'gone', generation: 0, now: T0, idleExpiresAt: T0 + DAY }),
+          await store.rotateSession({
+            sessionId: 'gone',
+            storeId,
+            userId: 'nobody',
+            generation: 0,
+            now: T0,
+            idleExpiresAt: T0 + DAY,
+          }),
         ).toBeNull();
       });
 
@@ -206,6 +243,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           Array.from({ length: 40 }, (_, i) =>
             (i % 2 ? other : store).rotateSession({
               sessionId: session.id,
+              storeId,
+              userId: session.userId,
               generation: 0,
               now: T0 + 5,
               idleExpiresAt: T0 + DAY,
@@ -227,6 +266,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           ...made.map(({ session }, i) =>
             store.rotateSession({
               sessionId: session.id,
+              storeId,
+              userId: session.userId,
               generation: i % 3 === 0 ? 7 : 0, // a third present a generation the row is not at
               now: T0 + 9,
               idleExpiresAt: T0 + DAY,
@@ -234,6 +275,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           ),
           store.rotateSession({
             sessionId: 'group-gone',
+            storeId,
+            userId: 'nobody',
             generation: 0,
             now: T0 + 9,
             idleExpiresAt: T0 + DAY,

@@ -81,14 +81,15 @@ const SQL = {
    * them, and the other reads it as a race lost.
    */
   rotate: `WITH i AS (
-      SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[])
-        WITH ORDINALITY AS t(id, gen, now, idle, ord)
+      SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
+        WITH ORDINALITY AS t(id, gen, now, idle, store_id, user_id, ord)
     ), upd AS (
       UPDATE sessions s
          SET generation = s.generation + 1, rotated_at = i.now,
              idle_expires_at = LEAST(i.idle, s.absolute_expires_at)
         FROM i
        WHERE s.id = i.id AND s.generation = i.gen AND s.revoked_at IS NULL
+         AND s.store_id = i.store_id AND s.user_id = i.user_id
          AND s.idle_expires_at > i.now AND s.absolute_expires_at > i.now
       RETURNING i.ord, ${mapping.SESSION_COLUMNS_OF_S}
     ), found AS (
@@ -318,6 +319,8 @@ export class PostgresDatabase implements Database {
       sorted.map((i) => i.generation),
       sorted.map((i) => i.now),
       sorted.map((i) => i.idleExpiresAt),
+      sorted.map((i) => i.storeId),
+      sorted.map((i) => i.userId),
     ]);
     const byInput = new Map<RotateInput, RotateResult>();
     for (const row of rows) {

@@ -99,6 +99,7 @@ export class SqliteDatabase implements Database {
             SET generation = generation + 1, rotated_at = @now,
                 idle_expires_at = MIN(@idleExpiresAt, absolute_expires_at)
           WHERE id = @sessionId AND generation = @generation AND revoked_at IS NULL
+            AND store_id = @storeId AND user_id = @userId
             AND idle_expires_at > @now AND absolute_expires_at > @now`,
       ),
       revoke: db.prepare(
