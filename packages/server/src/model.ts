@@ -89,9 +89,16 @@ export interface SecurityEvent {
   /**
    * `refresh_token_reused`: a family was revoked for reuse. `session_revoked`: one session ended
    * by an operator or RFC 7009 call. `sessions_revoked`: every session of a user ended by an
-   * operator. `password_changed`: a password was changed or reset (its other sessions ended).
+   * operator. `password_changed`: a password was changed or reset (its sessions ended).
+   * `pending_identifier_dropped`: an email or phone that account had not proven was proven by
+   * another customer and left it (`detail.claimed_by`, `detail.kind`).
    */
-  type: 'refresh_token_reused' | 'session_revoked' | 'sessions_revoked' | 'password_changed';
+  type:
+    | 'refresh_token_reused'
+    | 'session_revoked'
+    | 'sessions_revoked'
+    | 'password_changed'
+    | 'pending_identifier_dropped';
   sessionId: string | null;
   userId: string | null;
   detail: Record<string, unknown>;
@@ -123,6 +130,9 @@ export interface UserAccount {
   loginMethods: LoginMethod[];
   notificationPreferences: NotificationPreferences | null;
 }
+
+/** How a customer is found: a normalized email, or a phone's national digits with its country code. */
+export type Identifier = { email: string } | { phone: string; countryCode: string };
 
 /** The writable fields of a customer, as `PUT /auth/user/{id}` and OTP verification change them. */
 export interface UserPatch {

@@ -6,6 +6,7 @@
 
 import type {
   ApiKeyRecord,
+  Identifier,
   OtpRecord,
   RevokeReason,
   SecurityEvent,
@@ -44,6 +45,12 @@ export interface RotateResult extends SessionWithUser {
 export type OtpAttempt =
   | { outcome: 'verified'; record: OtpRecord }
   | { outcome: 'wrong_code' | 'expired' | 'exhausted' | 'consumed'; record: OtpRecord }
+  | { outcome: 'missing' };
+
+/** `claimIdentifier`'s answer: see there. */
+export type ClaimOutcome =
+  | { outcome: 'claimed'; releasedFrom: string[] }
+  | { outcome: 'conflict' }
   | { outcome: 'missing' };
 
 /** `updateUser`'s answer: see there. */
@@ -130,17 +137,31 @@ export interface Database {
   /** Replaces the store's settings. */
   setStoreSettings(storeId: string, settings: StoreSettings): Promise<void>;
 
-  /** Inserts a customer; answers false when the store already has a customer with that email or phone. */
+  /**
+   * Inserts a customer; answers false when its id is taken, or when an email or phone it has
+   * verified is verified on another customer of the store (pending ones never conflict).
+   */
   createAccount(account: UserAccount): Promise<boolean>;
   /** The customer with this id, whatever its status; null for an anonymous user or a missing one. */
   getAccount(userId: string): Promise<UserAccount | null>;
-  /** The non-anonymous user of the store with this (normalized) email, whatever its status. */
+  /**
+   * The customer of the store who has PROVEN this (normalized) email, whatever its status. An
+   * account where it is only pending (unverified) is never found by it.
+   */
   findAccountByEmail(storeId: string, email: string): Promise<UserAccount | null>;
-  /** The non-anonymous user of the store with this country code and phone, whatever its status. */
+  /** Like findAccountByEmail, for a proven country code and phone. */
   findAccountByPhone(storeId: string, countryCode: string, phone: string): Promise<UserAccount | null>;
   /**
-   * Changes the given fields and `modifiedAt`. Answers `conflict` (and changes nothing) when the
-   * new email or phone belongs to another customer of the store, `missing` when the user is gone.
+   * The customer proved the identifier: atomically, it leaves every other customer of the store
+   * where it was only pending (their ids in `releasedFrom`), and is set on `userId`, verified.
+   * `conflict` (nothing changed) when another customer of the store has it verified; `missing`
+   * when `userId` is no customer.
+   */
+  claimIdentifier(userId: string, identifier: Identifier, now: number): Promise<ClaimOutcome>;
+  /**
+   * Changes the given fields and `modifiedAt`. Answers `conflict` (and changes nothing) when that
+   * would leave an email or phone verified on two customers of the store, `missing` when the
+   * user is gone.
    */
   updateUser(userId: string, patch: UserPatch, now: number): Promise<UserUpdateOutcome>;
   /** Replaces the password hash (argon2id PHC) and stamps `modifiedAt`; false when the user is gone. */

@@ -367,3 +367,38 @@ export function userPatchStatement(
   values.push(userId);
   return { text: `UPDATE users SET ${sets.join(', ')} WHERE id = ${d.param(values.length)}`, values };
 }
+
+/**
+ * The two statements of `claimIdentifier`, in this order in one transaction: `release` drops the
+ * identifier, where it is only pending, from every other customer of the store (returning their
+ * ids); `claim` sets it, verified, on the claimant. The claimant's store is read from its row, so
+ * the caller names only the user. A unique-index violation of `claim` means another customer has
+ * it verified: the caller rolls back.
+ */
+export function claimStatements(
+  userId: string,
+  id: model.Identifier,
+  now: number,
+  d: Dialect,
+): { release: { text: string; values: unknown[] }; claim: { text: string; values: unknown[] } } {
+  const byEmail = 'email' in id;
+  const match = byEmail ? [id.email] : [id.countryCode, id.phone];
+  const columns = byEmail ? ['email'] : ['country_code', 'phone'];
+  const verified = byEmail ? 'is_email_verified' : 'is_phone_verified';
+  const where = columns.map((c, i) => `${c} = ${d.param(i + 3)}`).join(' AND ');
+  const n = columns.length + 3;
+  const release = {
+    text: `UPDATE users SET ${columns.map((c) => `${c} = NULL`).join(', ')}, modified_at = ${d.param(1)}
+      WHERE store_id = (SELECT store_id FROM users WHERE id = ${d.param(2)}) AND ${where}
+        AND ${verified} = ${d.param(n)} AND is_anonymous = ${d.param(n + 1)} AND id <> ${d.param(n + 2)}
+      RETURNING id`,
+    values: [now, userId, ...match, d.boolean(false), d.boolean(false), userId],
+  };
+  const claim = {
+    text: `UPDATE users SET ${columns.map((c, i) => `${c} = ${d.param(i + 1)}`).join(', ')},
+        ${verified} = ${d.param(columns.length + 1)}, modified_at = ${d.param(columns.length + 2)}
+      WHERE id = ${d.param(columns.length + 3)} AND is_anonymous = ${d.param(columns.length + 4)}`,
+    values: [...match, d.boolean(true), now, userId, d.boolean(false)],
+  };
+  return { release, claim };
+}

@@ -458,7 +458,13 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
     describe('customer accounts', () => {
       function account(overrides: Partial<UserRecord> = {}): UserAccount {
         return {
-          user: user({ isAnonymous: false, email: `${randomId(6)}@example.com`, ...overrides }),
+          user: user({
+            isAnonymous: false,
+            email: `${randomId(6)}@example.com`,
+            isEmailVerified: true,
+            isPhoneVerified: overrides.phone !== undefined,
+            ...overrides,
+          }),
           passwordHash: null,
           status: 'active',
           loginMethods: ['email'],
@@ -476,6 +482,68 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         expect(await store.findAccountByEmail(storeId, a.user.email!)).toEqual(a);
         expect(await store.findAccountByPhone(storeId, '+1', '5550101')).toEqual(a);
         expect(await store.findAccountByEmail('elsewhere', a.user.email!)).toBeNull();
+      });
+
+      it('pending identifiers: not unique, never found, and claimIdentifier moves them to their prover', async () => {
+        const email = `${randomId(6)}@example.com`;
+        const a = account({ email, isEmailVerified: false });
+        const b = account({ email, isEmailVerified: false });
+        expect(await store.createAccount(a)).toBe(true);
+        expect(await other.createAccount(b)).toBe(true);
+        expect(await store.findAccountByEmail(storeId, email)).toBeNull();
+        await store.createStore({ id: 'conf-pending', name: 'Elsewhere', createdAt: T0 });
+        const elsewhere = { ...account({ email, isEmailVerified: false }) };
+        elsewhere.user.storeId = 'conf-pending';
+        await store.createAccount(elsewhere);
+
+        const owner = account();
+        await store.createAccount(owner);
+        const claimed = await other.claimIdentifier(owner.user.id, { email }, T0 + 7);
+        expect(claimed.outcome).toBe('claimed');
+        expect(claimed.outcome === 'claimed' && [...claimed.releasedFrom].sort()).toEqual(
+          [a.user.id, b.user.id].sort(),
+        );
+        expect((await store.getAccount(a.user.id))?.user).toMatchObject({ email: null, modifiedAt: T0 + 7 });
+        expect((await store.getAccount(elsewhere.user.id))?.user.email).toBe(email);
+        expect((await store.findAccountByEmail(storeId, email))?.user).toMatchObject({
+          id: owner.user.id,
+          email,
+          isEmailVerified: true,
+        });
+
+        // Proven by one customer, it cannot be claimed by another; nothing changes.
+        const late = account({ email: `${randomId(6)}@example.com`, isEmailVerified: false });
+        await store.createAccount(late);
+        expect(await store.claimIdentifier(late.user.id, { email }, T0 + 8)).toEqual({ outcome: 'conflict' });
+        expect((await store.getAccount(late.user.id))?.user.email).toBe(late.user.email);
+
+        // A missing claimant releases nothing.
+        const spare = `${randomId(6)}@example.com`;
+        const holder = account({ email: spare, isEmailVerified: false });
+        await store.createAccount(holder);
+        expect(await store.claimIdentifier('missing', { email: spare }, T0 + 9)).toEqual({
+          outcome: 'missing',
+        });
+        expect((await store.getAccount(holder.user.id))?.user.email).toBe(spare);
+      });
+
+      it('claimIdentifier for a phone releases the pending phone and its country code', async () => {
+        const p = account({ phone: '5550199', countryCode: '+1', isPhoneVerified: false });
+        await store.createAccount(p);
+        expect(await store.findAccountByPhone(storeId, '+1', '5550199')).toBeNull();
+        const owner = account();
+        await store.createAccount(owner);
+        expect(
+          await store.claimIdentifier(owner.user.id, { phone: '5550199', countryCode: '+1' }, T0 + 3),
+        ).toEqual({
+          outcome: 'claimed',
+          releasedFrom: [p.user.id],
+        });
+        expect((await other.getAccount(p.user.id))?.user).toMatchObject({ phone: null, countryCode: null });
+        expect((await other.findAccountByPhone(storeId, '+1', '5550199'))?.user).toMatchObject({
+          id: owner.user.id,
+          isPhoneVerified: true,
+        });
       });
 
       it('updates fields, and reports a conflicting email or a missing user', async () => {

@@ -123,4 +123,23 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX security_events_created ON security_events(created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'identifiers are unique only once proven',
+    /*
+     * An unverified email or phone is pending: it blocks nobody, so only verified ones are unique.
+     * Accounts that held unverified identifiers before this migration keep them, now as pending.
+     */
+    sql: `
+      DROP INDEX users_store_email;
+      DROP INDEX users_store_phone;
+      CREATE UNIQUE INDEX users_store_verified_email ON users(store_id, email)
+        WHERE NOT is_anonymous AND email IS NOT NULL AND is_email_verified;
+      CREATE UNIQUE INDEX users_store_verified_phone ON users(store_id, country_code, phone)
+        WHERE NOT is_anonymous AND phone IS NOT NULL AND is_phone_verified;
+      CREATE INDEX users_store_email ON users(store_id, email) WHERE NOT is_anonymous AND email IS NOT NULL;
+      CREATE INDEX users_store_phone ON users(store_id, country_code, phone)
+        WHERE NOT is_anonymous AND phone IS NOT NULL;
+    `,
+  },
 ];

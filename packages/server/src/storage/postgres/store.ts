@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type * as model from '../../model.js';
 import type {
+  ClaimOutcome,
   Database,
   OtpAttempt,
   PoolStats,
@@ -107,9 +108,10 @@ const SQL = {
   // DO NOTHING on any unique index: the id, or the store's customer email or phone.
   createAccount: `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
   getAccount: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE id = $1 AND NOT is_anonymous`,
-  findByEmail: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE store_id = $1 AND email = $2 AND NOT is_anonymous`,
+  findByEmail: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users
+    WHERE store_id = $1 AND email = $2 AND NOT is_anonymous AND is_email_verified`,
   findByPhone: `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users
-    WHERE store_id = $1 AND country_code = $2 AND phone = $3 AND NOT is_anonymous`,
+    WHERE store_id = $1 AND country_code = $2 AND phone = $3 AND NOT is_anonymous AND is_phone_verified`,
   setPassword: 'UPDATE users SET password_hash = $1, modified_at = $2 WHERE id = $3',
   // One statement, so the account and its sessions change together or not at all.
   deactivate: `WITH d AS (
@@ -381,6 +383,42 @@ export class PostgresDatabase implements Database {
     } catch (error) {
       if ((error as { code?: string }).code === '23505') return 'conflict';
       throw this.translate(error);
+    }
+  }
+
+  async claimIdentifier(userId: string, identifier: model.Identifier, now: number): Promise<ClaimOutcome> {
+    const { release, claim } = mapping.claimStatements(userId, identifier, now, D);
+    return this.transaction<ClaimOutcome>(async (client) => {
+      const released = await client.query<mapping.Row>(release.text, release.values);
+      if ((await client.query(claim.text, claim.values)).rowCount !== 1)
+        return { rollback: { outcome: 'missing' } };
+      return { commit: { outcome: 'claimed', releasedFrom: released.rows.map((r) => String(r['id'])) } };
+    }).catch((error: unknown): ClaimOutcome => {
+      if ((error as { code?: string }).code === '23505') return { outcome: 'conflict' };
+      throw this.translate(error);
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction on one pooled connection: it answers `commit` or `rollback` with
+   * the value to return; a throw rolls back and rejects with the driver's error.
+   */
+  private async transaction<T>(
+    work: (client: pg.PoolClient) => Promise<{ commit: T } | { rollback: T }>,
+  ): Promise<T> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw this.translate(error);
+    });
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('commit' in result ? 'COMMIT' : 'ROLLBACK');
+      return 'commit' in result ? result.commit : result.rollback;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
     }
   }
 

@@ -111,4 +111,23 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX security_events_created ON security_events(created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'identifiers are unique only once proven',
+    /*
+     * An unverified email or phone is pending: it blocks nobody, so only verified ones are unique.
+     * Accounts that held unverified identifiers before this migration keep them, now as pending.
+     */
+    sql: `
+      DROP INDEX users_store_email;
+      DROP INDEX users_store_phone;
+      CREATE UNIQUE INDEX users_store_verified_email ON users(store_id, email)
+        WHERE is_anonymous = 0 AND email IS NOT NULL AND is_email_verified = 1;
+      CREATE UNIQUE INDEX users_store_verified_phone ON users(store_id, country_code, phone)
+        WHERE is_anonymous = 0 AND phone IS NOT NULL AND is_phone_verified = 1;
+      CREATE INDEX users_store_email ON users(store_id, email) WHERE is_anonymous = 0 AND email IS NOT NULL;
+      CREATE INDEX users_store_phone ON users(store_id, country_code, phone)
+        WHERE is_anonymous = 0 AND phone IS NOT NULL;
+    `,
+  },
 ];

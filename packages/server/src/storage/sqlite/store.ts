@@ -2,7 +2,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type * as model from '../../model.js';
-import type { Database, OtpAttempt, RotateInput, RotateResult, UserUpdateOutcome } from '../contract.js';
+import type {
+  ClaimOutcome,
+  Database,
+  OtpAttempt,
+  RotateInput,
+  RotateResult,
+  UserUpdateOutcome,
+} from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
 import type { OperatorStore } from '../operator.js';
 import * as mapping from '../rows.js';
@@ -125,10 +132,12 @@ export class SqliteDatabase implements Database {
         `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE id = ? AND is_anonymous = 0`,
       ),
       findByEmail: db.prepare(
-        `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE store_id = ? AND email = ? AND is_anonymous = 0`,
+        `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users
+          WHERE store_id = ? AND email = ? AND is_anonymous = 0 AND is_email_verified = 1`,
       ),
       findByPhone: db.prepare(
-        `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users WHERE store_id = ? AND country_code = ? AND phone = ? AND is_anonymous = 0`,
+        `SELECT ${mapping.ACCOUNT_COLUMNS} FROM users
+          WHERE store_id = ? AND country_code = ? AND phone = ? AND is_anonymous = 0 AND is_phone_verified = 1`,
       ),
       setPassword: db.prepare('UPDATE users SET password_hash = ?, modified_at = ? WHERE id = ?'),
       deactivate: db.prepare("UPDATE users SET status = 'deactivated', modified_at = ? WHERE id = ?"),
@@ -290,6 +299,23 @@ export class SqliteDatabase implements Database {
     }
   }
 
+  async claimIdentifier(userId: string, identifier: model.Identifier, now: number): Promise<ClaimOutcome> {
+    const { release, claim } = mapping.claimStatements(userId, identifier, now, D);
+    const db = this.sqlite;
+    const run = db.transaction((): ClaimOutcome => {
+      const released = db.prepare(release.text).all(...release.values) as mapping.Row[];
+      if (db.prepare(claim.text).run(...claim.values).changes !== 1) throw new ClaimMissing();
+      return { outcome: 'claimed', releasedFrom: released.map((r) => String(r['id'])) };
+    });
+    try {
+      return run.immediate();
+    } catch (error) {
+      if (error instanceof ClaimMissing) return { outcome: 'missing' };
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return { outcome: 'conflict' };
+      throw error;
+    }
+  }
+
   async setPasswordHash(userId: string, passwordHash: string, now: number): Promise<boolean> {
     return this.q.setPassword.run(passwordHash, now, userId).changes === 1;
   }
@@ -331,3 +357,6 @@ export class SqliteDatabase implements Database {
     return run.immediate();
   }
 }
+
+/** Thrown inside claimIdentifier's transaction to roll back what it released. */
+class ClaimMissing extends Error {}
