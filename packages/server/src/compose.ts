@@ -100,7 +100,11 @@ function customerContext(
     hasher: options.hasher ?? argon2Hasher,
     sender,
     rateLimiter,
-    limits: DEFAULT_LIMITS,
+    limits: {
+      ...DEFAULT_LIMITS,
+      loginPerAddress: config.loginIpRateLimit,
+      otpBackoffMaxMs: config.otpBackoffMax * 1000,
+    },
     otpDebugStoreId: config.otpDebug ? config.storeId : null,
   };
 }

@@ -105,6 +105,16 @@ const OPTIONS = {
     schema: { type: 'integer', minimum: 0, default: 1200 },
     doc: 'Refreshes per client address per minute, all sessions together; `0` disables. Generous because a server-side-rendering front end refreshes for many shoppers from one address.',
   },
+  loginIpRateLimit: {
+    env: 'LOGIN_IP_RATE_LIMIT',
+    schema: { type: 'integer', minimum: 0, default: 30 },
+    doc: 'Password logins per client address per 10 minutes, all accounts together, counted before the password is checked; `0` disables. Stops one address from spraying a password over many accounts.',
+  },
+  otpBackoffMax: {
+    env: 'OTP_BACKOFF_MAX',
+    schema: { type: 'integer', minimum: 0, maximum: 86400, default: 3600 },
+    doc: 'Longest wait, seconds, between code verifications for one email or phone (or one client address) once its free allowance of failures is spent; the wait doubles from a minute up to this. A right code resets it. `0` disables the back-off.',
+  },
   trustProxy: {
     env: 'TRUST_PROXY',
     schema: { type: 'boolean', default: false },

@@ -22,11 +22,23 @@ export async function loginWithPassword(
   client: ClientInfo,
 ): Promise<{ account: UserAccount; tokens: TokenPair }> {
   const key = 'email' in id ? id.email : `${id.countryCode}${id.phone}`;
+  const { limits } = ctx;
+  // Both before the hash is verified, so refused attempts cost no argon2id; the address first, so
+  // a sprayer past its own limit no longer counts against the accounts it names.
+  if (limits.loginPerAddress > 0) {
+    await enforceLimit(
+      ctx.rateLimiter,
+      `login:ip:${tenant.record.id}:${client.ip}`,
+      limits.loginPerAddress,
+      limits.windowMs,
+      'Too many login attempts from this address; retry later.',
+    );
+  }
   await enforceLimit(
     ctx.rateLimiter,
     `login:${tenant.record.id}:${key}`,
-    ctx.limits.loginPerIdentifier,
-    ctx.limits.windowMs,
+    limits.loginPerIdentifier,
+    limits.windowMs,
     'Too many login attempts for this account; retry later.',
   );
   const account = await findAccount(ctx, tenant, id);

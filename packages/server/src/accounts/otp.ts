@@ -60,13 +60,21 @@ export async function limitOtpSend(
 ): Promise<void> {
   const { limits } = ctx;
   const store = tenant.record.id;
-  const checks = [
-    ctx.rateLimiter.hit(`otp:ip:${store}:${client.ip}`, limits.otpPerAddress, limits.windowMs),
-    ctx.rateLimiter.hit(`otp:to:${store}:${identifierOf(to)}`, limits.otpPerIdentifier, limits.windowMs),
-  ];
-  for (const decision of await Promise.all(checks)) {
-    if (!decision.allowed) throw rateLimited(decision, 'Too many codes requested; retry later.');
-  }
+  const message = 'Too many codes requested; retry later.';
+  // In turn, the address first: a send refused to the flooder's address spends nothing of the
+  // victim's allowance, so the owner can still get a code.
+  const byAddress = await ctx.rateLimiter.hit(
+    `otp:ip:${store}:${client.ip}`,
+    limits.otpPerAddress,
+    limits.windowMs,
+  );
+  if (!byAddress.allowed) throw rateLimited(byAddress, message);
+  const byIdentifier = await ctx.rateLimiter.hit(
+    `otp:to:${store}:${identifierOf(to)}`,
+    limits.otpPerIdentifier,
+    limits.windowMs,
+  );
+  if (!byIdentifier.allowed) throw rateLimited(byIdentifier, message);
 }
 
 async function debugAllowed(ctx: CustomerContext, tenant: Tenant, client: ClientInfo): Promise<boolean> {
