@@ -179,6 +179,15 @@ export interface OtpRecord {
   createdAt: number;
 }
 
+/**
+ * The back-off of OTP verifications for one key of a store (an email or phone, or a client
+ * address): attempts since the last right code, and the earliest time of the next one.
+ */
+export interface BackoffState {
+  failures: number;
+  nextAttemptAt: number;
+}
+
 /** Per-store settings an operator turns on. */
 export interface StoreSettings {
   /** Development only: `x-debug-mode: true` may return OTPs in responses. */

@@ -4,6 +4,7 @@ import type { OtpAction, OtpRecord } from '../model.js';
 import { rateLimited } from '../ratelimit/enforce.js';
 import type { Tenant } from '../tenants/directory.js';
 import { randomId, sha256Hex } from '../util/ids.js';
+import { clearGuesses, takeGuess } from './backoff.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import type { OtpMessage } from './delivery/contract.js';
 
@@ -143,7 +144,10 @@ export async function decoyOtp(
 
 /**
  * Spends one attempt of an OTP; answers its record when the code is right, which consumes it.
- * Throws OTP_INVALID, OTP_EXPIRED or OTP_ATTEMPTS_EXCEEDED.
+ * Each attempt first takes a verification slot of the client address, then of the email or phone
+ * the code went to (backoff.ts): past their free allowances the waits grow, so the guesses anyone
+ * gets against one account stay few per day. Throws OTP_INVALID, OTP_EXPIRED,
+ * OTP_ATTEMPTS_EXCEEDED or RATE_LIMITED.
  */
 export async function consumeOtp(
   ctx: CustomerContext,
@@ -151,13 +155,18 @@ export async function consumeOtp(
   action: OtpAction,
   otpToken: string,
   code: string,
+  client: ClientInfo,
 ): Promise<OtpRecord> {
-  const result = await ctx.db.attemptOtp(
-    otpId(tenant.record.id, action, otpToken),
-    codeHash(otpToken, code),
-    ctx.clock.now(),
-    OTP_MAX_ATTEMPTS,
-  );
+  const id = otpId(tenant.record.id, action, otpToken);
+  const found = await ctx.db.findOtp(id);
+  if (!found) throw new AppError('OTP_INVALID');
+  const now = ctx.clock.now();
+  const store = tenant.record.id;
+  const keys = [`ip:${client.ip}`, `to:${found.identifier}`];
+  await takeGuess(ctx, store, keys[0]!, ctx.limits.otpFreeFailuresPerAddress, now);
+  await takeGuess(ctx, store, keys[1]!, ctx.limits.otpFreeFailuresPerIdentifier, now);
+  const result = await ctx.db.attemptOtp(id, codeHash(otpToken, code), now, OTP_MAX_ATTEMPTS);
+  if (result.outcome === 'verified') await clearGuesses(ctx, store, keys);
   switch (result.outcome) {
     case 'verified':
       return result.record;

@@ -19,7 +19,7 @@ export async function resetPassword(
 ): Promise<{ account: UserAccount; tokens: TokenPair }> {
   // Checked before the code is spent, so a typo in the new password does not burn the OTP.
   checkNewPassword(input.newPassword, input.confirmPassword);
-  const otp = await consumeOtp(ctx, tenant, 'reset-password', input.otpToken, input.otp);
+  const otp = await consumeOtp(ctx, tenant, 'reset-password', input.otpToken, input.otp, client);
   const account = await requireActiveAccount(ctx, otp.userId);
   return setNewPassword(ctx, tenant, account, input.newPassword, {
     via: 'reset-password',

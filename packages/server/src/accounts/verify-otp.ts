@@ -36,7 +36,7 @@ export async function verifyOtp(
   const isAccountChange = input.action !== 'register' && input.action !== 'login';
   const caller = isAccountChange ? await authenticateCustomer(ctx, tenant, client.bearer) : null;
 
-  const otp = await consumeOtp(ctx, tenant, input.action, input.otpToken, input.otp);
+  const otp = await consumeOtp(ctx, tenant, input.action, input.otpToken, input.otp, client);
   const proven = provenIdentifier(otp);
   let account: UserAccount;
   switch (input.action) {

@@ -6,6 +6,7 @@
 
 import type {
   ApiKeyRecord,
+  BackoffState,
   Identifier,
   OtpRecord,
   RevokeReason,
@@ -186,4 +187,17 @@ export interface Database {
    * it. Concurrent attempts with the right code: exactly one is `verified`.
    */
   attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt>;
+  /** The OTP with this id, whatever its state, or null. */
+  findOtp(id: string): Promise<OtpRecord | null>;
+
+  /** The back-off state of `key` in the store; `{failures: 0, nextAttemptAt: 0}` when it has none. */
+  getBackoff(storeId: string, key: string): Promise<BackoffState>;
+  /**
+   * Compare-and-swap: stores `next` when the key's failures are still `expectedFailures` (a key
+   * without state has 0); answers whether it did. Of concurrent callers that read the same state,
+   * exactly one succeeds.
+   */
+  setBackoff(storeId: string, key: string, expectedFailures: number, next: BackoffState): Promise<boolean>;
+  /** Forgets the key's back-off (a right code). */
+  clearBackoff(storeId: string, key: string): Promise<void>;
 }

@@ -402,3 +402,26 @@ export function claimStatements(
   };
   return { release, claim };
 }
+
+/** Parameters: store id, key. */
+export const GET_BACKOFF = (d: Dialect) =>
+  `SELECT failures, next_attempt_at FROM otp_backoff WHERE store_id = ${d.param(1)} AND key = ${d.param(2)}`;
+
+export function backoffFromRow(row: Row | undefined): model.BackoffState {
+  return row
+    ? { failures: Number(row['failures']), nextAttemptAt: time(row['next_attempt_at']) }
+    : { failures: 0, nextAttemptAt: 0 };
+}
+
+/**
+ * The back-off compare-and-swap: stores the new state only while the failures are still the ones
+ * read (a missing row is 0 failures). Parameters: store id, key, failures, next attempt, expected.
+ */
+export const SET_BACKOFF = (d: Dialect) =>
+  `INSERT INTO otp_backoff (store_id, key, failures, next_attempt_at) VALUES (${params(d, 4)})
+    ON CONFLICT (store_id, key) DO UPDATE SET failures = excluded.failures, next_attempt_at = excluded.next_attempt_at
+    WHERE otp_backoff.failures = ${d.param(5)}`;
+
+/** Parameters: store id, key. */
+export const CLEAR_BACKOFF = (d: Dialect) =>
+  `DELETE FROM otp_backoff WHERE store_id = ${d.param(1)} AND key = ${d.param(2)}`;

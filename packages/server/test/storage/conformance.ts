@@ -610,6 +610,44 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         expect(await store.deleteUser(a.user.id)).toBe(false);
       });
 
+      it('finds an OTP by id, whatever its state', async () => {
+        const otp = {
+          id: randomId(32),
+          storeId,
+          action: 'login' as const,
+          channel: 'email' as const,
+          identifier: 'find@example.com',
+          userId: null,
+          codeHash: 'h',
+          attempts: 0,
+          expiresAt: T0 + 60_000,
+          consumedAt: null,
+          payload: { to: { email: 'find@example.com' } },
+          createdAt: T0,
+        };
+        await store.createOtp(otp);
+        expect(await other.findOtp(otp.id)).toEqual(otp);
+        expect(await other.findOtp('missing')).toBeNull();
+      });
+
+      it('back-off: a compare-and-swap on the failures, one winner among 20 concurrent callers, cleared on demand', async () => {
+        const key = `to:${randomId(6)}@example.com`;
+        expect(await store.getBackoff(storeId, key)).toEqual({ failures: 0, nextAttemptAt: 0 });
+        expect(await store.setBackoff(storeId, key, 0, { failures: 1, nextAttemptAt: T0 })).toBe(true);
+        expect(await other.setBackoff(storeId, key, 0, { failures: 1, nextAttemptAt: T0 })).toBe(false);
+        expect(await other.getBackoff(storeId, key)).toEqual({ failures: 1, nextAttemptAt: T0 });
+        const wins = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 ? other : store).setBackoff(storeId, key, 1, { failures: 2, nextAttemptAt: T0 + i }),
+          ),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        expect((await store.getBackoff(storeId, key)).failures).toBe(2);
+        expect(await store.getBackoff('elsewhere', key)).toEqual({ failures: 0, nextAttemptAt: 0 });
+        await other.clearBackoff(storeId, key);
+        expect(await store.getBackoff(storeId, key)).toEqual({ failures: 0, nextAttemptAt: 0 });
+      });
+
       it('an OTP is consumed by exactly one of 20 concurrent right-code attempts', async () => {
         const id = randomId(32);
         await store.createOtp({

@@ -142,4 +142,17 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
         WHERE NOT is_anonymous AND phone IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'back-off of OTP verifications',
+    sql: `
+      CREATE TABLE otp_backoff (
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        PRIMARY KEY (store_id, key)
+      );
+    `,
+  },
 ];

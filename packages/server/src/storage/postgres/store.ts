@@ -133,6 +133,9 @@ const SQL = {
     WHERE id = $1 AND consumed_at IS NULL AND attempts < $4::integer AND expires_at > $3::bigint
     RETURNING ${mapping.OTP_COLUMNS}`,
   getOtp: `SELECT ${mapping.OTP_COLUMNS} FROM otps WHERE id = $1`,
+  getBackoff: mapping.GET_BACKOFF(D),
+  setBackoff: mapping.SET_BACKOFF(D),
+  clearBackoff: mapping.CLEAR_BACKOFF(D),
 } as const;
 
 type StatementName = keyof typeof SQL;
@@ -454,5 +457,28 @@ export class PostgresDatabase implements Database {
     if (updated) return mapping.countedOtpAttempt(updated, D);
     // A second statement, so a fresh snapshot: it sees the attempt that beat this one, if any.
     return mapping.refusedOtpAttempt((await this.run('getOtp', [id])).rows[0], maxAttempts, D);
+  }
+
+  async findOtp(id: string): Promise<model.OtpRecord | null> {
+    const row = (await this.run('getOtp', [id])).rows[0];
+    return row ? mapping.otpFromRow(row, D) : null;
+  }
+
+  async getBackoff(storeId: string, key: string): Promise<model.BackoffState> {
+    return mapping.backoffFromRow((await this.run('getBackoff', [storeId, key])).rows[0]);
+  }
+
+  async setBackoff(
+    storeId: string,
+    key: string,
+    expectedFailures: number,
+    next: model.BackoffState,
+  ): Promise<boolean> {
+    const values = [storeId, key, next.failures, next.nextAttemptAt, expectedFailures];
+    return (await this.run('setBackoff', values)).rowCount === 1;
+  }
+
+  async clearBackoff(storeId: string, key: string): Promise<void> {
+    await this.run('clearBackoff', [storeId, key]);
   }
 }

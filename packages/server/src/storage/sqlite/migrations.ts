@@ -130,4 +130,17 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
         WHERE is_anonymous = 0 AND phone IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'back-off of OTP verifications',
+    sql: `
+      CREATE TABLE otp_backoff (
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        PRIMARY KEY (store_id, key)
+      );
+    `,
+  },
 ];

@@ -157,6 +157,9 @@ export class SqliteDatabase implements Database {
           RETURNING ${mapping.OTP_COLUMNS}`,
       ),
       getOtp: db.prepare(`SELECT ${mapping.OTP_COLUMNS} FROM otps WHERE id = ?`),
+      getBackoff: db.prepare(mapping.GET_BACKOFF(D)),
+      setBackoff: db.prepare(mapping.SET_BACKOFF(D)),
+      clearBackoff: db.prepare(mapping.CLEAR_BACKOFF(D)),
     };
   }
 
@@ -355,6 +358,30 @@ export class SqliteDatabase implements Database {
       return mapping.refusedOtpAttempt(q.getOtp.get(id) as mapping.Row | undefined, maxAttempts, D);
     });
     return run.immediate();
+  }
+
+  async findOtp(id: string): Promise<model.OtpRecord | null> {
+    const row = this.q.getOtp.get(id) as mapping.Row | undefined;
+    return row ? mapping.otpFromRow(row, D) : null;
+  }
+
+  async getBackoff(storeId: string, key: string): Promise<model.BackoffState> {
+    return mapping.backoffFromRow(this.q.getBackoff.get(storeId, key) as mapping.Row | undefined);
+  }
+
+  async setBackoff(
+    storeId: string,
+    key: string,
+    expectedFailures: number,
+    next: model.BackoffState,
+  ): Promise<boolean> {
+    return (
+      this.q.setBackoff.run(storeId, key, next.failures, next.nextAttemptAt, expectedFailures).changes === 1
+    );
+  }
+
+  async clearBackoff(storeId: string, key: string): Promise<void> {
+    this.q.clearBackoff.run(storeId, key);
   }
 }
 
