@@ -91,14 +91,16 @@ export interface SecurityEvent {
    * by an operator or RFC 7009 call. `sessions_revoked`: every session of a user ended by an
    * operator. `password_changed`: a password was changed or reset (its sessions ended).
    * `pending_identifier_dropped`: an email or phone that account had not proven was proven by
-   * another customer and left it (`detail.claimed_by`, `detail.kind`).
+   * another customer and left it (`detail.claimed_by`, `detail.kind`). `otp_delivery_failed`: an
+   * OTP's delivery was given up (`detail.delivery_id`, `attempts`, `reason`).
    */
   type:
     | 'refresh_token_reused'
     | 'session_revoked'
     | 'sessions_revoked'
     | 'password_changed'
-    | 'pending_identifier_dropped';
+    | 'pending_identifier_dropped'
+    | 'otp_delivery_failed';
   sessionId: string | null;
   userId: string | null;
   detail: Record<string, unknown>;
@@ -186,6 +188,27 @@ export interface OtpRecord {
 export interface BackoffState {
   failures: number;
   nextAttemptAt: number;
+}
+
+/**
+ * A message waiting in the outbox to be delivered (today: an OTP to its sender). Written in the
+ * transaction of what it announces; a worker on every instance claims it, delivers it, and marks
+ * it done. `payload` holds what delivery needs (for an OTP, the code itself), so it is kept only
+ * until the message is done or expired, then blanked.
+ */
+export interface OutboxMessage {
+  /** Unique; what a receiver dedupes retried deliveries on. */
+  id: string;
+  storeId: string;
+  kind: 'otp';
+  payload: Record<string, unknown>;
+  /** Deliveries tried so far (claims count as tries). */
+  attempts: number;
+  /** Not claimed before this time: a retry's back-off, or the lease of a claim in flight. */
+  nextAttemptAt: number;
+  /** Given up after this time (an OTP past its life is worth nothing). */
+  expiresAt: number;
+  createdAt: number;
 }
 
 /** Per-store settings an operator turns on. */

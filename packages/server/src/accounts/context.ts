@@ -1,6 +1,7 @@
 import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { OtpSender } from './delivery/contract.js';
+import type { OutboxWorker } from './delivery/outbox.js';
 import type { PasswordHasher } from './passwords.js';
 
 /**
@@ -45,6 +46,8 @@ export const DEFAULT_LIMITS: CustomerLimits = {
 export interface CustomerContext extends SessionContext {
   hasher: PasswordHasher;
   sender: OtpSender;
+  /** Delivers queued OTPs; woken after each send. Absent where nothing delivers (tests of the domain alone). */
+  outbox?: OutboxWorker;
   rateLimiter: RateLimiter;
   limits: CustomerLimits;
   /** The store whose OTP debug setting OTP_DEBUG turned on at start, if any. */

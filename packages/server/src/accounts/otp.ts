@@ -7,6 +7,7 @@ import { randomId, sha256Hex } from '../util/ids.js';
 import { clearGuesses, takeGuess } from './backoff.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import type { OtpMessage } from './delivery/contract.js';
+import { otpOutboxPayload } from './delivery/outbox.js';
 
 /** An OTP lives ten minutes. */
 export const OTP_TTL_MS = 10 * 60_000;
@@ -84,12 +85,13 @@ async function debugAllowed(ctx: CustomerContext, tenant: Tenant, client: Client
   return (await ctx.db.getStoreSettings(tenant.record.id)).otpDebug;
 }
 
-/** Stores a new OTP (hashed) and delivers it. Rate limits are the caller's (limitOtpSend). */
+/** Stores a new OTP (hashed) and queues its delivery. Rate limits are the caller's (limitOtpSend). */
 export async function issueOtp(
   ctx: CustomerContext,
   tenant: Tenant,
   request: OtpRequest,
   client: ClientInfo,
+  options: { deliver: boolean } = { deliver: true },
 ): Promise<IssuedOtp> {
   const now = ctx.clock.now();
   const otpToken = randomId(16);
@@ -108,37 +110,28 @@ export async function issueOtp(
     payload: { ...request.payload, to: request.to },
     createdAt: now,
   };
-  await ctx.db.createOtp(record);
-  try {
-    await ctx.sender.send({
-      deliveryId: record.id.slice(0, 32),
-      storeId: tenant.record.id,
+  // The code and its delivery in one transaction; the outbox worker sends it, so this answers at
+  // once and the same way whether or not the receiver is up.
+  const delivery = {
+    id: record.id.slice(0, 32),
+    storeId: tenant.record.id,
+    kind: 'otp',
+    payload: otpOutboxPayload({
       channel: request.channel,
       action: request.action,
       to: request.to,
       otp: code,
       expiresAt: record.expiresAt,
-    });
-  } catch {
-    throw new AppError('OTP_DELIVERY_FAILED');
-  }
+    }),
+    attempts: 0,
+    nextAttemptAt: now,
+    expiresAt: record.expiresAt,
+    createdAt: now,
+  } as const;
+  await ctx.db.createOtp(record, options.deliver ? delivery : null);
+  if (options.deliver) ctx.outbox?.kick();
   const issued: IssuedOtp = { otp_token: otpToken, otp_action: request.action };
   if (await debugAllowed(ctx, tenant, client)) issued.otp = code;
-  return issued;
-}
-
-/**
- * What an OTP request answers when there is nothing to send it to (forgot-password for an unknown
- * account): the same shape, so the answer does not tell whether the account exists.
- */
-export async function decoyOtp(
-  ctx: CustomerContext,
-  tenant: Tenant,
-  action: OtpAction,
-  client: ClientInfo,
-): Promise<IssuedOtp> {
-  const issued: IssuedOtp = { otp_token: randomId(16), otp_action: action };
-  if (await debugAllowed(ctx, tenant, client)) issued.otp = newOtpCode();
   return issued;
 }
 

@@ -9,6 +9,7 @@ import type {
   BackoffState,
   Identifier,
   OtpRecord,
+  OutboxMessage,
   RevokeReason,
   SecurityEvent,
   SessionRecord,
@@ -179,8 +180,11 @@ export interface Database {
     exceptSessionId?: string,
   ): Promise<number>;
 
-  /** Stores an OTP in flight (hashed: see OtpRecord); an existing id rejects. */
-  createOtp(otp: OtpRecord): Promise<void>;
+  /**
+   * Stores an OTP in flight (hashed: see OtpRecord) and, when given, the outbox message that
+   * delivers it, in one transaction: both or neither. An existing id rejects.
+   */
+  createOtp(otp: OtpRecord, delivery: OutboxMessage | null): Promise<void>;
   /**
    * One verification attempt, atomically: while the OTP is unconsumed, unexpired at `now` and has
    * had fewer than `maxAttempts` attempts, count the attempt and, when `codeHash` matches, consume
@@ -200,4 +204,16 @@ export interface Database {
   setBackoff(storeId: string, key: string, expectedFailures: number, next: BackoffState): Promise<boolean>;
   /** Forgets the key's back-off (a right code). */
   clearBackoff(storeId: string, key: string): Promise<void>;
+
+  /**
+   * Claims up to `limit` outbox messages due at `now` (not done, `nextAttemptAt <= now`), oldest
+   * due first: each gets one more attempt and `nextAttemptAt = leaseUntil`. Callers on several
+   * handles or instances at once never claim the same message (on PostgreSQL,
+   * `FOR UPDATE SKIP LOCKED`); a claim whose holder dies comes back when its lease ends.
+   */
+  claimOutbox(now: number, limit: number, leaseUntil: number): Promise<OutboxMessage[]>;
+  /** Puts a claimed message back for another try at `nextAttemptAt`; no-op once it is done. */
+  retryOutbox(id: string, nextAttemptAt: number): Promise<void>;
+  /** Marks the message done (`delivered` or `failed`) and blanks its payload; answers false if it was already done. */
+  finishOutbox(id: string, outcome: 'delivered' | 'failed', now: number): Promise<boolean>;
 }

@@ -18,6 +18,12 @@ export interface Dialect {
   readJson(value: unknown): unknown;
   /** The placeholder of the n-th parameter (from 1), in the order parameters appear in the SQL. */
   param(n: number): string;
+  /**
+   * What a SELECT that picks rows to claim ends with: PostgreSQL's `FOR UPDATE SKIP LOCKED`, so
+   * instances claiming at once take disjoint rows without waiting; nothing in SQLite, whose one
+   * writer at a time makes every claim see the claims before it.
+   */
+  readonly skipLocked: string;
 }
 
 /** The placeholders of `count` parameters from the `first`-th: `?, ?, ?` or `$1, $2, $3`. */
@@ -425,3 +431,64 @@ export const SET_BACKOFF = (d: Dialect) =>
 /** Parameters: store id, key. */
 export const CLEAR_BACKOFF = (d: Dialect) =>
   `DELETE FROM otp_backoff WHERE store_id = ${d.param(1)} AND key = ${d.param(2)}`;
+
+const OUTBOX = [
+  'id',
+  'store_id',
+  'kind',
+  'payload',
+  'attempts',
+  'next_attempt_at',
+  'expires_at',
+  'created_at',
+] as const;
+export const OUTBOX_COLUMNS = list(OUTBOX);
+
+export function outboxFromRow(row: Row, d: Dialect): model.OutboxMessage {
+  return {
+    id: text(row['id']),
+    storeId: text(row['store_id']),
+    kind: row['kind'] as model.OutboxMessage['kind'],
+    payload: d.readJson(row['payload']) as Record<string, unknown>,
+    attempts: Number(row['attempts']),
+    nextAttemptAt: time(row['next_attempt_at']),
+    expiresAt: time(row['expires_at']),
+    createdAt: time(row['created_at']),
+  };
+}
+
+export const outboxValues = (m: model.OutboxMessage): unknown[] => [
+  m.id,
+  m.storeId,
+  m.kind,
+  JSON.stringify(m.payload),
+  m.attempts,
+  m.nextAttemptAt,
+  m.expiresAt,
+  m.createdAt,
+];
+
+/** Parameters: the outbox columns. */
+export const INSERT_OUTBOX = (d: Dialect) =>
+  `INSERT INTO outbox (${OUTBOX_COLUMNS}) VALUES (${params(d, OUTBOX.length)})`;
+
+/**
+ * Claims up to `limit` due messages, oldest due first: counts the try and leases them until
+ * `leaseUntil`, so nobody else claims them meanwhile and a claimant that dies gives them back when
+ * the lease ends. Parameters: lease until, now, limit.
+ */
+export const CLAIM_OUTBOX = (d: Dialect) =>
+  `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ${d.param(1)}
+    WHERE id IN (
+      SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ${d.param(2)}
+       ORDER BY next_attempt_at LIMIT ${d.param(3)}${d.skipLocked})
+    RETURNING ${OUTBOX_COLUMNS}`;
+
+/** Parameters: next attempt, id. Only a message not done yet. */
+export const RETRY_OUTBOX = (d: Dialect) =>
+  `UPDATE outbox SET next_attempt_at = ${d.param(1)} WHERE id = ${d.param(2)} AND done_at IS NULL`;
+
+/** Done: delivered or given up; the payload (an OTP's code) is blanked. Parameters: now, outcome, id. */
+export const FINISH_OUTBOX = (d: Dialect) =>
+  `UPDATE outbox SET done_at = ${d.param(1)}, outcome = ${d.param(2)}, payload = '{}'
+    WHERE id = ${d.param(3)} AND done_at IS NULL`;

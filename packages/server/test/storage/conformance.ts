@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/errors/codes.js';
-import type { SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
+import type { OutboxMessage, SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import { openSession } from '../../src/sessions/create.js';
@@ -625,7 +625,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           payload: { to: { email: 'find@example.com' } },
           createdAt: T0,
         };
-        await store.createOtp(otp);
+        await store.createOtp(otp, null);
         expect(await other.findOtp(otp.id)).toEqual(otp);
         expect(await other.findOtp('missing')).toBeNull();
       });
@@ -648,22 +648,99 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         expect(await store.getBackoff(storeId, key)).toEqual({ failures: 0, nextAttemptAt: 0 });
       });
 
+      describe('outbox', () => {
+        function otpRow(id: string) {
+          return {
+            id,
+            storeId,
+            action: 'login' as const,
+            channel: 'email' as const,
+            identifier: 'box@example.com',
+            userId: null,
+            codeHash: 'h',
+            attempts: 0,
+            expiresAt: T0 + 600_000,
+            consumedAt: null,
+            payload: {},
+            createdAt: T0,
+          };
+        }
+        function message(id: string, nextAttemptAt = T0): OutboxMessage {
+          return {
+            id,
+            storeId,
+            kind: 'otp',
+            payload: { otp: '123456', to: { email: 'box@example.com' } },
+            attempts: 0,
+            nextAttemptAt,
+            expiresAt: T0 + 600_000,
+            createdAt: T0,
+          };
+        }
+        // Far in the future of every other test's messages, so each test sees only its own.
+        let base = T0 + 1000 * DAY;
+
+        it('writes the OTP and its message together, or neither', async () => {
+          const id = randomId(16);
+          await store.createOtp(otpRow(`otp-${id}`), message(id, base));
+          expect(await other.findOtp(`otp-${id}`)).not.toBeNull();
+          // A duplicate message id fails the transaction: the second OTP is not kept either.
+          await expect(store.createOtp(otpRow(`otp2-${id}`), message(id, base))).rejects.toThrow();
+          expect(await other.findOtp(`otp2-${id}`)).toBeNull();
+          const claimed = await other.claimOutbox(base, 10, base + 1000);
+          expect(claimed).toEqual([{ ...message(id, base), attempts: 1, nextAttemptAt: base + 1000 }]);
+          expect(await other.finishOutbox(id, 'delivered', base + 1)).toBe(true);
+          base += DAY;
+        });
+
+        it('claims due messages once, across 2 handles claiming at once; leases, retries and finishes them', async () => {
+          const ids = Array.from({ length: 30 }, () => randomId(16));
+          for (const [i, id] of ids.entries())
+            await store.createOtp(otpRow(`otp-${id}`), message(id, base + i));
+          await store.createOtp(otpRow(`otp-later-${ids[0]}`), message(`later-${ids[0]}`, base + DAY / 2));
+          const claims = await Promise.all(
+            Array.from({ length: 6 }, (_, i) =>
+              (i % 2 ? other : store).claimOutbox(base + 100, 7, base + 5000),
+            ),
+          );
+          const all = claims.flat().map((m) => m.id);
+          expect(new Set(all).size).toBe(all.length);
+          expect(all.sort()).toEqual([...ids].sort());
+          // Leased: nothing is due again before the lease ends.
+          expect(await store.claimOutbox(base + 4999, 50, base + 9000)).toEqual([]);
+          // A claim whose holder died comes back when its lease ends, with the try counted.
+          const back = await other.claimOutbox(base + 5000, 50, base + 9000);
+          expect(back.map((m) => m.id).sort()).toEqual([...ids].sort());
+          expect(back.every((m) => m.attempts === 2)).toBe(true);
+          await store.retryOutbox(ids[0]!, base + 6000);
+          expect(await store.finishOutbox(ids[1]!, 'delivered', base + 5001)).toBe(true);
+          expect(await other.finishOutbox(ids[1]!, 'failed', base + 5002)).toBe(false);
+          const again = await store.claimOutbox(base + 9000, 50, base + 20000);
+          expect(again.map((m) => m.id)).toContain(ids[0]);
+          expect(again.map((m) => m.id)).not.toContain(ids[1]);
+          base += DAY;
+        });
+      });
+
       it('an OTP is consumed by exactly one of 20 concurrent right-code attempts', async () => {
         const id = randomId(32);
-        await store.createOtp({
-          id,
-          storeId,
-          action: 'login',
-          channel: 'email',
-          identifier: 'x@example.com',
-          userId: null,
-          codeHash: 'right',
-          attempts: 0,
-          expiresAt: T0 + 60_000,
-          consumedAt: null,
-          payload: { a: 1 },
-          createdAt: T0,
-        });
+        await store.createOtp(
+          {
+            id,
+            storeId,
+            action: 'login',
+            channel: 'email',
+            identifier: 'x@example.com',
+            userId: null,
+            codeHash: 'right',
+            attempts: 0,
+            expiresAt: T0 + 60_000,
+            consumedAt: null,
+            payload: { a: 1 },
+            createdAt: T0,
+          },
+          null,
+        );
         expect((await store.attemptOtp(id, 'wrong', T0 + 1, 25)).outcome).toBe('wrong_code');
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).attemptOtp(id, 'right', T0 + 2, 25)),
@@ -689,12 +766,12 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           createdAt: T0,
         };
         const limited = randomId(32);
-        await store.createOtp({ ...base, id: limited, expiresAt: T0 + 60_000 });
+        await store.createOtp({ ...base, id: limited, expiresAt: T0 + 60_000 }, null);
         expect((await store.attemptOtp(limited, 'wrong', T0, 2)).outcome).toBe('wrong_code');
         expect((await store.attemptOtp(limited, 'wrong', T0, 2)).outcome).toBe('wrong_code');
         expect((await other.attemptOtp(limited, 'right', T0, 2)).outcome).toBe('exhausted');
         const expiring = randomId(32);
-        await store.createOtp({ ...base, id: expiring, expiresAt: T0 + 10 });
+        await store.createOtp({ ...base, id: expiring, expiresAt: T0 + 10 }, null);
         expect((await store.attemptOtp(expiring, 'right', T0 + 10, 5)).outcome).toBe('expired');
       });
     });

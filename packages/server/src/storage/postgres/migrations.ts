@@ -155,4 +155,23 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
     `,
   },
+  {
+    version: 6,
+    name: 'outbox of deliveries',
+    sql: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        payload JSONB NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        done_at BIGINT,
+        outcome TEXT
+      );
+      CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE done_at IS NULL;
+    `,
+  },
 ];

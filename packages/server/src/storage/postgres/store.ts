@@ -136,6 +136,10 @@ const SQL = {
   getBackoff: mapping.GET_BACKOFF(D),
   setBackoff: mapping.SET_BACKOFF(D),
   clearBackoff: mapping.CLEAR_BACKOFF(D),
+  insertOutbox: mapping.INSERT_OUTBOX(D),
+  claimOutbox: mapping.CLAIM_OUTBOX(D),
+  retryOutbox: mapping.RETRY_OUTBOX(D),
+  finishOutbox: mapping.FINISH_OUTBOX(D),
 } as const;
 
 type StatementName = keyof typeof SQL;
@@ -448,8 +452,22 @@ export class PostgresDatabase implements Database {
     );
   }
 
-  async createOtp(otp: model.OtpRecord): Promise<void> {
-    await this.run('createOtp', mapping.otpValues(otp));
+  async createOtp(otp: model.OtpRecord, delivery: model.OutboxMessage | null): Promise<void> {
+    if (!delivery) {
+      await this.run('createOtp', mapping.otpValues(otp));
+      return;
+    }
+    await this.transaction(async (client) => {
+      await client.query({ name: 'createOtp', text: SQL.createOtp, values: mapping.otpValues(otp) });
+      await client.query({
+        name: 'insertOutbox',
+        text: SQL.insertOutbox,
+        values: mapping.outboxValues(delivery),
+      });
+      return { commit: undefined };
+    }).catch((error: unknown) => {
+      throw this.translate(error);
+    });
   }
 
   async attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt> {
@@ -480,5 +498,18 @@ export class PostgresDatabase implements Database {
 
   async clearBackoff(storeId: string, key: string): Promise<void> {
     await this.run('clearBackoff', [storeId, key]);
+  }
+
+  async claimOutbox(now: number, limit: number, leaseUntil: number): Promise<model.OutboxMessage[]> {
+    const { rows } = await this.run('claimOutbox', [leaseUntil, now, limit]);
+    return rows.map((row) => mapping.outboxFromRow(row, D));
+  }
+
+  async retryOutbox(id: string, nextAttemptAt: number): Promise<void> {
+    await this.run('retryOutbox', [nextAttemptAt, id]);
+  }
+
+  async finishOutbox(id: string, outcome: 'delivered' | 'failed', now: number): Promise<boolean> {
+    return (await this.run('finishOutbox', [now, outcome, id])).rowCount === 1;
   }
 }

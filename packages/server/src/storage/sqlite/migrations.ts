@@ -143,4 +143,23 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       );
     `,
   },
+  {
+    version: 6,
+    name: 'outbox of deliveries',
+    sql: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        done_at INTEGER,
+        outcome TEXT
+      );
+      CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE done_at IS NULL;
+    `,
+  },
 ];

@@ -160,6 +160,10 @@ export class SqliteDatabase implements Database {
       getBackoff: db.prepare(mapping.GET_BACKOFF(D)),
       setBackoff: db.prepare(mapping.SET_BACKOFF(D)),
       clearBackoff: db.prepare(mapping.CLEAR_BACKOFF(D)),
+      insertOutbox: db.prepare(mapping.INSERT_OUTBOX(D)),
+      claimOutbox: db.prepare(mapping.CLAIM_OUTBOX(D)),
+      retryOutbox: db.prepare(mapping.RETRY_OUTBOX(D)),
+      finishOutbox: db.prepare(mapping.FINISH_OUTBOX(D)),
     };
   }
 
@@ -346,8 +350,12 @@ export class SqliteDatabase implements Database {
     return this.q.revokeUserSessions.run({ userId, now, reason, except: exceptSessionId ?? null }).changes;
   }
 
-  async createOtp(otp: model.OtpRecord): Promise<void> {
-    this.q.createOtp.run(...mapping.otpValues(otp));
+  async createOtp(otp: model.OtpRecord, delivery: model.OutboxMessage | null): Promise<void> {
+    const q = this.q;
+    this.sqlite.transaction(() => {
+      q.createOtp.run(...mapping.otpValues(otp));
+      if (delivery) q.insertOutbox.run(...mapping.outboxValues(delivery));
+    })();
   }
 
   async attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt> {
@@ -382,6 +390,22 @@ export class SqliteDatabase implements Database {
 
   async clearBackoff(storeId: string, key: string): Promise<void> {
     this.q.clearBackoff.run(storeId, key);
+  }
+
+  async claimOutbox(now: number, limit: number, leaseUntil: number): Promise<model.OutboxMessage[]> {
+    const q = this.q;
+    const rows = this.sqlite
+      .transaction(() => q.claimOutbox.all(leaseUntil, now, limit) as mapping.Row[])
+      .immediate();
+    return rows.map((row) => mapping.outboxFromRow(row, D));
+  }
+
+  async retryOutbox(id: string, nextAttemptAt: number): Promise<void> {
+    this.q.retryOutbox.run(nextAttemptAt, id);
+  }
+
+  async finishOutbox(id: string, outcome: 'delivered' | 'failed', now: number): Promise<boolean> {
+    return this.q.finishOutbox.run(now, outcome, id).changes === 1;
   }
 }
 
