@@ -33,7 +33,13 @@ const ctx = {
   hasher: argon2Hasher,
   sender: { name: 'none', send: async () => {} },
   rateLimiter: new MemoryRateLimiter(clock),
-  limits: { windowMs: 60_000, otpPerIdentifier: 1e9, otpPerAddress: 1e9, loginPerIdentifier: 1e9 },
+  limits: {
+    windowMs: 60_000,
+    otpPerIdentifier: 1e9,
+    otpPerAddress: 1e9,
+    loginPerIdentifier: 1e9,
+    loginPerAddress: 0,
+  },
   otpDebugStoreId: null,
 };
 await createAccount(ctx, tenant, {

@@ -14,7 +14,9 @@ afterAll(async () => {
 });
 
 describeWithPostgres('OTP outbox, two instances on one PostgreSQL database', (url) => {
-  it('100 sends over both with the webhook down, one instance SIGKILLed, webhook up: every message delivered exactly once', { timeout: 240_000 }, async () => {
+  it('100 sends over both with the webhook down, one instance SIGKILLed, webhook up: every message delivered exactly once', {
+    timeout: 240_000,
+  }, async () => {
     const schema = await freshSchema(url, 'sfa_outbox');
     const receiver = await switchableReceiver();
     try {

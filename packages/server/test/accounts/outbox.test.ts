@@ -19,7 +19,9 @@ afterAll(async () => {
 });
 
 describe('OTP outbox on a SQLite file, real processes', () => {
-  it('100 sends with the webhook down, SIGKILL, restart, webhook up: every message delivered exactly once', { timeout: 240_000 }, async () => {
+  it('100 sends with the webhook down, SIGKILL, restart, webhook up: every message delivered exactly once', {
+    timeout: 240_000,
+  }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sfa-outbox-'));
     dirs.push(dir);
     const receiver = await switchableReceiver();
