@@ -76,3 +76,14 @@ export function deliveredOncePerAddress(accepted: Array<{ id: string; email: str
   const emails = new Set(accepted.map((a) => a.email));
   return accepted.length === n && ids.size === n && emails.size === n;
 }
+
+/** The environment of a server whose OTPs go to `receiverUrl`, limits per forwarded address. */
+export function outboxEnv(databaseUrl: string, receiverUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    API_KEY: 'outbox-api-key-0123456789',
+    OTP_WEBHOOK_URL: receiverUrl,
+    OTP_WEBHOOK_SECRET: SECRET,
+    TRUST_PROXY: 'true',
+  };
+}

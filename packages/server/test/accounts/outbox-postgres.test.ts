@@ -4,7 +4,7 @@ import { killAllServers, startServer } from '../helpers/process.js';
 import {
   deliveredOncePerAddress,
   eventually,
-  SECRET,
+  outboxEnv,
   sendLogins,
   switchableReceiver,
 } from './outbox-delivery.js';
@@ -20,13 +20,7 @@ describeWithPostgres('OTP outbox, two instances on one PostgreSQL database', (ur
     const schema = await freshSchema(url, 'sfa_outbox');
     const receiver = await switchableReceiver();
     try {
-      const env = {
-        DATABASE_URL: schema.url,
-        API_KEY: 'outbox-api-key-0123456789',
-        OTP_WEBHOOK_URL: receiver.url,
-        OTP_WEBHOOK_SECRET: SECRET,
-        TRUST_PROXY: 'true',
-      };
+      const env = outboxEnv(schema.url, receiver.url);
       const a = await startServer(env, 'a');
       const b = await startServer(env, 'b');
       await sendLogins([a.url, b.url], 100);

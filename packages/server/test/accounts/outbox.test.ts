@@ -7,7 +7,7 @@ import { killAllServers, startServer } from '../helpers/process.js';
 import {
   deliveredOncePerAddress,
   eventually,
-  SECRET,
+  outboxEnv,
   sendLogins,
   switchableReceiver,
 } from './outbox-delivery.js';
@@ -26,13 +26,7 @@ describe('OTP outbox on a SQLite file, real processes', () => {
     dirs.push(dir);
     const receiver = await switchableReceiver();
     try {
-      const env = {
-        DATABASE_URL: `sqlite:${join(dir, 'auth.db')}`,
-        API_KEY: 'outbox-api-key-0123456789',
-        OTP_WEBHOOK_URL: receiver.url,
-        OTP_WEBHOOK_SECRET: SECRET,
-        TRUST_PROXY: 'true',
-      };
+      const env = outboxEnv(`sqlite:${join(dir, 'auth.db')}`, receiver.url);
       const first = await startServer(env, 'first');
       // Each request answers at once, though the receiver is down.
       await sendLogins([first.url], 100);

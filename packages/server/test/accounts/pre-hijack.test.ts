@@ -6,7 +6,7 @@ import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { appPerTest, makeTestApp, type TestApp } from '../helpers/app.js';
 import { call, DEBUG, PASSWORD, registerCustomer } from '../helpers/customers.js';
-import { preHijackScenarios, VICTIM_EMAIL } from './pre-hijack.js';
+import { emailSquatter, preHijackScenarios, VICTIM_EMAIL } from './pre-hijack.js';
 
 describe('identifiers are claimed only when proven (SQLite file)', () => {
   let t: TestApp;
@@ -14,14 +14,7 @@ describe('identifiers are claimed only when proven (SQLite file)', () => {
   preHijackScenarios(() => t);
 
   it('records a security event on the account the pending email left', async () => {
-    const squatter = await registerCustomer(t.app, 'squatter@example.com');
-    await call(
-      t.app,
-      'PUT',
-      `/auth/user/${squatter.user.id}`,
-      { email: VICTIM_EMAIL },
-      { bearer: squatter.access_token },
-    );
+    const { squatter } = await emailSquatter(t);
     const owner = await registerCustomer(t.app, VICTIM_EMAIL);
     const rows = (t.db as SqliteDatabase).sqlite
       .prepare("SELECT user_id, detail FROM security_events WHERE type = 'pending_identifier_dropped'")

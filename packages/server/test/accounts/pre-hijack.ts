@@ -1,11 +1,25 @@
 import { expect, it } from 'vitest';
 import type { TestApp } from '../helpers/app.js';
 import { refresh } from '../helpers/app.js';
-import { call, DEBUG, PASSWORD, registerCustomer } from '../helpers/customers.js';
+import { call, DEBUG, PASSWORD, registerCustomer, resetPasswordByCode } from '../helpers/customers.js';
 
 export const VICTIM_EMAIL = 'owner@example.com';
 export const VICTIM_PHONE = { phone: '9876500001', country_code: '+91' };
 const SQUATTER_PASSWORD = 'squatter knows this one';
+
+/** A customer who registered with a password, then put the victim's email on their account with PUT. */
+export async function emailSquatter(t: TestApp) {
+  const squatter = await registerCustomer(t.app, 'squatter@example.com', { password: SQUATTER_PASSWORD });
+  const put = await call(
+    t.app,
+    'PUT',
+    `/auth/user/${squatter.user.id}`,
+    { email: VICTIM_EMAIL },
+    { bearer: squatter.access_token },
+  );
+  expect(put.status).toBe(200);
+  return { squatter, put };
+}
 
 async function verify(t: TestApp, code: { otp: string; otp_token: string }, action: string, bearer?: string) {
   return call(
@@ -60,17 +74,7 @@ async function expectSquatterLocksOut(
 export function preHijackScenarios(app: () => TestApp): void {
   it('pre-account hijacking: an email squatted through PUT /auth/user neither blocks nor captures its owner', async () => {
     const t = app();
-    const squatter = await registerCustomer(t.app, 'squatter@example.com', { password: SQUATTER_PASSWORD });
-    const put = await call(
-      t.app,
-      'PUT',
-      `/auth/user/${squatter.user.id}`,
-      { email: VICTIM_EMAIL },
-      {
-        bearer: squatter.access_token,
-      },
-    );
-    expect(put.status).toBe(200);
+    const { squatter, put } = await emailSquatter(t);
     expect(put.body.content.user).toMatchObject({ email: VICTIM_EMAIL, is_email_verified: false });
     // Pending: no password login through it.
     const early = await call(t.app, 'POST', '/auth/login/password', {
@@ -99,14 +103,7 @@ export function preHijackScenarios(app: () => TestApp): void {
 
   it('pre-account hijacking: an OTP login of the owner never lands in the squatter’s account', async () => {
     const t = app();
-    const squatter = await registerCustomer(t.app, 'squatter@example.com', { password: SQUATTER_PASSWORD });
-    await call(
-      t.app,
-      'PUT',
-      `/auth/user/${squatter.user.id}`,
-      { email: VICTIM_EMAIL },
-      { bearer: squatter.access_token },
-    );
+    const { squatter } = await emailSquatter(t);
     const owner = await otpLogin(t, '/auth/login/email', { email: VICTIM_EMAIL });
     expect(owner.user).toMatchObject({
       email: VICTIM_EMAIL,
@@ -130,19 +127,11 @@ export function preHijackScenarios(app: () => TestApp): void {
     const squatter = (await verify(t, attach.body.content, 'register')).body.content;
     expect(squatter.user).toMatchObject({ phone: VICTIM_PHONE.phone, is_phone_verified: false });
     // Give the squatter a password too, so a password login through the phone would be possible.
-    const pw = await call(
+    const withPassword = await resetPasswordByCode(
       t.app,
-      'POST',
-      '/auth/forgot-password',
       { email: 'squatter2@example.com' },
-      { headers: DEBUG },
+      SQUATTER_PASSWORD,
     );
-    const withPassword = await call(t.app, 'POST', '/auth/reset-password', {
-      otp: pw.body.content.otp,
-      otp_token: pw.body.content.otp_token,
-      new_password: SQUATTER_PASSWORD,
-      confirm_password: SQUATTER_PASSWORD,
-    });
     expect(withPassword.status).toBe(200);
     const held = withPassword.body.content;
     expect(

@@ -3,7 +3,13 @@ import { ensureStore } from '../../src/tenants/bootstrap.js';
 import { TenantDirectory } from '../../src/tenants/directory.js';
 import { issueTokenPair } from '../../src/tokens/issue.js';
 import { anonymous, appPerTest, claims, refresh, type TestApp } from '../helpers/app.js';
-import { anonymousPair, call, DEBUG, PASSWORD, registerCustomer } from '../helpers/customers.js';
+import {
+  anonymousPair,
+  call,
+  PASSWORD,
+  registerCustomer,
+  resetPasswordByCode,
+} from '../helpers/customers.js';
 
 const NEW = 'a brand new passphrase';
 
@@ -49,19 +55,7 @@ describe('change-password and reset-password end the old chain', () => {
 
   it('reset-password does not cut off the pre-reset refresh token (regression)', async () => {
     const me = await registerCustomer(t.app);
-    const sent = await call(
-      t.app,
-      'POST',
-      '/auth/forgot-password',
-      { email: 'ada@example.com' },
-      { headers: DEBUG },
-    );
-    const reset = await call(t.app, 'POST', '/auth/reset-password', {
-      otp: sent.body.content.otp,
-      otp_token: sent.body.content.otp_token,
-      new_password: NEW,
-      confirm_password: NEW,
-    });
+    const reset = await resetPasswordByCode(t.app, { email: 'ada@example.com' }, NEW);
     expect(reset.status).toBe(200);
     await expectCutOff(t, me.refresh_token, reset.body.content.refresh_token);
   });
