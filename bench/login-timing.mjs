@@ -28,6 +28,7 @@ await ensureStore(db, clock, 'bench', 'bench-api-key-0123456789');
 const tenant = await new TenantDirectory(db, clock, 'storefront-auth', {
   ...limitValuesOf(loadConfig({})),
   loginPerIdentifier: 1e9,
+  loginPerAddress: 0,
 }).require('bench');
 const ctx = {
   db,

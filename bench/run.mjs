@@ -53,3 +53,8 @@ if (process.env.BENCH_FLOOD !== '0')
   lines.push(...(await (await import('./flood.mjs')).rows({ seconds: SECONDS })));
 
 console.log(`\nES256 signature with node:crypto: ${es256Microbench().toFixed(1)} us each`);
+
+// Account enumeration through OTP requests: an unknown email must answer as fast as a customer's.
+const { otpTimingRows } = await import('./otp-timing.mjs');
+console.log(`\nOTP requests, existing against unknown email (expect a ratio within 1.1x)\n`);
+console.log((await otpTimingRows(Number(process.env.BENCH_OTP_SAMPLES ?? 150))).join('\n'));

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { CustomerContext } from './accounts/context.js';
 import type { OtpSender } from './accounts/delivery/contract.js';
 import { logSender } from './accounts/delivery/log.js';
+import { deliveryFailedEvent, OutboxWorker } from './accounts/delivery/outbox.js';
 import { webhookSender } from './accounts/delivery/webhook.js';
 import { argon2Hasher, type PasswordHasher } from './accounts/passwords.js';
 import { type Clock, systemClock } from './clock.js';
@@ -14,6 +15,7 @@ import type { RateLimiter } from './ratelimit/contract.js';
 import { MemoryRateLimiter } from './ratelimit/memory.js';
 import { RedisRateLimiter } from './ratelimit/redis.js';
 import type { SessionContext } from './sessions/context.js';
+import { emitSecurityEvent } from './sessions/events.js';
 import type { Database } from './storage/contract.js';
 import type { OperatorStore } from './storage/operator.js';
 import { TenantDirectory } from './tenants/directory.js';
@@ -62,11 +64,15 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       if (event.type === 'refresh_token_reused') metrics.reuseDetections.inc({ store: event.storeId });
     }),
   };
+  const customers = customerContext(options, sessions, limiter.rateLimiter, log);
+  const outbox = outboxWorker(options, customers, metrics, log);
+  customers.outbox = outbox;
+  outbox.start();
   return {
     services: {
       config,
       sessions,
-      customers: customerContext(options, sessions, limiter.rateLimiter, log),
+      customers,
       directory: new TenantDirectory(db, clock, config.issuer, limitValuesOf(config)),
       addresses: options.addresses ?? new AddressModel(config.trustProxy, config.trustedFrontends),
       rateLimiter: limiter.rateLimiter,
@@ -74,8 +80,43 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       metrics,
       ...(options.operator ? { operator: options.operator } : {}),
     },
-    close: limiter.close,
+    async close() {
+      await outbox.stop();
+      await limiter.close();
+    },
   };
+}
+
+/** The outbox worker of this instance: every delivery outcome is a metric and a log line, a give-up also a security event. */
+function outboxWorker(
+  options: ComposeOptions,
+  customers: CustomerContext,
+  metrics: Metrics,
+  log: FastifyBaseLogger,
+): OutboxWorker {
+  return new OutboxWorker({
+    db: customers.db,
+    sender: customers.sender,
+    clock: customers.clock,
+    ...(options.isReady ? { isReady: options.isReady } : {}),
+    events: {
+      delivered: () => metrics.otpDeliveries.inc({ outcome: 'delivered' }),
+      retrying: (message, reason, retryAt) => {
+        metrics.otpDeliveries.inc({ outcome: 'retrying' });
+        log.warn(
+          { otp_delivery: message.id, attempts: message.attempts, reason, retry_at: retryAt },
+          'otp delivery failed; retrying',
+        );
+      },
+      failed: (message, reason) => {
+        metrics.otpDeliveries.inc({ outcome: 'failed' });
+        log.error({ otp_delivery: message.id, attempts: message.attempts, reason }, 'otp delivery given up');
+        emitSecurityEvent(customers, deliveryFailedEvent(message, reason, customers.clock.now())).catch(
+          () => {},
+        );
+      },
+    },
+  });
 }
 
 function securityWebhook(config: Config): WebhookOptions | undefined {

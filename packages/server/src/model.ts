@@ -89,9 +89,18 @@ export interface SecurityEvent {
   /**
    * `refresh_token_reused`: a family was revoked for reuse. `session_revoked`: one session ended
    * by an operator or RFC 7009 call. `sessions_revoked`: every session of a user ended by an
-   * operator. `password_changed`: a password was changed or reset (its other sessions ended).
+   * operator. `password_changed`: a password was changed or reset (its sessions ended).
+   * `pending_identifier_dropped`: an email or phone that account had not proven was proven by
+   * another customer and left it (`detail.claimed_by`, `detail.kind`). `otp_delivery_failed`: an
+   * OTP's delivery was given up (`detail.delivery_id`, `attempts`, `reason`).
    */
-  type: 'refresh_token_reused' | 'session_revoked' | 'sessions_revoked' | 'password_changed';
+  type:
+    | 'refresh_token_reused'
+    | 'session_revoked'
+    | 'sessions_revoked'
+    | 'password_changed'
+    | 'pending_identifier_dropped'
+    | 'otp_delivery_failed';
   sessionId: string | null;
   userId: string | null;
   detail: Record<string, unknown>;
@@ -125,6 +134,9 @@ export interface UserAccount {
   /** The ETag of the customer's profile image, null without one (read with the account). */
   profileImageEtag: string | null;
 }
+
+/** How a customer is found: a normalized email, or a phone's national digits with its country code. */
+export type Identifier = { email: string } | { phone: string; countryCode: string };
 
 /** The writable fields of a customer, as `PUT /auth/user/{id}` and OTP verification change them. */
 export interface UserPatch {
@@ -187,6 +199,36 @@ export interface ProfileImageRecord {
   etag: string;
   createdAt: number;
   modifiedAt: number;
+}
+
+/**
+ * The back-off of OTP verifications for one key of a store (an email or phone, or a client
+ * address): attempts since the last right code, and the earliest time of the next one.
+ */
+export interface BackoffState {
+  failures: number;
+  nextAttemptAt: number;
+}
+
+/**
+ * A message waiting in the outbox to be delivered (today: an OTP to its sender). Written in the
+ * transaction of what it announces; a worker on every instance claims it, delivers it, and marks
+ * it done. `payload` holds what delivery needs (for an OTP, the code itself), so it is kept only
+ * until the message is done or expired, then blanked.
+ */
+export interface OutboxMessage {
+  /** Unique; what a receiver dedupes retried deliveries on. */
+  id: string;
+  storeId: string;
+  kind: 'otp';
+  payload: Record<string, unknown>;
+  /** Deliveries tried so far (claims count as tries). */
+  attempts: number;
+  /** Not claimed before this time: a retry's back-off, or the lease of a claim in flight. */
+  nextAttemptAt: number;
+  /** Given up after this time (an OTP past its life is worth nothing). */
+  expiresAt: number;
+  createdAt: number;
 }
 
 /** Per-store settings an operator turns on. */

@@ -155,7 +155,7 @@ export interface paths {
         put?: never;
         /**
          * Login with email
-         * @description Sends a login code to the email; then verify-otp with otp_action `login`. An unknown account is USER_NOT_FOUND unless register_if_not_exists.
+         * @description Sends a login code to the email; then verify-otp with otp_action `login`. The code is sent whether or not an account has proven this identifier; verify-otp answers USER_NOT_FOUND for an unknown one unless register_if_not_exists.
          */
         post: operations["login-with-email"];
         delete?: never;
@@ -175,7 +175,7 @@ export interface paths {
         put?: never;
         /**
          * Login with phone
-         * @description Sends a login code by SMS; then verify-otp with otp_action `login`. An unknown account is USER_NOT_FOUND unless register_if_not_exists.
+         * @description Sends a login code by SMS; then verify-otp with otp_action `login`. The code is sent whether or not an account has proven this identifier; verify-otp answers USER_NOT_FOUND for an unknown one unless register_if_not_exists.
          */
         post: operations["login-with-phone"];
         delete?: never;
@@ -195,7 +195,7 @@ export interface paths {
         put?: never;
         /**
          * Login with whatsapp
-         * @description Sends a login code by WhatsApp; then verify-otp with otp_action `login`. An unknown account is USER_NOT_FOUND unless register_if_not_exists.
+         * @description Sends a login code by WhatsApp; then verify-otp with otp_action `login`. The code is sent whether or not an account has proven this identifier; verify-otp answers USER_NOT_FOUND for an unknown one unless register_if_not_exists.
          */
         post: operations["login-with-whatsapp"];
         delete?: never;
@@ -338,7 +338,7 @@ export interface paths {
         get: operations["get-user-detail"];
         /**
          * Update user
-         * @description Changes the writable fields given (partial bodies are fine). A changed email or phone becomes unverified. Read-only fields, customer_group_id and business are ignored.
+         * @description Changes the writable fields given (partial bodies are fine). A changed email or phone is pending (unverified, not unique, no login through it) until proven with generate-otp and verify-otp (update-email / update-phone). Read-only fields, customer_group_id and business are ignored.
          */
         put: operations["update-user"];
         post?: never;

@@ -2,12 +2,15 @@ import type { Caller } from '../http/client-address.js';
 import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { OtpSender } from './delivery/contract.js';
+import type { OutboxWorker } from './delivery/outbox.js';
 import type { PasswordHasher } from './passwords.js';
 
 /** What the customer operations need on top of the session context. No HTTP, no SQL. */
 export interface CustomerContext extends SessionContext {
   hasher: PasswordHasher;
   sender: OtpSender;
+  /** Delivers queued OTPs; woken after each send. Absent where nothing delivers (tests of the domain alone). */
+  outbox?: OutboxWorker;
   rateLimiter: RateLimiter;
   /** The store whose OTP debug setting OTP_DEBUG turned on at start, if any. */
   otpDebugStoreId: string | null;

@@ -1,12 +1,13 @@
 import type { Tenant } from '../tenants/directory.js';
 import type { ClientInfo, CustomerContext } from './context.js';
-import { decoyOtp, type IssuedOtp, issueOtp, limitOtpSend } from './otp.js';
+import { type IssuedOtp, issueOtp, limitOtpSend } from './otp.js';
 import { findAccount, type Identifier } from './records.js';
 
 /**
  * POST /auth/forgot-password (and generate-otp for `reset-password`): sends a reset code. For an
- * unknown or deactivated account it answers a decoy otp_token of the same shape and sends nothing,
- * so this endpoint does not reveal which accounts exist; the decoy never verifies.
+ * unknown or deactivated account it stores a code for nobody, queues nothing, and answers the same
+ * shape after the same work (one write), so neither the answer nor its timing reveals which
+ * accounts exist; spending that code finds no account (USER_NOT_FOUND).
  */
 export async function forgotPassword(
   ctx: CustomerContext,
@@ -18,6 +19,12 @@ export async function forgotPassword(
   const to = 'email' in id ? { email: id.email } : id;
   await limitOtpSend(ctx, tenant, to, client);
   const account = await findAccount(ctx, tenant, id);
-  if (account?.status !== 'active') return decoyOtp(ctx, tenant, 'reset-password', client);
-  return issueOtp(ctx, tenant, { action: 'reset-password', channel, to, userId: account.user.id }, client);
+  const known = account?.status === 'active';
+  return issueOtp(
+    ctx,
+    tenant,
+    { action: 'reset-password', channel, to, userId: known ? account.user.id : null },
+    client,
+    { deliver: known },
+  );
 }

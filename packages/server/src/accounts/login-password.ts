@@ -1,6 +1,6 @@
 import { AppError } from '../errors/codes.js';
 import type { UserAccount } from '../model.js';
-import { enforceLimit } from '../ratelimit/enforce.js';
+import { enforceAddressLimit, enforceLimit } from '../ratelimit/enforce.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import type { ClientInfo, CustomerContext } from './context.js';
@@ -22,6 +22,16 @@ export async function loginWithPassword(
   client: ClientInfo,
 ): Promise<{ account: UserAccount; tokens: TokenPair }> {
   const key = 'email' in id ? id.email : `${id.countryCode}${id.phone}`;
+  // Both before the hash is verified, so refused attempts cost no argon2id; the address first, so
+  // a sprayer past its own limit no longer counts against the accounts it names.
+  await enforceAddressLimit(
+    ctx.rateLimiter,
+    tenant.limits,
+    'loginPerAddress',
+    tenant.record.id,
+    client.caller,
+    'Too many login attempts from this address; retry later.',
+  );
   await enforceLimit(
     ctx.rateLimiter,
     tenant.limits,

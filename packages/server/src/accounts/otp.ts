@@ -4,8 +4,10 @@ import type { OtpAction, OtpRecord } from '../model.js';
 import { enforceAddressLimit, enforceLimit } from '../ratelimit/enforce.js';
 import type { Tenant } from '../tenants/directory.js';
 import { randomId, sha256Hex } from '../util/ids.js';
+import { clearGuesses, OTP_BACKOFF, takeGuess } from './backoff.js';
 import type { ClientInfo, CustomerContext } from './context.js';
 import type { OtpMessage } from './delivery/contract.js';
+import { otpOutboxPayload } from './delivery/outbox.js';
 
 /** An OTP lives ten minutes. */
 export const OTP_TTL_MS = 10 * 60_000;
@@ -76,12 +78,13 @@ async function debugAllowed(ctx: CustomerContext, tenant: Tenant, client: Client
   return (await ctx.db.getStoreSettings(tenant.record.id)).otpDebug;
 }
 
-/** Stores a new OTP (hashed) and delivers it. Rate limits are the caller's (limitOtpSend). */
+/** Stores a new OTP (hashed) and queues its delivery. Rate limits are the caller's (limitOtpSend). */
 export async function issueOtp(
   ctx: CustomerContext,
   tenant: Tenant,
   request: OtpRequest,
   client: ClientInfo,
+  options: { deliver: boolean } = { deliver: true },
 ): Promise<IssuedOtp> {
   const now = ctx.clock.now();
   const otpToken = randomId(16);
@@ -101,43 +104,37 @@ export async function issueOtp(
     payload: { ...request.payload, to: request.to },
     createdAt: now,
   };
-  await ctx.db.createOtp(record);
-  try {
-    await ctx.sender.send({
-      deliveryId: record.id.slice(0, 32),
-      storeId: tenant.record.id,
+  // The code and its delivery in one transaction; the outbox worker sends it, so this answers at
+  // once and the same way whether or not the receiver is up.
+  const delivery = {
+    id: record.id.slice(0, 32),
+    storeId: tenant.record.id,
+    kind: 'otp',
+    payload: otpOutboxPayload({
       channel: request.channel,
       action: request.action,
       to: request.to,
       otp: code,
       expiresAt: record.expiresAt,
-    });
-  } catch {
-    throw new AppError('OTP_DELIVERY_FAILED');
-  }
+    }),
+    attempts: 0,
+    nextAttemptAt: now,
+    expiresAt: record.expiresAt,
+    createdAt: now,
+  } as const;
+  await ctx.db.createOtp(record, options.deliver ? delivery : null);
+  if (options.deliver) ctx.outbox?.kick();
   const issued: IssuedOtp = { otp_token: otpToken, otp_action: request.action };
   if (await debugAllowed(ctx, tenant, client)) issued.otp = code;
   return issued;
 }
 
 /**
- * What an OTP request answers when there is nothing to send it to (forgot-password for an unknown
- * account): the same shape, so the answer does not tell whether the account exists.
- */
-export async function decoyOtp(
-  ctx: CustomerContext,
-  tenant: Tenant,
-  action: OtpAction,
-  client: ClientInfo,
-): Promise<IssuedOtp> {
-  const issued: IssuedOtp = { otp_token: randomId(16), otp_action: action };
-  if (await debugAllowed(ctx, tenant, client)) issued.otp = newOtpCode();
-  return issued;
-}
-
-/**
  * Spends one attempt of an OTP; answers its record when the code is right, which consumes it.
- * Throws OTP_INVALID, OTP_EXPIRED or OTP_ATTEMPTS_EXCEEDED.
+ * Each attempt first takes a verification slot of the client address, then of the email or phone
+ * the code went to (backoff.ts): past their free allowances the waits grow, so the guesses anyone
+ * gets against one account stay few per day. Throws OTP_INVALID, OTP_EXPIRED,
+ * OTP_ATTEMPTS_EXCEEDED or RATE_LIMITED.
  */
 export async function consumeOtp(
   ctx: CustomerContext,
@@ -145,13 +142,24 @@ export async function consumeOtp(
   action: OtpAction,
   otpToken: string,
   code: string,
+  client: ClientInfo,
 ): Promise<OtpRecord> {
-  const result = await ctx.db.attemptOtp(
-    otpId(tenant.record.id, action, otpToken),
-    codeHash(otpToken, code),
-    ctx.clock.now(),
-    tenant.limits.otpAttempts,
-  );
+  const id = otpId(tenant.record.id, action, otpToken);
+  const found = await ctx.db.findOtp(id);
+  if (!found) throw new AppError('OTP_INVALID');
+  const now = ctx.clock.now();
+  const store = tenant.record.id;
+  const { caller } = client;
+  // A declared front end's address stands for many shoppers: its own key and a budget as large
+  // as its per-address limits get, never one shopper's allowance.
+  const frontend = caller.kind === 'front end';
+  const keys = [`${frontend ? 'fe' : 'ip'}:${caller.address}`, `to:${found.identifier}`];
+  const addressFree =
+    OTP_BACKOFF.freeFailuresPerAddress * (frontend ? tenant.limits.frontendBudgetFactor : 1);
+  await takeGuess(ctx, tenant, keys[0]!, addressFree, now);
+  await takeGuess(ctx, tenant, keys[1]!, OTP_BACKOFF.freeFailuresPerIdentifier, now);
+  const result = await ctx.db.attemptOtp(id, codeHash(otpToken, code), now, tenant.limits.otpAttempts);
+  if (result.outcome === 'verified') await clearGuesses(ctx, tenant, keys);
   switch (result.outcome) {
     case 'verified':
       return result.record;

@@ -1,12 +1,11 @@
 import { AppError } from '../errors/codes.js';
-import type { LoginMethod, NotificationPreferences, UserAccount } from '../model.js';
+import type { Identifier, LoginMethod, NotificationPreferences, UserAccount } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import { ulid } from '../util/ids.js';
 import type { CustomerContext } from './context.js';
 import { normalizeEmail, normalizePhone, type Phone } from './identifiers.js';
 
-/** An email, or a phone with its country code: how a customer is found. */
-export type Identifier = { email: string } | Phone;
+export type { Identifier };
 
 /** Reads `{email}` or `{phone, country_code}` from a request; BAD_REQUEST when neither or both. */
 export function identifierFrom(input: {

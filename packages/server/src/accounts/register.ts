@@ -51,9 +51,9 @@ export async function startRegistration(
   }
   const to = byEmail ? { email: email! } : phone!;
   await limitOtpSend(ctx, tenant, to, client);
-  for (const id of [email ? { email } : null, phone].filter((x) => x !== null)) {
-    if (await findAccount(ctx, tenant, id)) throw new AppError('USER_EXISTS');
-  }
+  // Only the identifier the code goes to is claimed; the other one the account gets pending, and a
+  // pending identifier blocks nobody (nor is blocked by anybody) until it is proven.
+  if (await findAccount(ctx, tenant, to)) throw new AppError('USER_EXISTS');
   const pending: PendingRegistration = {
     email,
     phone,

@@ -1,4 +1,5 @@
 import type { UserAccount } from '../model.js';
+import { continuedAnonymousSession } from '../sessions/anonymous.js';
 import { openSession } from '../sessions/create.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
@@ -24,19 +25,8 @@ export async function signIn(
   const claims = bearer
     ? verifyAccessToken(tenant.keyring, tenant.issuer, bearer, now, { allowExpired: true })
     : null;
-  // Same age limit as POST /auth/anonymous: an old leaked token carries nothing.
-  if (claims?.is_anonymous && now - claims.exp * 1000 < ctx.policy.refreshTokenTtl * 1000) {
-    const found = await ctx.db.getSession(claims.sid);
-    if (
-      found &&
-      found.session.storeId === tenant.record.id &&
-      found.user.isAnonymous &&
-      found.user.id === claims.ulid &&
-      (await ctx.db.revokeSession(found.session.id, 'login', now))
-    ) {
-      anonymousId = found.user.id;
-    }
-  }
+  const found = claims ? await continuedAnonymousSession(ctx, tenant, claims, now) : null;
+  if (found && (await ctx.db.revokeSession(found.session.id, 'login', now))) anonymousId = found.user.id;
   // The Commerce Engine SDK types `anonymous_id` as always a string: a sign-in that carried no
   // anonymous shopper starts a lineage of its own, as if it had begun as one.
   const { tokens } = await openSession(ctx, tenant, account.user, anonymousId ?? ulid(now));

@@ -18,7 +18,9 @@ export interface UserUpdate {
 
 /**
  * PUT /auth/user/{id}: changes the writable fields given (a partial body is fine). A new email or
- * phone is stored unverified; verify it with generate-otp `verify-email`/`verify-phone`.
+ * phone is stored pending (unverified): it is not unique, opens no login and is dropped the moment
+ * another customer proves it, until the caller proves it with generate-otp + verify-otp
+ * (`update-email`/`update-phone` or `verify-email`/`verify-phone`).
  * `customer_group_id` and `business` are not the customer's to set here and are ignored.
  */
 export async function updateUserDetail(

@@ -1,13 +1,13 @@
 import { AppError } from '../errors/codes.js';
-import type { LoginMethod, OtpAction, OtpRecord, UserAccount, UserPatch } from '../model.js';
+import type { Identifier, LoginMethod, OtpAction, OtpRecord, UserAccount } from '../model.js';
 import { openSession } from '../sessions/create.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
 import { authenticateCustomer } from './authenticate.js';
+import { claimProvenIdentifier } from './claim.js';
 import type { ClientInfo, CustomerContext } from './context.js';
-import type { Phone } from './identifiers.js';
 import { consumeOtp } from './otp.js';
-import { addMethod, createAccount, requireActiveAccount } from './records.js';
+import { addMethod, createAccount, findAccount, requireActiveAccount } from './records.js';
 import type { PendingRegistration } from './register.js';
 import { signIn } from './sign-in.js';
 
@@ -15,22 +15,13 @@ function methodsFor(channel: OtpRecord['channel']): LoginMethod[] {
   return channel === 'email' ? ['email'] : ['phone', 'whatsapp'];
 }
 
-/** The channel proved the caller holds that email or phone. */
-function verifiedFlags(channel: OtpRecord['channel']): UserPatch {
-  return channel === 'email' ? { isEmailVerified: true } : { isPhoneVerified: true };
-}
-
-async function applyPatch(ctx: CustomerContext, userId: string, patch: UserPatch): Promise<UserAccount> {
-  const outcome = await ctx.db.updateUser(userId, patch, ctx.clock.now());
-  if (outcome === 'conflict') throw new AppError('USER_EXISTS');
-  return requireActiveAccount(ctx, userId);
-}
-
 /**
- * POST /auth/verify-otp: spends the code, then does what its action says, and signs the caller in
- * with a new session. A `reset-password` code verified here proves the email or phone as a login
- * code does, and signs in the same way; its otp_token then sets the new password at
- * /auth/reset-password, once, within the code's lifetime.
+ * POST /auth/verify-otp: spends the code, which proves the caller holds the email or phone it went
+ * to, then does what its action says, and signs the caller in with a new session. Every action
+ * claims that identifier for the account it lands in (claimProvenIdentifier); a login only ever
+ * lands in the account that has proven it. A `reset-password` code verified here proves the email
+ * or phone as a login code does, and signs in the same way; its otp_token then sets the new
+ * password at /auth/reset-password, once, within the code's lifetime.
  */
 export async function verifyOtp(
   ctx: CustomerContext,
@@ -44,7 +35,8 @@ export async function verifyOtp(
     input.action !== 'register' && input.action !== 'login' && input.action !== 'reset-password';
   const caller = isAccountChange ? await authenticateCustomer(ctx, tenant, client.bearer) : null;
 
-  const otp = await consumeOtp(ctx, tenant, input.action, input.otpToken, input.otp);
+  const otp = await consumeOtp(ctx, tenant, input.action, input.otpToken, input.otp, client);
+  const proven = provenIdentifier(otp);
   let account: UserAccount;
   switch (input.action) {
     case 'register': {
@@ -62,21 +54,26 @@ export async function verifyOtp(
           ...(pending.passwordHash ? (['password'] as const) : []),
         ],
       });
+      await claimProvenIdentifier(ctx, tenant, account.user.id, proven);
       break;
     }
     case 'login': {
-      if (otp.userId) {
-        const existing = await requireActiveAccount(ctx, otp.userId);
-        account = await applyPatch(ctx, otp.userId, {
-          ...verifiedFlags(otp.channel),
-          loginMethods: addMethod(existing.loginMethods, ...methodsFor(otp.channel)),
-        });
+      // Looked up now, by the proven identifier, not by whichever account existed when the code
+      // was sent: an account where it is only pending is never found.
+      const existing = await findAccount(ctx, tenant, proven);
+      if (existing) {
+        if (existing.status !== 'active') throw new AppError('USER_NOT_FOUND');
+        await claimProvenIdentifier(ctx, tenant, existing.user.id, proven);
+        const methods = addMethod(existing.loginMethods, ...methodsFor(otp.channel));
+        if (methods.length !== existing.loginMethods.length)
+          await ctx.db.updateUser(existing.user.id, { loginMethods: methods }, ctx.clock.now());
       } else {
-        // register_if_not_exists: the identifier the code went to becomes the account.
-        const [email, phone] = splitIdentifier(otp);
-        account = await createAccount(ctx, tenant, {
-          email,
-          phone,
+        // Codes sent before this flag rode on the payload had a null user id exactly when asked to register.
+        const register = otp.payload['registerIfNotExists'] ?? otp.userId === null;
+        if (register !== true) throw new AppError('USER_NOT_FOUND');
+        const created = await createAccount(ctx, tenant, {
+          email: 'email' in proven ? proven.email : null,
+          phone: 'email' in proven ? null : proven,
           firstName: null,
           lastName: null,
           passwordHash: null,
@@ -84,7 +81,11 @@ export async function verifyOtp(
           phoneVerified: otp.channel !== 'email',
           loginMethods: methodsFor(otp.channel),
         });
+        await claimProvenIdentifier(ctx, tenant, created.user.id, proven);
+        account = created;
+        break;
       }
+      account = await requireActiveAccount(ctx, existing.user.id);
       break;
     }
     case 'reset-password': {
@@ -94,14 +95,8 @@ export async function verifyOtp(
     default: {
       if (otp.userId !== caller!.user.id)
         throw new AppError('OTP_INVALID', 'This code belongs to another account.');
-      const [email, phone] = splitIdentifier(otp);
-      const patch: UserPatch = verifiedFlags(otp.channel);
-      if (input.action === 'update-email') patch.email = email;
-      if (input.action === 'update-phone') {
-        patch.phone = phone!.phone;
-        patch.countryCode = phone!.countryCode;
-      }
-      account = await applyPatch(ctx, otp.userId, patch);
+      await claimProvenIdentifier(ctx, tenant, caller!.user.id, proven);
+      account = await requireActiveAccount(ctx, caller!.user.id);
       // The caller's tokens carry the old email/phone: replace the session with one that says the new.
       await ctx.db.revokeSession(caller!.session.id, 'login', ctx.clock.now());
       const { tokens } = await openSession(ctx, tenant, account.user, caller!.session.anonymousId);
@@ -111,8 +106,8 @@ export async function verifyOtp(
   return signIn(ctx, tenant, account, client.bearer);
 }
 
-/** The identifier the code was sent to, as email or phone. */
-function splitIdentifier(otp: OtpRecord): [string | null, Phone | null] {
-  const to = otp.payload['to'] as { email: string } | Phone;
-  return 'email' in to ? [to.email, null] : [null, { phone: to.phone, countryCode: to.countryCode }];
+/** The identifier the code was sent to: the one this verification proves. */
+function provenIdentifier(otp: OtpRecord): Identifier {
+  const to = otp.payload['to'] as Identifier;
+  return 'email' in to ? { email: to.email } : { phone: to.phone, countryCode: to.countryCode };
 }

@@ -28,6 +28,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** OTP deliveries from the outbox, by outcome: `delivered`, `retrying` (one try failed), `failed` (given up). */
+  readonly otpDeliveries = new client.Counter({
+    name: 'storefront_auth_otp_deliveries_total',
+    help: 'OTP delivery tries from the outbox, by outcome (delivered, retrying, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly requestDuration = new client.Histogram({
     name: 'storefront_auth_http_request_duration_seconds',
     help: 'HTTP request latency, by route pattern, method and status',

@@ -17,7 +17,7 @@ export function rateLimited(decision: RateLimitDecision, message: string): AppEr
 export async function enforceLimit(
   limiter: RateLimiter,
   limits: LimitValues,
-  name: Exclude<LimitName, AddressLimit | 'otpAttempts' | 'frontendBudgetFactor'>,
+  name: Exclude<LimitName, AddressLimit | 'otpAttempts' | 'otpBackoffMax' | 'frontendBudgetFactor'>,
   subject: string,
   message: string,
 ): Promise<void> {

@@ -78,6 +78,23 @@ export const LIMITS = {
     minimum: 0,
     protects: 'Password guesses at one email or phone, from anywhere.',
   },
+  loginPerAddress: {
+    env: 'LOGIN_IP_RATE_LIMIT',
+    default: 30,
+    windowMs: 10 * 60_000,
+    scope: 'address',
+    minimum: 0,
+    protects:
+      'Password logins from one address, all accounts together, counted before the password is checked: one address cannot spray a password over many accounts, each costing an argon2id verification.',
+  },
+  otpBackoffMax: {
+    env: 'OTP_BACKOFF_MAX',
+    default: 3600,
+    scope: 'code',
+    minimum: 0,
+    protects:
+      'Longest wait, in seconds, between code verifications for one email or phone (or one address) once its free failures are spent (10 per email or phone, 20 per address); the wait doubles from a minute up to this, and a right code resets it. Bounds code guessing over time, not per window.',
+  },
   frontendBudgetFactor: {
     env: 'FRONTEND_BUDGET_FACTOR',
     default: 50,

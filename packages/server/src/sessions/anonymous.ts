@@ -1,17 +1,18 @@
 import { AppError } from '../errors/codes.js';
-import type { UserRecord } from '../model.js';
+import type { SessionWithUser, UserRecord } from '../model.js';
 import type { Tenant } from '../tenants/directory.js';
 import type { TokenPair } from '../tokens/issue.js';
-import { verifyAccessToken } from '../tokens/verify.js';
+import { type AccessClaims, verifyAccessToken } from '../tokens/verify.js';
 import { ulid } from '../util/ids.js';
 import type { SessionContext } from './context.js';
 import { openSession } from './create.js';
+import { isLive } from './live.js';
 
 /**
  * POST /auth/anonymous: a new anonymous session. When the caller presents the access token of an
  * earlier anonymous session of this store, the same user id is kept (a cart lives on it), but only
- * while that session was not revoked and the token expired less than the idle lifetime ago: an
- * old leaked access token cannot be turned into a fresh session.
+ * while that session lives (see continuedAnonymousSession): an old leaked access token cannot be
+ * turned into a fresh session.
  */
 export async function startAnonymousSession(
   ctx: SessionContext,
@@ -62,9 +63,24 @@ async function continuingUser(
     if (!expired) throw new AppError('USER_ALREADY_AUTHENTICATED');
     return null;
   }
+  return (await continuedAnonymousSession(ctx, tenant, claims, now))?.user ?? null;
+}
+
+/**
+ * The anonymous session an anonymous access token (expired or not) may hand its user id on from,
+ * at POST /auth/anonymous and when a shopper signs in: this store's, this user's, and live, that is
+ * neither revoked nor past its idle or absolute lifetime. A dead session hands on nothing, whatever
+ * its access token says.
+ */
+export async function continuedAnonymousSession(
+  ctx: SessionContext,
+  tenant: Tenant,
+  claims: AccessClaims,
+  now: number,
+): Promise<SessionWithUser | null> {
   if (!claims.is_anonymous || now - claims.exp * 1000 >= ctx.policy.refreshTokenTtl * 1000) return null;
   const found = await ctx.db.getSession(claims.sid);
-  if (!found || found.session.revokedAt !== null || found.session.storeId !== tenant.record.id) return null;
+  if (!found || found.session.storeId !== tenant.record.id || !isLive(found.session, now)) return null;
   if (found.user.id !== claims.ulid || !found.user.isAnonymous) return null;
-  return found.user;
+  return found;
 }

@@ -1,5 +1,6 @@
 import type { Tenant } from '../tenants/directory.js';
 import type { SessionContext } from './context.js';
+import { isLive } from './live.js';
 import { sessionOfToken } from './revoke.js';
 
 export type Introspection =
@@ -36,8 +37,7 @@ export async function introspect(
   const row = await ctx.db.getSession(found.sid);
   if (!row || row.session.storeId !== tenant.record.id || row.user.id !== found.sub) return { active: false };
   const { session, user } = row;
-  if (session.revokedAt !== null || session.idleExpiresAt <= now || session.absoluteExpiresAt <= now)
-    return { active: false };
+  if (!isLive(session, now)) return { active: false };
   if (found.type === 'refresh_token' && found.gen !== session.generation) return { active: false };
   return {
     active: true,

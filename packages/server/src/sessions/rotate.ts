@@ -48,6 +48,8 @@ export async function refreshSession(
   for (let attempt = 0; attempt < 2; attempt++) {
     const result: RotateResult | null = await ctx.db.rotateSession({
       sessionId: claims.sid,
+      storeId: tenant.record.id,
+      userId: claims.sub,
       generation: claims.gen,
       now,
       idleExpiresAt: now + policy.refreshTokenTtl * 1000,

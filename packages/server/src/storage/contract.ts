@@ -6,7 +6,10 @@
 
 import type {
   ApiKeyRecord,
+  BackoffState,
+  Identifier,
   OtpRecord,
+  OutboxMessage,
   ProfileImageRecord,
   RevokeReason,
   SecurityEvent,
@@ -23,6 +26,9 @@ import type { OperatorStore } from './operator.js';
 
 export interface RotateInput {
   sessionId: string;
+  /** The store and user the presented token names: a session of another store or user never matches. */
+  storeId: string;
+  userId: string;
   /** The generation the presented refresh token carries. */
   generation: number;
   now: number;
@@ -51,6 +57,12 @@ export type OtpAttempt =
 export type OtpRedemption =
   | { outcome: 'redeemed'; record: OtpRecord }
   | { outcome: 'unverified' | 'expired' | 'already_redeemed'; record: OtpRecord }
+  | { outcome: 'missing' };
+
+/** `claimIdentifier`'s answer: see there. */
+export type ClaimOutcome =
+  | { outcome: 'claimed'; releasedFrom: string[] }
+  | { outcome: 'conflict' }
   | { outcome: 'missing' };
 
 /** `updateUser`'s answer: see there. */
@@ -121,8 +133,8 @@ export interface Database {
   /** The session with its user, in one read, whatever its state (revoked and expired included); null when gone. */
   getSession(id: string): Promise<SessionWithUser | null>;
   /**
-   * The refresh compare-and-swap: when the session's generation equals `generation`, it is live
-   * and unexpired at `now`, bump the generation, set `rotatedAt = now` and the idle expiry, all
+   * The refresh compare-and-swap: when the session's generation equals `generation`, it belongs to
+   * `storeId` and `userId`, it is live and unexpired at `now`, bump the generation, set `rotatedAt = now` and the idle expiry, all
    * atomically. Answers the row after the attempt (with its user), or null when the session is gone.
    */
   rotateSession(input: RotateInput): Promise<RotateResult | null>;
@@ -141,17 +153,31 @@ export interface Database {
   /** Sets one of the store's limits, or with `null` goes back to the configured value. */
   setStoreLimit(storeId: string, name: string, value: number | null): Promise<void>;
 
-  /** Inserts a customer; answers false when the store already has a customer with that email or phone. */
+  /**
+   * Inserts a customer; answers false when its id is taken, or when an email or phone it has
+   * verified is verified on another customer of the store (pending ones never conflict).
+   */
   createAccount(account: UserAccount): Promise<boolean>;
   /** The customer with this id, whatever its status; null for an anonymous user or a missing one. */
   getAccount(userId: string): Promise<UserAccount | null>;
-  /** The non-anonymous user of the store with this (normalized) email, whatever its status. */
+  /**
+   * The customer of the store who has PROVEN this (normalized) email, whatever its status. An
+   * account where it is only pending (unverified) is never found by it.
+   */
   findAccountByEmail(storeId: string, email: string): Promise<UserAccount | null>;
-  /** The non-anonymous user of the store with this country code and phone, whatever its status. */
+  /** Like findAccountByEmail, for a proven country code and phone. */
   findAccountByPhone(storeId: string, countryCode: string, phone: string): Promise<UserAccount | null>;
   /**
-   * Changes the given fields and `modifiedAt`. Answers `conflict` (and changes nothing) when the
-   * new email or phone belongs to another customer of the store, `missing` when the user is gone.
+   * The customer proved the identifier: atomically, it leaves every other customer of the store
+   * where it was only pending (their ids in `releasedFrom`), and is set on `userId`, verified.
+   * `conflict` (nothing changed) when another customer of the store has it verified; `missing`
+   * when `userId` is no customer.
+   */
+  claimIdentifier(userId: string, identifier: Identifier, now: number): Promise<ClaimOutcome>;
+  /**
+   * Changes the given fields and `modifiedAt`. Answers `conflict` (and changes nothing) when that
+   * would leave an email or phone verified on two customers of the store, `missing` when the
+   * user is gone.
    */
   updateUser(userId: string, patch: UserPatch, now: number): Promise<UserUpdateOutcome>;
   /** Replaces the password hash (argon2id PHC) and stamps `modifiedAt`; false when the user is gone. */
@@ -168,8 +194,11 @@ export interface Database {
     exceptSessionId?: string,
   ): Promise<number>;
 
-  /** Stores an OTP in flight (hashed: see OtpRecord); an existing id rejects. */
-  createOtp(otp: OtpRecord): Promise<void>;
+  /**
+   * Stores an OTP in flight (hashed: see OtpRecord) and, when given, the outbox message that
+   * delivers it, in one transaction: both or neither. An existing id rejects.
+   */
+  createOtp(otp: OtpRecord, delivery: OutboxMessage | null): Promise<void>;
   /**
    * One verification attempt, atomically: while the OTP is unconsumed, unexpired at `now` and has
    * had fewer than `maxAttempts` attempts, count the attempt and, when `codeHash` matches, consume
@@ -192,4 +221,30 @@ export interface Database {
   putProfileImage(image: ProfileImageRecord, replace: boolean): Promise<boolean>;
   /** Deletes the user's image; false when there was none. Deleting the user deletes it too. */
   deleteProfileImage(userId: string): Promise<boolean>;
+
+  /** The OTP with this id, whatever its state, or null. */
+  findOtp(id: string): Promise<OtpRecord | null>;
+
+  /** The back-off state of `key` in the store; `{failures: 0, nextAttemptAt: 0}` when it has none. */
+  getBackoff(storeId: string, key: string): Promise<BackoffState>;
+  /**
+   * Compare-and-swap: stores `next` when the key's failures are still `expectedFailures` (a key
+   * without state has 0); answers whether it did. Of concurrent callers that read the same state,
+   * exactly one succeeds.
+   */
+  setBackoff(storeId: string, key: string, expectedFailures: number, next: BackoffState): Promise<boolean>;
+  /** Forgets the key's back-off (a right code). */
+  clearBackoff(storeId: string, key: string): Promise<void>;
+
+  /**
+   * Claims up to `limit` outbox messages due at `now` (not done, `nextAttemptAt <= now`), oldest
+   * due first: each gets one more attempt and `nextAttemptAt = leaseUntil`. Callers on several
+   * handles or instances at once never claim the same message (on PostgreSQL,
+   * `FOR UPDATE SKIP LOCKED`); a claim whose holder dies comes back when its lease ends.
+   */
+  claimOutbox(now: number, limit: number, leaseUntil: number): Promise<OutboxMessage[]>;
+  /** Puts a claimed message back for another try at `nextAttemptAt`; no-op once it is done. */
+  retryOutbox(id: string, nextAttemptAt: number): Promise<void>;
+  /** Marks the message done (`delivered` or `failed`) and blanks its payload; answers false if it was already done. */
+  finishOutbox(id: string, outcome: 'delivered' | 'failed', now: number): Promise<boolean>;
 }

@@ -18,6 +18,12 @@ export interface Dialect {
   readJson(value: unknown): unknown;
   /** The placeholder of the n-th parameter (from 1), in the order parameters appear in the SQL. */
   param(n: number): string;
+  /**
+   * What a SELECT that picks rows to claim ends with: PostgreSQL's `FOR UPDATE SKIP LOCKED`, so
+   * instances claiming at once take disjoint rows without waiting; nothing in SQLite, whose one
+   * writer at a time makes every claim see the claims before it.
+   */
+  readonly skipLocked: string;
 }
 
 /** The placeholders of `count` parameters from the `first`-th: `?, ?, ?` or `$1, $2, $3`. */
@@ -458,3 +464,122 @@ export function userPatchStatement(
   values.push(userId);
   return { text: `UPDATE users SET ${sets.join(', ')} WHERE id = ${d.param(values.length)}`, values };
 }
+
+/**
+ * The two statements of `claimIdentifier`, in this order in one transaction: `release` drops the
+ * identifier, where it is only pending, from every other customer of the store (returning their
+ * ids); `claim` sets it, verified, on the claimant. The claimant's store is read from its row, so
+ * the caller names only the user. A unique-index violation of `claim` means another customer has
+ * it verified: the caller rolls back.
+ */
+export function claimStatements(
+  userId: string,
+  id: model.Identifier,
+  now: number,
+  d: Dialect,
+): { release: { text: string; values: unknown[] }; claim: { text: string; values: unknown[] } } {
+  const byEmail = 'email' in id;
+  const match = byEmail ? [id.email] : [id.countryCode, id.phone];
+  const columns = byEmail ? ['email'] : ['country_code', 'phone'];
+  const verified = byEmail ? 'is_email_verified' : 'is_phone_verified';
+  const where = columns.map((c, i) => `${c} = ${d.param(i + 3)}`).join(' AND ');
+  const n = columns.length + 3;
+  const release = {
+    text: `UPDATE users SET ${columns.map((c) => `${c} = NULL`).join(', ')}, modified_at = ${d.param(1)}
+      WHERE store_id = (SELECT store_id FROM users WHERE id = ${d.param(2)}) AND ${where}
+        AND ${verified} = ${d.param(n)} AND is_anonymous = ${d.param(n + 1)} AND id <> ${d.param(n + 2)}
+      RETURNING id`,
+    values: [now, userId, ...match, d.boolean(false), d.boolean(false), userId],
+  };
+  const claim = {
+    text: `UPDATE users SET ${columns.map((c, i) => `${c} = ${d.param(i + 1)}`).join(', ')},
+        ${verified} = ${d.param(columns.length + 1)}, modified_at = ${d.param(columns.length + 2)}
+      WHERE id = ${d.param(columns.length + 3)} AND is_anonymous = ${d.param(columns.length + 4)}`,
+    values: [...match, d.boolean(true), now, userId, d.boolean(false)],
+  };
+  return { release, claim };
+}
+
+/** Parameters: store id, key. */
+export const GET_BACKOFF = (d: Dialect) =>
+  `SELECT failures, next_attempt_at FROM otp_backoff WHERE store_id = ${d.param(1)} AND key = ${d.param(2)}`;
+
+export function backoffFromRow(row: Row | undefined): model.BackoffState {
+  return row
+    ? { failures: Number(row['failures']), nextAttemptAt: time(row['next_attempt_at']) }
+    : { failures: 0, nextAttemptAt: 0 };
+}
+
+/**
+ * The back-off compare-and-swap: stores the new state only while the failures are still the ones
+ * read (a missing row is 0 failures). Parameters: store id, key, failures, next attempt, expected.
+ */
+export const SET_BACKOFF = (d: Dialect) =>
+  `INSERT INTO otp_backoff (store_id, key, failures, next_attempt_at) VALUES (${params(d, 4)})
+    ON CONFLICT (store_id, key) DO UPDATE SET failures = excluded.failures, next_attempt_at = excluded.next_attempt_at
+    WHERE otp_backoff.failures = ${d.param(5)}`;
+
+/** Parameters: store id, key. */
+export const CLEAR_BACKOFF = (d: Dialect) =>
+  `DELETE FROM otp_backoff WHERE store_id = ${d.param(1)} AND key = ${d.param(2)}`;
+
+const OUTBOX = [
+  'id',
+  'store_id',
+  'kind',
+  'payload',
+  'attempts',
+  'next_attempt_at',
+  'expires_at',
+  'created_at',
+] as const;
+export const OUTBOX_COLUMNS = list(OUTBOX);
+
+export function outboxFromRow(row: Row, d: Dialect): model.OutboxMessage {
+  return {
+    id: text(row['id']),
+    storeId: text(row['store_id']),
+    kind: row['kind'] as model.OutboxMessage['kind'],
+    payload: d.readJson(row['payload']) as Record<string, unknown>,
+    attempts: Number(row['attempts']),
+    nextAttemptAt: time(row['next_attempt_at']),
+    expiresAt: time(row['expires_at']),
+    createdAt: time(row['created_at']),
+  };
+}
+
+export const outboxValues = (m: model.OutboxMessage): unknown[] => [
+  m.id,
+  m.storeId,
+  m.kind,
+  JSON.stringify(m.payload),
+  m.attempts,
+  m.nextAttemptAt,
+  m.expiresAt,
+  m.createdAt,
+];
+
+/** Parameters: the outbox columns. */
+export const INSERT_OUTBOX = (d: Dialect) =>
+  `INSERT INTO outbox (${OUTBOX_COLUMNS}) VALUES (${params(d, OUTBOX.length)})`;
+
+/**
+ * Claims up to `limit` due messages, oldest due first: counts the try and leases them until
+ * `leaseUntil`, so nobody else claims them meanwhile and a claimant that dies gives them back when
+ * the lease ends. Parameters: lease until, now, limit.
+ */
+export const CLAIM_OUTBOX = (d: Dialect) =>
+  `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ${d.param(1)}
+    WHERE id IN (
+      SELECT id FROM outbox WHERE done_at IS NULL AND next_attempt_at <= ${d.param(2)}
+       ORDER BY next_attempt_at LIMIT ${d.param(3)}${d.skipLocked})
+    RETURNING ${OUTBOX_COLUMNS}`;
+
+/** Parameters: next attempt, id. Only a message not done yet. */
+export const RETRY_OUTBOX = (d: Dialect) =>
+  `UPDATE outbox SET next_attempt_at = ${d.param(1)} WHERE id = ${d.param(2)} AND done_at IS NULL`;
+
+/** Done: delivered or given up; the payload (an OTP's code) is blanked. Parameters: now, outcome, id. */
+export const FINISH_OUTBOX = (d: Dialect) =>
+  `UPDATE outbox SET done_at = ${d.param(1)}, outcome = ${d.param(2)}, payload = '{}'
+    WHERE id = ${d.param(3)} AND done_at IS NULL`;

@@ -23,6 +23,9 @@ export interface TokenPolicy {
   accessTokenTtl: number;
 }
 
+const verifiedEmail = (u: UserRecord) => (u.isEmailVerified ? u.email : null);
+const verifiedPhone = (u: UserRecord) => (u.isPhoneVerified ? u.phone : null);
+
 export function issuerFor(base: string, storeId: string): string {
   return `${base}/${storeId}`;
 }
@@ -63,9 +66,11 @@ export function issueTokenPair(
     // The Commerce Engine SDK types `channel` and `username` as always present; a storefront that
     // trusts those types must not meet null. One channel per store until stores gain channels.
     channel: { id: session.storeId, name: session.storeId, type: 'storefront' },
-    username: user.email ?? user.phone ?? '',
-    email: user.email,
-    phone: user.phone,
+    // Only identifiers the customer proved: a service that trusts these claims must never meet an
+    // address someone merely typed into their profile.
+    username: verifiedEmail(user) ?? verifiedPhone(user) ?? '',
+    email: verifiedEmail(user),
+    phone: verifiedPhone(user),
     first_name: user.firstName,
     last_name: user.lastName,
   })}`;

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../../verify/src/webhook.js';
+import type { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { API_KEY, claims, makeTestApp, type TestApp } from '../helpers/app.js';
 import { PASSWORD } from '../helpers/customers.js';
 import { expectMatchesSpec } from '../helpers/openapi.js';
@@ -37,11 +38,13 @@ async function startReceiver() {
     url: `http://127.0.0.1:${port}/otp`,
     deliveries,
     refused,
-    /** The code last delivered to `email`. */
-    codeFor(email: string): string {
-      const found = deliveries.filter((d) => d['to']?.email === email).at(-1);
-      if (!found) throw new Error(`no delivery to ${email}`);
-      return found['otp'];
+    /** The code last delivered to `email`, once it is (the outbox delivers after the answer). */
+    async codeFor(email: string): Promise<string> {
+      for (;;) {
+        const found = deliveries.filter((d) => d['to']?.email === email).at(-1);
+        if (found) return found['otp'];
+        await new Promise<void>((r) => waiters.push(r));
+      }
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -87,7 +90,7 @@ describe('customer lifecycle over real HTTP, OTP through a real webhook', () => 
     expectMatchesSpec('register-with-password', 200, started.body);
     expect(started.body.content).not.toHaveProperty('otp'); // debug mode is off for this store
     expect(receiver.refused).toEqual([]);
-    const code = receiver.codeFor(email);
+    const code = await receiver.codeFor(email);
     expect(code).toMatch(/^\d{6}$/);
     expect(receiver.deliveries.at(-1)).toMatchObject({
       type: 'otp',
@@ -167,7 +170,7 @@ describe('customer lifecycle over real HTTP, OTP through a real webhook', () => 
     expect(logs).not.toContain(PASSWORD);
   });
 
-  it('answers OTP_DELIVERY_FAILED (503) when the webhook keeps failing', async () => {
+  it('a failing webhook does not change the answer: the outbox keeps retrying, then gives up with a metric, a log line and a security event', async () => {
     t = await makeTestApp({
       OTP_WEBHOOK_URL: 'http://127.0.0.1:1/nothing-listens',
       OTP_WEBHOOK_SECRET: SECRET,
@@ -177,8 +180,26 @@ describe('customer lifecycle over real HTTP, OTP through a real webhook', () => 
       url: '/api/v1/demo/storefront/auth/register/email',
       payload: { email: 'x@example.com', first_name: 'X' },
     });
-    expect(res.statusCode).toBe(503);
-    expect(res.json()).toMatchObject({ success: false, code: 'OTP_DELIVERY_FAILED' });
-    expectMatchesSpec('register-with-email', 503, res.json());
+    expect(res.statusCode).toBe(200);
+    expectMatchesSpec('register-with-email', 200, res.json());
+    const outcomes = async () => {
+      const metrics = await t!.app.inject({ method: 'GET', url: '/metrics' });
+      return metrics.body;
+    };
+    // Tries until the code expires (10 minutes on the test clock), then gives up.
+    while (!(await outcomes()).includes('storefront_auth_otp_deliveries_total{outcome="retrying"}')) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    t.clock.advance(601);
+    while (!(await outcomes()).includes('storefront_auth_otp_deliveries_total{outcome="failed"} 1')) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const events = (t.db as SqliteDatabase).sqlite
+      .prepare("SELECT type FROM security_events WHERE type = 'otp_delivery_failed'")
+      .all();
+    expect(events).toHaveLength(1);
+    const row = (t.db as SqliteDatabase).sqlite.prepare('SELECT outcome, payload FROM outbox').get();
+    expect(row).toEqual({ outcome: 'failed', payload: '{}' });
+    expect(t.logs.join('\n')).toContain('otp delivery given up');
   });
 });

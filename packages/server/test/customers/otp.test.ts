@@ -47,12 +47,15 @@ describe('OTP login', () => {
     });
   });
 
-  it('answers USER_NOT_FOUND for an unknown account, unless register_if_not_exists', async () => {
+  it('sends a code to an unknown identifier too; verify-otp answers USER_NOT_FOUND unless register_if_not_exists', async () => {
     await start();
-    const unknown = await expectCall(t.app, 'login-with-email', 404, 'POST', '/auth/login/email', {
-      email: 'new@example.com',
+    const unknown = await loginCode('new@example.com');
+    const refused = await expectCall(t.app, 'verify-otp', 404, 'POST', '/auth/verify-otp', {
+      otp: unknown.otp,
+      otp_token: unknown.otp_token,
+      otp_action: 'login',
     });
-    expect(unknown.body.code).toBe('USER_NOT_FOUND');
+    expect(refused.body.code).toBe('USER_NOT_FOUND');
     const code = await loginCode('new@example.com', { register_if_not_exists: true });
     const res = await expectCall(t.app, 'verify-otp', 200, 'POST', '/auth/verify-otp', {
       otp: code.otp,

@@ -26,7 +26,7 @@ appPerTest((app) => (t = app), { OTP_DEBUG: 'true' });
 const NEW = 'a brand new passphrase';
 
 describe('change-password', () => {
-  it('checks the old password, revokes the other sessions, rotates this one', async () => {
+  it('checks the old password, revokes every session, answers a new one', async () => {
     const [first, second] = await customerSignedInTwice(t.app);
     const res = await expectCall(
       t.app,
@@ -38,9 +38,11 @@ describe('change-password', () => {
       { bearer: first.access_token },
     );
     const pair = res.body.content;
-    expect(claims(pair.refresh_token)).toMatchObject({ sid: claims(first.refresh_token)['sid'], gen: 1 });
-    // The other device is out; this device's old refresh token is spent; the new pair works.
+    expect(claims(pair.refresh_token)['sid']).not.toBe(claims(first.refresh_token)['sid']);
+    expect(claims(pair.refresh_token)['gen']).toBe(0);
+    // The other device is out, and so is this device's old session; the new pair works.
     expect((await refresh(t.app, second.refresh_token)).body.code).toBe('SESSION_REVOKED');
+    expect((await refresh(t.app, first.refresh_token)).body.code).toBe('SESSION_REVOKED');
     expect((await refresh(t.app, pair.refresh_token)).status).toBe(200);
     // Only the new password logs in.
     expect((await passwordLogin(t.app)).status).toBe(401);

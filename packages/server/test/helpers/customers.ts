@@ -96,3 +96,18 @@ export async function customerSignedInTwice(app: FastifyInstance) {
 export async function anonymousPair(app: FastifyInstance) {
   return (await anonymous(app)).body.content as { user: any; access_token: string; refresh_token: string };
 }
+
+/** forgot-password with the debug-mode code, then reset-password with it: the reset's answer. */
+export async function resetPasswordByCode(
+  app: FastifyInstance,
+  id: { email: string } | { phone: string; country_code?: string },
+  newPassword: string,
+): Promise<Answer> {
+  const sent = await call(app, 'POST', '/auth/forgot-password', id, { headers: DEBUG });
+  return call(app, 'POST', '/auth/reset-password', {
+    otp: sent.body.content.otp,
+    otp_token: sent.body.content.otp_token,
+    new_password: newPassword,
+    confirm_password: newPassword,
+  });
+}

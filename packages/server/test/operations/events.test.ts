@@ -24,7 +24,7 @@ const events = () =>
 const warnings = () => t.logs.map((l) => JSON.parse(l)).filter((l) => l.security_event);
 
 describe('security events', () => {
-  it('a password change is stored and logged, with the number of other sessions it ended', async () => {
+  it('a password change is stored and logged, with the number of sessions it ended (the caller’s included)', async () => {
     t = await makeTestApp({ OTP_DEBUG: 'true' });
     const customer = await registerCustomer(t.app);
     // A second device.
@@ -44,7 +44,7 @@ describe('security events', () => {
     const changed = events().filter((e) => e.type === 'password_changed');
     expect(changed).toHaveLength(1);
     expect(changed[0]!.user_id).toBe(customer.user.id);
-    expect(JSON.parse(changed[0]!.detail)).toEqual({ via: 'change-password', other_sessions_revoked: 1 });
+    expect(JSON.parse(changed[0]!.detail)).toEqual({ via: 'change-password', sessions_revoked: 2 });
     expect(warnings().map((w) => w.security_event.type)).toContain('password_changed');
     expect(t.logs.join('')).not.toContain('another long password');
   });

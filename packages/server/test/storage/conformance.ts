@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limitValuesOf, loadConfig } from '../../src/config.js';
 import { AppError } from '../../src/errors/codes.js';
-import type { OtpRecord, SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
+import type { OtpRecord, OutboxMessage, SessionRecord, UserAccount, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { SessionContext } from '../../src/sessions/context.js';
 import { openSession } from '../../src/sessions/create.js';
@@ -148,6 +148,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         const now = T0 + DAY;
         const result = await store.rotateSession({
           sessionId: session.id,
+          storeId,
+          userId: session.userId,
           generation: 0,
           now,
           idleExpiresAt: now + 60 * DAY,
@@ -164,12 +166,16 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         const { session } = await newSession();
         await store.rotateSession({
           sessionId: session.id,
+          storeId,
+          userId: session.userId,
           generation: 0,
           now: T0 + 1,
           idleExpiresAt: T0 + DAY,
         });
         const result = await other.rotateSession({
           sessionId: session.id,
+          storeId,
+          userId: session.userId,
           generation: 0,
           now: T0 + 2,
           idleExpiresAt: T0 + DAY,
@@ -186,6 +192,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         for (const { session } of [revoked, idle, absolute]) {
           const result = await store.rotateSession({
             sessionId: session.id,
+            storeId,
+            userId: session.userId,
             generation: 0,
             now: T0 + 10,
             idleExpiresAt: T0 + DAY,
@@ -195,9 +203,38 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         }
       });
 
+      it('does not rotate a session for a token naming another store or another user', async () => {
+        await store.createStore({ id: 'conf-other', name: 'Other', createdAt: T0 });
+        const { session } = await newSession();
+        const intruder = user();
+        await store.createUser(intruder);
+        for (const names of [
+          { storeId: 'conf-other', userId: session.userId },
+          { storeId, userId: intruder.id },
+        ]) {
+          const result = await store.rotateSession({
+            sessionId: session.id,
+            ...names,
+            generation: 0,
+            now: T0 + 5,
+            idleExpiresAt: T0 + DAY,
+          });
+          expect(result?.rotated).toBe(false);
+          expect(result?.session).toEqual(session);
+        }
+        expect((await other.getSession(session.id))?.session.generation).toBe(0);
+      });
+
       it('answers null for a session that does not exist', async () => {
         expect(
-          await store.rotateSession({ sessionId: 'gone', generation: 0, now: T0, idleExpiresAt: T0 + DAY }),
+          await store.rotateSession({
+            sessionId: 'gone',
+            storeId,
+            userId: 'nobody',
+            generation: 0,
+            now: T0,
+            idleExpiresAt: T0 + DAY,
+          }),
         ).toBeNull();
       });
 
@@ -207,6 +244,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           Array.from({ length: 40 }, (_, i) =>
             (i % 2 ? other : store).rotateSession({
               sessionId: session.id,
+              storeId,
+              userId: session.userId,
               generation: 0,
               now: T0 + 5,
               idleExpiresAt: T0 + DAY,
@@ -228,6 +267,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           ...made.map(({ session }, i) =>
             store.rotateSession({
               sessionId: session.id,
+              storeId,
+              userId: session.userId,
               generation: i % 3 === 0 ? 7 : 0, // a third present a generation the row is not at
               now: T0 + 9,
               idleExpiresAt: T0 + DAY,
@@ -235,6 +276,8 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           ),
           store.rotateSession({
             sessionId: 'group-gone',
+            storeId,
+            userId: 'nobody',
             generation: 0,
             now: T0 + 9,
             idleExpiresAt: T0 + DAY,
@@ -418,7 +461,13 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
     describe('customer accounts', () => {
       function account(overrides: Partial<UserRecord> = {}): UserAccount {
         return {
-          user: user({ isAnonymous: false, email: `${randomId(6)}@example.com`, ...overrides }),
+          user: user({
+            isAnonymous: false,
+            email: `${randomId(6)}@example.com`,
+            isEmailVerified: true,
+            isPhoneVerified: overrides.phone !== undefined,
+            ...overrides,
+          }),
           passwordHash: null,
           status: 'active',
           loginMethods: ['email'],
@@ -437,6 +486,68 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         expect(await store.findAccountByEmail(storeId, a.user.email!)).toEqual(a);
         expect(await store.findAccountByPhone(storeId, '+1', '5550101')).toEqual(a);
         expect(await store.findAccountByEmail('elsewhere', a.user.email!)).toBeNull();
+      });
+
+      it('pending identifiers: not unique, never found, and claimIdentifier moves them to their prover', async () => {
+        const email = `${randomId(6)}@example.com`;
+        const a = account({ email, isEmailVerified: false });
+        const b = account({ email, isEmailVerified: false });
+        expect(await store.createAccount(a)).toBe(true);
+        expect(await other.createAccount(b)).toBe(true);
+        expect(await store.findAccountByEmail(storeId, email)).toBeNull();
+        await store.createStore({ id: 'conf-pending', name: 'Elsewhere', createdAt: T0 });
+        const elsewhere = { ...account({ email, isEmailVerified: false }) };
+        elsewhere.user.storeId = 'conf-pending';
+        await store.createAccount(elsewhere);
+
+        const owner = account();
+        await store.createAccount(owner);
+        const claimed = await other.claimIdentifier(owner.user.id, { email }, T0 + 7);
+        expect(claimed.outcome).toBe('claimed');
+        expect(claimed.outcome === 'claimed' && [...claimed.releasedFrom].sort()).toEqual(
+          [a.user.id, b.user.id].sort(),
+        );
+        expect((await store.getAccount(a.user.id))?.user).toMatchObject({ email: null, modifiedAt: T0 + 7 });
+        expect((await store.getAccount(elsewhere.user.id))?.user.email).toBe(email);
+        expect((await store.findAccountByEmail(storeId, email))?.user).toMatchObject({
+          id: owner.user.id,
+          email,
+          isEmailVerified: true,
+        });
+
+        // Proven by one customer, it cannot be claimed by another; nothing changes.
+        const late = account({ email: `${randomId(6)}@example.com`, isEmailVerified: false });
+        await store.createAccount(late);
+        expect(await store.claimIdentifier(late.user.id, { email }, T0 + 8)).toEqual({ outcome: 'conflict' });
+        expect((await store.getAccount(late.user.id))?.user.email).toBe(late.user.email);
+
+        // A missing claimant releases nothing.
+        const spare = `${randomId(6)}@example.com`;
+        const holder = account({ email: spare, isEmailVerified: false });
+        await store.createAccount(holder);
+        expect(await store.claimIdentifier('missing', { email: spare }, T0 + 9)).toEqual({
+          outcome: 'missing',
+        });
+        expect((await store.getAccount(holder.user.id))?.user.email).toBe(spare);
+      });
+
+      it('claimIdentifier for a phone releases the pending phone and its country code', async () => {
+        const p = account({ phone: '5550199', countryCode: '+1', isPhoneVerified: false });
+        await store.createAccount(p);
+        expect(await store.findAccountByPhone(storeId, '+1', '5550199')).toBeNull();
+        const owner = account();
+        await store.createAccount(owner);
+        expect(
+          await store.claimIdentifier(owner.user.id, { phone: '5550199', countryCode: '+1' }, T0 + 3),
+        ).toEqual({
+          outcome: 'claimed',
+          releasedFrom: [p.user.id],
+        });
+        expect((await other.getAccount(p.user.id))?.user).toMatchObject({ phone: null, countryCode: null });
+        expect((await other.findAccountByPhone(storeId, '+1', '5550199'))?.user).toMatchObject({
+          id: owner.user.id,
+          isPhoneVerified: true,
+        });
       });
 
       it('updates fields, and reports a conflicting email or a missing user', async () => {
@@ -507,11 +618,11 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
       function otpRecord(overrides: Partial<OtpRecord> & { id: string }): OtpRecord {
         return {
           storeId,
-          action: 'login',
-          channel: 'email',
-          identifier: 'x@example.com',
+          action: 'login' as const,
+          channel: 'email' as const,
+          identifier: 'find@example.com',
           userId: null,
-          codeHash: 'right',
+          codeHash: 'h',
           attempts: 0,
           expiresAt: T0 + 60_000,
           consumedAt: null,
@@ -522,9 +633,109 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         };
       }
 
+      it('finds an OTP by id, whatever its state', async () => {
+        const otp = otpRecord({ id: randomId(32), payload: { to: { email: 'find@example.com' } } });
+        await store.createOtp(otp, null);
+        expect(await other.findOtp(otp.id)).toEqual(otp);
+        expect(await other.findOtp('missing')).toBeNull();
+      });
+
+      it('back-off: a compare-and-swap on the failures, one winner among 20 concurrent callers, cleared on demand', async () => {
+        const key = `to:${randomId(6)}@example.com`;
+        expect(await store.getBackoff(storeId, key)).toEqual({ failures: 0, nextAttemptAt: 0 });
+        expect(await store.setBackoff(storeId, key, 0, { failures: 1, nextAttemptAt: T0 })).toBe(true);
+        expect(await other.setBackoff(storeId, key, 0, { failures: 1, nextAttemptAt: T0 })).toBe(false);
+        expect(await other.getBackoff(storeId, key)).toEqual({ failures: 1, nextAttemptAt: T0 });
+        const wins = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 ? other : store).setBackoff(storeId, key, 1, { failures: 2, nextAttemptAt: T0 + i }),
+          ),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        expect((await store.getBackoff(storeId, key)).failures).toBe(2);
+        expect(await store.getBackoff('elsewhere', key)).toEqual({ failures: 0, nextAttemptAt: 0 });
+        await other.clearBackoff(storeId, key);
+        expect(await store.getBackoff(storeId, key)).toEqual({ failures: 0, nextAttemptAt: 0 });
+      });
+
+      describe('outbox', () => {
+        function otpRow(id: string) {
+          return {
+            id,
+            storeId,
+            action: 'login' as const,
+            channel: 'email' as const,
+            identifier: 'box@example.com',
+            userId: null,
+            codeHash: 'h',
+            attempts: 0,
+            expiresAt: T0 + 600_000,
+            consumedAt: null,
+            redeemedAt: null,
+            payload: {},
+            createdAt: T0,
+          };
+        }
+        function message(id: string, nextAttemptAt = T0): OutboxMessage {
+          return {
+            id,
+            storeId,
+            kind: 'otp',
+            payload: { otp: '123456', to: { email: 'box@example.com' } },
+            attempts: 0,
+            nextAttemptAt,
+            expiresAt: T0 + 600_000,
+            createdAt: T0,
+          };
+        }
+        // Far in the future of every other test's messages, so each test sees only its own.
+        let base = T0 + 1000 * DAY;
+
+        it('writes the OTP and its message together, or neither', async () => {
+          const id = randomId(16);
+          await store.createOtp(otpRow(`otp-${id}`), message(id, base));
+          expect(await other.findOtp(`otp-${id}`)).not.toBeNull();
+          // A duplicate message id fails the transaction: the second OTP is not kept either.
+          await expect(store.createOtp(otpRow(`otp2-${id}`), message(id, base))).rejects.toThrow();
+          expect(await other.findOtp(`otp2-${id}`)).toBeNull();
+          const claimed = await other.claimOutbox(base, 10, base + 1000);
+          expect(claimed).toEqual([{ ...message(id, base), attempts: 1, nextAttemptAt: base + 1000 }]);
+          expect(await other.finishOutbox(id, 'delivered', base + 1)).toBe(true);
+          base += DAY;
+        });
+
+        it('claims due messages once, across 2 handles claiming at once; leases, retries and finishes them', async () => {
+          const ids = Array.from({ length: 30 }, () => randomId(16));
+          for (const [i, id] of ids.entries())
+            await store.createOtp(otpRow(`otp-${id}`), message(id, base + i));
+          await store.createOtp(otpRow(`otp-later-${ids[0]}`), message(`later-${ids[0]}`, base + DAY / 2));
+          const claims = await Promise.all(
+            Array.from({ length: 6 }, (_, i) =>
+              (i % 2 ? other : store).claimOutbox(base + 100, 7, base + 5000),
+            ),
+          );
+          const all = claims.flat().map((m) => m.id);
+          expect(new Set(all).size).toBe(all.length);
+          expect(all.sort()).toEqual([...ids].sort());
+          // Leased: nothing is due again before the lease ends.
+          expect(await store.claimOutbox(base + 4999, 50, base + 9000)).toEqual([]);
+          // A claim whose holder died comes back when its lease ends, with the try counted.
+          const back = await other.claimOutbox(base + 5000, 50, base + 9000);
+          expect(back.map((m) => m.id).sort()).toEqual([...ids].sort());
+          expect(back.every((m) => m.attempts === 2)).toBe(true);
+          await store.retryOutbox(ids[0]!, base + 6000);
+          expect(await store.finishOutbox(ids[1]!, 'delivered', base + 5001)).toBe(true);
+          expect(await other.finishOutbox(ids[1]!, 'failed', base + 5002)).toBe(false);
+          const again = await store.claimOutbox(base + 9000, 50, base + 20000);
+          expect(again.map((m) => m.id)).toContain(ids[0]);
+          expect(again.map((m) => m.id)).not.toContain(ids[1]);
+          base += DAY;
+        });
+      });
+
       it('an OTP is consumed by exactly one of 20 concurrent right-code attempts', async () => {
         const id = randomId(32);
-        await store.createOtp(otpRecord({ id }));
+        await store.createOtp(otpRecord({ id }), null);
         expect((await store.attemptOtp(id, 'wrong', T0 + 1, 25)).outcome).toBe('wrong_code');
         const outcomes = await Promise.all(
           Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).attemptOtp(id, 'right', T0 + 2, 25)),
@@ -551,19 +762,19 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           createdAt: T0,
         };
         const limited = randomId(32);
-        await store.createOtp({ ...base, id: limited, expiresAt: T0 + 60_000 });
+        await store.createOtp({ ...base, id: limited, expiresAt: T0 + 60_000 }, null);
         expect((await store.attemptOtp(limited, 'wrong', T0, 2)).outcome).toBe('wrong_code');
         expect((await store.attemptOtp(limited, 'wrong', T0, 2)).outcome).toBe('wrong_code');
         expect((await other.attemptOtp(limited, 'right', T0, 2)).outcome).toBe('exhausted');
         const expiring = randomId(32);
-        await store.createOtp({ ...base, id: expiring, expiresAt: T0 + 10 });
+        await store.createOtp({ ...base, id: expiring, expiresAt: T0 + 10 }, null);
         expect((await store.attemptOtp(expiring, 'right', T0 + 10, 5)).outcome).toBe('expired');
       });
 
       it('a verified OTP is redeemed by exactly one of 20 concurrent redemptions, only once verified and before expiry', async () => {
         const otp = (id: string) => otpRecord({ id, action: 'reset-password', payload: {} });
         const id = randomId(32);
-        await store.createOtp(otp(id));
+        await store.createOtp(otp(id), null);
         expect((await store.redeemOtp(id, T0 + 1)).outcome).toBe('unverified');
         expect((await store.attemptOtp(id, 'right', T0 + 2, 5)).outcome).toBe('verified');
         const outcomes = await Promise.all(
@@ -575,7 +786,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         expect(redeemed && 'record' in redeemed ? redeemed.record.redeemedAt : null).toBe(T0 + 3);
 
         const late = randomId(32);
-        await store.createOtp(otp(late));
+        await store.createOtp(otp(late), null);
         expect((await store.attemptOtp(late, 'right', T0 + 2, 5)).outcome).toBe('verified');
         expect((await other.redeemOtp(late, T0 + 60_000)).outcome).toBe('expired');
         expect((await store.redeemOtp('missing', T0)).outcome).toBe('missing');

@@ -180,9 +180,9 @@ export function describeOperatorStore(name: string, makeFixture: () => Promise<D
         ...overrides,
       });
       const alive = otp({});
-      await db.createOtp(alive);
-      await db.createOtp(otp({ consumedAt: T0 + 1 }));
-      await db.createOtp(otp({ expiresAt: T0 + 10 }));
+      await db.createOtp(alive, null);
+      await db.createOtp(otp({ consumedAt: T0 + 1 }), null);
+      await db.createOtp(otp({ expiresAt: T0 + 10 }), null);
       expect(await op.purgeBatch('otps', T0 + 10, 10, DAY)).toBe(2);
       expect((await db.attemptOtp(alive.id, 'wrong', T0 + 11, 5)).outcome).toBe('wrong_code');
 

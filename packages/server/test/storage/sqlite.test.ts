@@ -29,6 +29,8 @@ describeOperatorStore('SQLite', sqliteFixture);
 
 const rotation = (sessionId: string, generation = 0): RotateInput => ({
   sessionId,
+  storeId: 'demo',
+  userId: `user-${sessionId}`,
   generation,
   now: T0 + 1000,
   idleExpiresAt: T0 + 31 * DAY,
@@ -43,7 +45,7 @@ describe('SQLite grouped rotations (group commit)', () => {
     await store.migrate();
     await store.createStore({ id: 'demo', name: 'Demo', createdAt: T0 });
     for (const id of ['a', 'b', 'poison']) {
-      const user = newAnonymousUser('demo', T0);
+      const user = { ...newAnonymousUser('demo', T0), id: `user-${id}` };
       await store.createUser(user);
       await store.createSession(sessionRecord('demo', user.id, { id }));
     }

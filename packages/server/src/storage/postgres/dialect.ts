@@ -6,4 +6,5 @@ export const postgresDialect: Dialect = {
   readBoolean: (value) => value === true,
   readJson: (value) => value ?? null,
   param: (n) => `$${n}`,
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
 };

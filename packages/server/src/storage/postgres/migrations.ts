@@ -150,4 +150,55 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     name: 'store audience of access tokens',
     sql: 'ALTER TABLE stores ADD COLUMN audience TEXT;',
   },
+  {
+    version: 7,
+    name: 'identifiers are unique only once proven',
+    /*
+     * An unverified email or phone is pending: it blocks nobody, so only verified ones are unique.
+     * Accounts that held unverified identifiers before this migration keep them, now as pending.
+     */
+    sql: `
+      DROP INDEX users_store_email;
+      DROP INDEX users_store_phone;
+      CREATE UNIQUE INDEX users_store_verified_email ON users(store_id, email)
+        WHERE NOT is_anonymous AND email IS NOT NULL AND is_email_verified;
+      CREATE UNIQUE INDEX users_store_verified_phone ON users(store_id, country_code, phone)
+        WHERE NOT is_anonymous AND phone IS NOT NULL AND is_phone_verified;
+      CREATE INDEX users_store_email ON users(store_id, email) WHERE NOT is_anonymous AND email IS NOT NULL;
+      CREATE INDEX users_store_phone ON users(store_id, country_code, phone)
+        WHERE NOT is_anonymous AND phone IS NOT NULL;
+    `,
+  },
+  {
+    version: 8,
+    name: 'back-off of OTP verifications',
+    sql: `
+      CREATE TABLE otp_backoff (
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        PRIMARY KEY (store_id, key)
+      );
+    `,
+  },
+  {
+    version: 9,
+    name: 'outbox of deliveries',
+    sql: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        payload JSONB NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        done_at BIGINT,
+        outcome TEXT
+      );
+      CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE done_at IS NULL;
+    `,
+  },
 ];

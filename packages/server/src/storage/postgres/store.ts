@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type * as model from '../../model.js';
 import type {
+  ClaimOutcome,
   Database,
   OtpAttempt,
   OtpRedemption,
@@ -82,14 +83,15 @@ const SQL = {
    * them, and the other reads it as a race lost.
    */
   rotate: `WITH i AS (
-      SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[])
-        WITH ORDINALITY AS t(id, gen, now, idle, ord)
+      SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
+        WITH ORDINALITY AS t(id, gen, now, idle, store_id, user_id, ord)
     ), upd AS (
       UPDATE sessions s
          SET generation = s.generation + 1, rotated_at = i.now,
              idle_expires_at = LEAST(i.idle, s.absolute_expires_at)
         FROM i
        WHERE s.id = i.id AND s.generation = i.gen AND s.revoked_at IS NULL
+         AND s.store_id = i.store_id AND s.user_id = i.user_id
          AND s.idle_expires_at > i.now AND s.absolute_expires_at > i.now
       RETURNING i.ord, ${mapping.SESSION_COLUMNS_OF_S}
     ), found AS (
@@ -111,9 +113,10 @@ const SQL = {
   // DO NOTHING on any unique index: the id, or the store's customer email or phone.
   createAccount: `INSERT INTO users (${mapping.ACCOUNT_COLUMNS}) VALUES (${mapping.params(D, 18)}) ON CONFLICT DO NOTHING`,
   getAccount: `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE id = $1 AND NOT is_anonymous`,
-  findByEmail: `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE store_id = $1 AND email = $2 AND NOT is_anonymous`,
+  findByEmail: `SELECT ${mapping.ACCOUNT_SELECT} FROM users
+    WHERE store_id = $1 AND email = $2 AND NOT is_anonymous AND is_email_verified`,
   findByPhone: `SELECT ${mapping.ACCOUNT_SELECT} FROM users
-    WHERE store_id = $1 AND country_code = $2 AND phone = $3 AND NOT is_anonymous`,
+    WHERE store_id = $1 AND country_code = $2 AND phone = $3 AND NOT is_anonymous AND is_phone_verified`,
   setPassword: 'UPDATE users SET password_hash = $1, modified_at = $2 WHERE id = $3',
   // One statement, so the account and its sessions change together or not at all.
   deactivate: `WITH d AS (
@@ -142,6 +145,13 @@ const SQL = {
   insertProfileImage: mapping.profileImageStatement(false, D),
   replaceProfileImage: mapping.profileImageStatement(true, D),
   deleteProfileImage: 'DELETE FROM profile_images WHERE user_id = $1',
+  getBackoff: mapping.GET_BACKOFF(D),
+  setBackoff: mapping.SET_BACKOFF(D),
+  clearBackoff: mapping.CLEAR_BACKOFF(D),
+  insertOutbox: mapping.INSERT_OUTBOX(D),
+  claimOutbox: mapping.CLAIM_OUTBOX(D),
+  retryOutbox: mapping.RETRY_OUTBOX(D),
+  finishOutbox: mapping.FINISH_OUTBOX(D),
 } as const;
 
 type StatementName = keyof typeof SQL;
@@ -330,6 +340,8 @@ export class PostgresDatabase implements Database {
       sorted.map((i) => i.generation),
       sorted.map((i) => i.now),
       sorted.map((i) => i.idleExpiresAt),
+      sorted.map((i) => i.storeId),
+      sorted.map((i) => i.userId),
     ]);
     const byInput = new Map<RotateInput, RotateResult>();
     for (const row of rows) {
@@ -402,6 +414,42 @@ export class PostgresDatabase implements Database {
     }
   }
 
+  async claimIdentifier(userId: string, identifier: model.Identifier, now: number): Promise<ClaimOutcome> {
+    const { release, claim } = mapping.claimStatements(userId, identifier, now, D);
+    return this.transaction<ClaimOutcome>(async (client) => {
+      const released = await client.query<mapping.Row>(release.text, release.values);
+      if ((await client.query(claim.text, claim.values)).rowCount !== 1)
+        return { rollback: { outcome: 'missing' } };
+      return { commit: { outcome: 'claimed', releasedFrom: released.rows.map((r) => String(r['id'])) } };
+    }).catch((error: unknown): ClaimOutcome => {
+      if ((error as { code?: string }).code === '23505') return { outcome: 'conflict' };
+      throw this.translate(error);
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction on one pooled connection: it answers `commit` or `rollback` with
+   * the value to return; a throw rolls back and rejects with the driver's error.
+   */
+  private async transaction<T>(
+    work: (client: pg.PoolClient) => Promise<{ commit: T } | { rollback: T }>,
+  ): Promise<T> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw this.translate(error);
+    });
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('commit' in result ? 'COMMIT' : 'ROLLBACK');
+      return 'commit' in result ? result.commit : result.rollback;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   async setPasswordHash(userId: string, passwordHash: string, now: number): Promise<boolean> {
     return (await this.run('setPassword', [passwordHash, now, userId])).rowCount === 1;
   }
@@ -425,8 +473,22 @@ export class PostgresDatabase implements Database {
     );
   }
 
-  async createOtp(otp: model.OtpRecord): Promise<void> {
-    await this.run('createOtp', mapping.otpValues(otp));
+  async createOtp(otp: model.OtpRecord, delivery: model.OutboxMessage | null): Promise<void> {
+    if (!delivery) {
+      await this.run('createOtp', mapping.otpValues(otp));
+      return;
+    }
+    await this.transaction(async (client) => {
+      await client.query({ name: 'createOtp', text: SQL.createOtp, values: mapping.otpValues(otp) });
+      await client.query({
+        name: 'insertOutbox',
+        text: SQL.insertOutbox,
+        values: mapping.outboxValues(delivery),
+      });
+      return { commit: undefined };
+    }).catch((error: unknown) => {
+      throw this.translate(error);
+    });
   }
 
   async attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt> {
@@ -460,5 +522,41 @@ export class PostgresDatabase implements Database {
 
   async deleteProfileImage(userId: string): Promise<boolean> {
     return (await this.run('deleteProfileImage', [userId])).rowCount === 1;
+  }
+
+  async findOtp(id: string): Promise<model.OtpRecord | null> {
+    const row = (await this.run('getOtp', [id])).rows[0];
+    return row ? mapping.otpFromRow(row, D) : null;
+  }
+
+  async getBackoff(storeId: string, key: string): Promise<model.BackoffState> {
+    return mapping.backoffFromRow((await this.run('getBackoff', [storeId, key])).rows[0]);
+  }
+
+  async setBackoff(
+    storeId: string,
+    key: string,
+    expectedFailures: number,
+    next: model.BackoffState,
+  ): Promise<boolean> {
+    const values = [storeId, key, next.failures, next.nextAttemptAt, expectedFailures];
+    return (await this.run('setBackoff', values)).rowCount === 1;
+  }
+
+  async clearBackoff(storeId: string, key: string): Promise<void> {
+    await this.run('clearBackoff', [storeId, key]);
+  }
+
+  async claimOutbox(now: number, limit: number, leaseUntil: number): Promise<model.OutboxMessage[]> {
+    const { rows } = await this.run('claimOutbox', [leaseUntil, now, limit]);
+    return rows.map((row) => mapping.outboxFromRow(row, D));
+  }
+
+  async retryOutbox(id: string, nextAttemptAt: number): Promise<void> {
+    await this.run('retryOutbox', [nextAttemptAt, id]);
+  }
+
+  async finishOutbox(id: string, outcome: 'delivered' | 'failed', now: number): Promise<boolean> {
+    return (await this.run('finishOutbox', [now, outcome, id])).rowCount === 1;
   }
 }

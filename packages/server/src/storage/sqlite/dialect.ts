@@ -6,4 +6,5 @@ export const sqliteDialect: Dialect = {
   readBoolean: (value) => value === 1,
   readJson: (value) => (typeof value === 'string' ? JSON.parse(value) : null),
   param: () => '?',
+  skipLocked: '',
 };

@@ -138,4 +138,55 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     name: 'store audience of access tokens',
     sql: 'ALTER TABLE stores ADD COLUMN audience TEXT;',
   },
+  {
+    version: 7,
+    name: 'identifiers are unique only once proven',
+    /*
+     * An unverified email or phone is pending: it blocks nobody, so only verified ones are unique.
+     * Accounts that held unverified identifiers before this migration keep them, now as pending.
+     */
+    sql: `
+      DROP INDEX users_store_email;
+      DROP INDEX users_store_phone;
+      CREATE UNIQUE INDEX users_store_verified_email ON users(store_id, email)
+        WHERE is_anonymous = 0 AND email IS NOT NULL AND is_email_verified = 1;
+      CREATE UNIQUE INDEX users_store_verified_phone ON users(store_id, country_code, phone)
+        WHERE is_anonymous = 0 AND phone IS NOT NULL AND is_phone_verified = 1;
+      CREATE INDEX users_store_email ON users(store_id, email) WHERE is_anonymous = 0 AND email IS NOT NULL;
+      CREATE INDEX users_store_phone ON users(store_id, country_code, phone)
+        WHERE is_anonymous = 0 AND phone IS NOT NULL;
+    `,
+  },
+  {
+    version: 8,
+    name: 'back-off of OTP verifications',
+    sql: `
+      CREATE TABLE otp_backoff (
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        PRIMARY KEY (store_id, key)
+      );
+    `,
+  },
+  {
+    version: 9,
+    name: 'outbox of deliveries',
+    sql: `
+      CREATE TABLE outbox (
+        id TEXT PRIMARY KEY,
+        store_id TEXT NOT NULL REFERENCES stores(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        done_at INTEGER,
+        outcome TEXT
+      );
+      CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE done_at IS NULL;
+    `,
+  },
 ];

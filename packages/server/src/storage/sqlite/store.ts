@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type * as model from '../../model.js';
 import type {
+  ClaimOutcome,
   Database,
   OtpAttempt,
   OtpRedemption,
@@ -106,6 +107,7 @@ export class SqliteDatabase implements Database {
             SET generation = generation + 1, rotated_at = @now,
                 idle_expires_at = MIN(@idleExpiresAt, absolute_expires_at)
           WHERE id = @sessionId AND generation = @generation AND revoked_at IS NULL
+            AND store_id = @storeId AND user_id = @userId
             AND idle_expires_at > @now AND absolute_expires_at > @now`,
       ),
       revoke: db.prepare(
@@ -135,10 +137,12 @@ export class SqliteDatabase implements Database {
       ),
       getAccount: db.prepare(`SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE id = ? AND is_anonymous = 0`),
       findByEmail: db.prepare(
-        `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE store_id = ? AND email = ? AND is_anonymous = 0`,
+        `SELECT ${mapping.ACCOUNT_SELECT} FROM users
+          WHERE store_id = ? AND email = ? AND is_anonymous = 0 AND is_email_verified = 1`,
       ),
       findByPhone: db.prepare(
-        `SELECT ${mapping.ACCOUNT_SELECT} FROM users WHERE store_id = ? AND country_code = ? AND phone = ? AND is_anonymous = 0`,
+        `SELECT ${mapping.ACCOUNT_SELECT} FROM users
+          WHERE store_id = ? AND country_code = ? AND phone = ? AND is_anonymous = 0 AND is_phone_verified = 1`,
       ),
       setPassword: db.prepare('UPDATE users SET password_hash = ?, modified_at = ? WHERE id = ?'),
       deactivate: db.prepare("UPDATE users SET status = 'deactivated', modified_at = ? WHERE id = ?"),
@@ -171,6 +175,13 @@ export class SqliteDatabase implements Database {
       insertProfileImage: db.prepare(mapping.profileImageStatement(false, D)),
       replaceProfileImage: db.prepare(mapping.profileImageStatement(true, D)),
       deleteProfileImage: db.prepare('DELETE FROM profile_images WHERE user_id = ?'),
+      getBackoff: db.prepare(mapping.GET_BACKOFF(D)),
+      setBackoff: db.prepare(mapping.SET_BACKOFF(D)),
+      clearBackoff: db.prepare(mapping.CLEAR_BACKOFF(D)),
+      insertOutbox: db.prepare(mapping.INSERT_OUTBOX(D)),
+      claimOutbox: db.prepare(mapping.CLAIM_OUTBOX(D)),
+      retryOutbox: db.prepare(mapping.RETRY_OUTBOX(D)),
+      finishOutbox: db.prepare(mapping.FINISH_OUTBOX(D)),
     };
   }
 
@@ -322,6 +333,23 @@ export class SqliteDatabase implements Database {
     }
   }
 
+  async claimIdentifier(userId: string, identifier: model.Identifier, now: number): Promise<ClaimOutcome> {
+    const { release, claim } = mapping.claimStatements(userId, identifier, now, D);
+    const db = this.sqlite;
+    const run = db.transaction((): ClaimOutcome => {
+      const released = db.prepare(release.text).all(...release.values) as mapping.Row[];
+      if (db.prepare(claim.text).run(...claim.values).changes !== 1) throw new ClaimMissing();
+      return { outcome: 'claimed', releasedFrom: released.map((r) => String(r['id'])) };
+    });
+    try {
+      return run.immediate();
+    } catch (error) {
+      if (error instanceof ClaimMissing) return { outcome: 'missing' };
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return { outcome: 'conflict' };
+      throw error;
+    }
+  }
+
   async setPasswordHash(userId: string, passwordHash: string, now: number): Promise<boolean> {
     return this.q.setPassword.run(passwordHash, now, userId).changes === 1;
   }
@@ -349,8 +377,12 @@ export class SqliteDatabase implements Database {
     return this.q.revokeUserSessions.run({ userId, now, reason, except: exceptSessionId ?? null }).changes;
   }
 
-  async createOtp(otp: model.OtpRecord): Promise<void> {
-    this.q.createOtp.run(...mapping.otpValues(otp));
+  async createOtp(otp: model.OtpRecord, delivery: model.OutboxMessage | null): Promise<void> {
+    const q = this.q;
+    this.sqlite.transaction(() => {
+      q.createOtp.run(...mapping.otpValues(otp));
+      if (delivery) q.insertOutbox.run(...mapping.outboxValues(delivery));
+    })();
   }
 
   async attemptOtp(id: string, codeHash: string, now: number, maxAttempts: number): Promise<OtpAttempt> {
@@ -392,4 +424,47 @@ export class SqliteDatabase implements Database {
   async deleteProfileImage(userId: string): Promise<boolean> {
     return this.q.deleteProfileImage.run(userId).changes === 1;
   }
+
+  async findOtp(id: string): Promise<model.OtpRecord | null> {
+    const row = this.q.getOtp.get(id) as mapping.Row | undefined;
+    return row ? mapping.otpFromRow(row, D) : null;
+  }
+
+  async getBackoff(storeId: string, key: string): Promise<model.BackoffState> {
+    return mapping.backoffFromRow(this.q.getBackoff.get(storeId, key) as mapping.Row | undefined);
+  }
+
+  async setBackoff(
+    storeId: string,
+    key: string,
+    expectedFailures: number,
+    next: model.BackoffState,
+  ): Promise<boolean> {
+    return (
+      this.q.setBackoff.run(storeId, key, next.failures, next.nextAttemptAt, expectedFailures).changes === 1
+    );
+  }
+
+  async clearBackoff(storeId: string, key: string): Promise<void> {
+    this.q.clearBackoff.run(storeId, key);
+  }
+
+  async claimOutbox(now: number, limit: number, leaseUntil: number): Promise<model.OutboxMessage[]> {
+    const q = this.q;
+    const rows = this.sqlite
+      .transaction(() => q.claimOutbox.all(leaseUntil, now, limit) as mapping.Row[])
+      .immediate();
+    return rows.map((row) => mapping.outboxFromRow(row, D));
+  }
+
+  async retryOutbox(id: string, nextAttemptAt: number): Promise<void> {
+    this.q.retryOutbox.run(nextAttemptAt, id);
+  }
+
+  async finishOutbox(id: string, outcome: 'delivered' | 'failed', now: number): Promise<boolean> {
+    return this.q.finishOutbox.run(now, outcome, id).changes === 1;
+  }
 }
+
+/** Thrown inside claimIdentifier's transaction to roll back what it released. */
+class ClaimMissing extends Error {}
