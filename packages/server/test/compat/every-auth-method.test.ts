@@ -286,24 +286,31 @@ describe('profile images through the official SDK: refusals come back as its err
 });
 
 describe('refusals within the statuses the SDK declares (the code is what a storefront branches on)', () => {
-  it('USER_EXISTS is 400 at register, generate-otp and update-user; USER_NOT_FOUND is 400 at login/whatsapp and update-user', async () => {
+  it('USER_EXISTS is 400 at register and generate-otp; USER_NOT_FOUND is 400 at update-user; a proven email is never taken over', async () => {
     const { sdk, register } = journey('managed');
-    await register('bob@example.com');
+    const bob = await register('bob@example.com');
     const ada = await register('ada@example.com');
     const refusals = [
       await sdk.auth.registerWithEmail({ email: 'ada@example.com', first_name: 'Ada' }),
       await sdk.auth.generateOtp({ channel: 'email', email: 'bob@example.com', otp_action: 'update-email' }),
-      await sdk.auth.updateUserDetails({ id: ada.user.id }, userBody(ada.user, { email: 'bob@example.com' })),
-      await sdk.auth.loginWithWhatsApp({ phone: '9000000009', country_code: '+91' }),
       await sdk.auth.updateUserDetails({ id: 'someone-else' }, userBody(ada.user, { first_name: 'X' })),
     ];
     expect(refusals.map((r) => [r.response.status, r.error?.code])).toEqual([
       [400, 'USER_EXISTS'],
       [400, 'USER_EXISTS'],
-      [400, 'USER_EXISTS'],
-      [400, 'USER_NOT_FOUND'],
       [400, 'USER_NOT_FOUND'],
     ]);
+    // Identifiers are claimed only when proven: another's email on one's own account is only
+    // pending (200), and a login code is sent for any phone (verify-otp decides), so neither tells
+    // an outsider who has an account.
+    const pending = await sdk.auth.updateUserDetails(
+      { id: ada.user.id },
+      userBody(ada.user, { email: 'bob@example.com' }),
+    );
+    expect(pending.response.status).toBe(200);
+    expect((await t.db.findAccountByEmail('demo', 'bob@example.com'))?.user.id).toBe(bob.user.id);
+    const code = await sdk.auth.loginWithWhatsApp({ phone: '9000000009', country_code: '+91' });
+    expect(code.response.status).toBe(200);
   });
 });
 
