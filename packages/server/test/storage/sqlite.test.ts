@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { RotateInput } from '../../src/storage/contract.js';
+import { BACKSTOP_CHECKPOINT_PAGES, CACHE_SIZE_KIB } from '../../src/storage/sqlite/checkpointer.js';
 import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
 import { DAY, describeSessionStore, sessionRecord, T0 } from './conformance.js';
 
@@ -69,5 +70,46 @@ describe('SQLite grouped rotations (group commit)', () => {
     await expect(Promise.all(together)).rejects.toThrow('disk trouble');
     await expect(together[0]).rejects.toThrow('disk trouble');
     expect((await store.rotateSession(rotation('a')))?.rotated).toBe(true);
+  });
+});
+
+describe('SQLite connection settings for many live sessions', () => {
+  let dir: string;
+  let store: SqliteSessionStore;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sfa-tuning-'));
+    store = new SqliteSessionStore({ path: join(dir, 'auth.db') });
+    await store.migrate();
+    await store.createStore({ id: 'demo', name: 'Demo', createdAt: T0 });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens with a 64 MiB page cache and checkpoints only as a backstop on the serving connection', () => {
+    expect(store.db.pragma('cache_size', { simple: true })).toBe(-CACHE_SIZE_KIB);
+    expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_CHECKPOINT_PAGES);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('copies the WAL written by the serving connection into the database from its worker', async () => {
+    for (let i = 0; i < 50; i++) {
+      const user = newAnonymousUser('demo', T0);
+      await store.createUser(user);
+      await store.createSession(sessionRecord('demo', user.id));
+    }
+    expect(store.checkpointer).toBeDefined();
+    const result = await store.checkpointer?.checkpoint();
+    // Every frame the serving connection wrote is in the database file: nothing left for it to do.
+    expect(result?.log).toBeGreaterThan(0);
+    expect(result?.checkpointed).toBe(result?.log);
+  });
+
+  it('has no checkpointer for an in-memory database', async () => {
+    const memory = new SqliteSessionStore({ path: ':memory:' });
+    expect(memory.checkpointer).toBeUndefined();
+    expect(memory.db.pragma('cache_size', { simple: true })).toBe(-CACHE_SIZE_KIB);
+    await memory.close();
   });
 });

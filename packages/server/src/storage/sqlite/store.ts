@@ -21,6 +21,7 @@ import type {
 } from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
 import { apiKeyFromRow } from '../rows.js';
+import { type BackgroundCheckpointer, tuneServingConnection } from './checkpointer.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -51,16 +52,19 @@ const SESSION_COLUMNS = `s.id AS s_id, s.store_id AS s_store_id, s.user_id AS s_
 
 export class SqliteSessionStore implements SessionStore {
   readonly db: Database.Database;
+  readonly checkpointer: BackgroundCheckpointer | undefined;
   private prepared: ReturnType<SqliteSessionStore['prepare']> | undefined;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    const synchronous = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
+    this.db.pragma(`synchronous = ${synchronous}`);
     this.db.pragma('foreign_keys = ON');
     // Several processes may share the file (CLI beside a server): wait for the writer, do not fail.
     this.db.pragma('busy_timeout = 5000');
+    this.checkpointer = tuneServingConnection(this.db, options.path, synchronous);
   }
 
   private get q() {
@@ -202,6 +206,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 
