@@ -75,10 +75,15 @@ export class SqliteSessionStore implements SessionStore {
   private prepare() {
     const statements = this.prepareStatements();
     // Each rotation updates and reads back; a group of them is one immediate transaction.
+    // The swap answers the row it wrote (RETURNING), so a rotation reads back only its user; a
+    // lost swap reads the session as it is now.
     const rotateOne = (i: RotateInput): RotateResult | null => {
-      const rotated = statements.rotate.run(i).changes === 1;
-      const row = statements.getSession.get(i.sessionId) as Row | undefined;
-      return row ? { rotated, session: sessionFromRow(row), user: userFromRow(row) } : null;
+      const swapped = statements.rotate.get(i) as Row | undefined;
+      const row = swapped ?? (statements.getSession.get(i.sessionId) as Row | undefined);
+      const userRow = swapped ? (statements.getUser.get(swapped['s_user_id']) as Row | undefined) : row;
+      return row && userRow
+        ? { rotated: swapped !== undefined, session: sessionFromRow(row), user: userFromRow(userRow) }
+        : null;
     };
     // Built once: better-sqlite3 wraps a new function per transaction() call.
     const rotateGroup = this.db.transaction((inputs: RotateInput[]) => inputs.map(rotateOne));
@@ -126,7 +131,8 @@ export class SqliteSessionStore implements SessionStore {
             SET generation = generation + 1, rotated_at = @now,
                 idle_expires_at = MIN(@idleExpiresAt, absolute_expires_at)
           WHERE id = @sessionId AND generation = @generation AND revoked_at IS NULL
-            AND idle_expires_at > @now AND absolute_expires_at > @now`,
+            AND idle_expires_at > @now AND absolute_expires_at > @now
+          RETURNING ${SESSION_COLUMNS.replaceAll('s.', '')}`,
       ),
       revoke: db.prepare(
         'UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL',
