@@ -243,6 +243,10 @@ export async function drive({ target, connections, seconds = SECONDS, warmup = 1
     errors,
     lastError,
     serverCores: after.reduce((sum, a, i) => sum + a.cpu - before[i].cpu, 0) / elapsed,
+    // Server CPU per answered request: less sensitive than throughput to other load on the machine.
+    get cpuPerRequest() {
+      return (this.serverCores / this.rps) * 1e6;
+    },
     clientCores: (client.user + client.system) / 1e6 / elapsed,
     peakRss: Math.max(...after.map((a) => a.peakRss)),
   };
@@ -321,7 +325,7 @@ const range = (xs) => (xs.length > 1 ? ` (${Math.min(...xs).toFixed(3)}-${Math.m
 const mb = (bytes) => `${Math.round(bytes / 2 ** 20)}`;
 
 export const HEADER =
-  '| target | C | req/s | p50 ms | p99 ms | CPU cores (server, client) | peak RSS MB | ratio to raw, same round: median (range) |\n|---|---|---|---|---|---|---|---|';
+  '| target | C | req/s | p50 ms | p99 ms | CPU cores (server, client) | server CPU us/req | peak RSS MB | ratio to raw, same round: median (range) |\n|---|---|---|---|---|---|---|---|---|';
 
 /** The table rows of a group: the raw baseline (its runs pooled), then each target at its median round. */
 export function groupRows(group) {
@@ -330,13 +334,13 @@ export function groupRows(group) {
   const mid = byRps[Math.floor(byRps.length / 2)];
   const cores = raws.map((r) => r.serverCores);
   const lines = [
-    `| raw node:http (${raws.length} runs; server cores ${Math.min(...cores).toFixed(2)}-${Math.max(...cores).toFixed(2)}) | ${group.c} | ${Math.round(mid.rps)} | ${mid.p50.toFixed(2)} | ${mid.p99.toFixed(2)} | ${median(cores).toFixed(2)}, ${mid.clientCores.toFixed(2)} | ${mb(mid.peakRss)} | 1 |`,
+    `| raw node:http (${raws.length} runs; server cores ${Math.min(...cores).toFixed(2)}-${Math.max(...cores).toFixed(2)}) | ${group.c} | ${Math.round(mid.rps)} | ${mid.p50.toFixed(2)} | ${mid.p99.toFixed(2)} | ${median(cores).toFixed(2)}, ${mid.clientCores.toFixed(2)} | ${mid.cpuPerRequest.toFixed(0)} | ${mb(mid.peakRss)} | 1 |`,
   ];
   for (const name of group.targets) {
     const runs = group.rounds.map((r) => r.results[name]).sort((a, b) => a.ratio - b.ratio);
     const m = runs[Math.floor(runs.length / 2)];
     lines.push(
-      `| ${name} | ${group.c} | ${Math.round(m.rps)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.serverCores.toFixed(2)}, ${m.clientCores.toFixed(2)} | ${mb(Math.max(...runs.map((x) => x.peakRss)))} | ${m.ratio.toFixed(3)}${range(runs.map((x) => x.ratio))} |`,
+      `| ${name} | ${group.c} | ${Math.round(m.rps)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.serverCores.toFixed(2)}, ${m.clientCores.toFixed(2)} | ${m.cpuPerRequest.toFixed(0)} | ${mb(Math.max(...runs.map((x) => x.peakRss)))} | ${m.ratio.toFixed(3)}${range(runs.map((x) => x.ratio))} |`,
     );
   }
   return lines;
@@ -357,5 +361,6 @@ export function rawCoreCheck(groups) {
 export function compare(group, a, b, label) {
   const rps = group.rounds.map((r) => r.results[a].rps / r.results[b].rps);
   const p99 = group.rounds.map((r) => r.results[a].p99 / r.results[b].p99);
-  return `${label}, C=${group.c}: throughput ${median(rps).toFixed(2)}x${range(rps)}, p99 ${median(p99).toFixed(2)}x${range(p99)}`;
+  const cpu = group.rounds.map((r) => r.results[a].cpuPerRequest / r.results[b].cpuPerRequest);
+  return `${label}, C=${group.c}: throughput ${median(rps).toFixed(2)}x${range(rps)}, p99 ${median(p99).toFixed(2)}x${range(p99)}, server CPU per request ${median(cpu).toFixed(2)}x${range(cpu)}`;
 }

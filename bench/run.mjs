@@ -12,7 +12,7 @@
 //   BENCH_POSTGRES_URL=postgres://   adds the PostgreSQL rows
 //   BENCH_CPU_PROF=<dir>             servers write a V8 CPU profile there when they stop
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -85,16 +85,15 @@ const groups = [];
 try {
   const raw = await start(startRawBaseline());
   const hot = await start(startAuthServer());
-  const before = process.env.BENCH_BEFORE
-    ? await start(startAuthServer({}, undefined, join(ROOT, process.env.BENCH_BEFORE)))
-    : null;
+  const beforeMain = process.env.BENCH_BEFORE ? join(ROOT, process.env.BENCH_BEFORE) : null;
+  const before = beforeMain ? await start(startAuthServer({}, undefined, beforeMain)) : null;
   const peer = wanted('node-oidc-provider')
     ? await start(startProcess(join(ROOT, 'bench/peer-oidc-provider.mjs'), {}, '/readyz'))
     : null;
   const peerRequests = peer ? await peerChain(peer) : null;
   const target = (s) => ({ urls: [s.url], pids: s.pids });
 
-  let random = [];
+  const random = [];
   if (LIVE > 0 && LEVELS.includes(10) && (wanted('random over 10k') || wanted('random over 1M'))) {
     console.error(`seeding ${POOL} and ${LIVE} live sessions ...`);
     const t0 = performance.now();
@@ -104,13 +103,26 @@ try {
     const smallPool = await seedDatabase(template, small, { live: POOL, pool: POOL });
     const largePool = await seedDatabase(template, large, { live: LIVE, pool: POOL });
     console.error(`  seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const s10k = await start(startAuthServer({}, small));
-    const s1m = await start(startAuthServer({}, large));
     const label = LIVE === 1_000_000 ? '1M' : `${LIVE}`;
-    random = [
-      { name: 'refresh, SQLite, random over 10k live', server: s10k, pool: smallPool },
-      { name: `refresh, SQLite, random over ${label} live`, server: s1m, pool: largePool },
-    ];
+    // With BENCH_BEFORE, the earlier build serves copies of the same files.
+    for (const [suffix, main] of beforeMain
+      ? [
+          ['', undefined],
+          [' (before)', beforeMain],
+        ]
+      : [['', undefined]]) {
+      const copy = (file) => {
+        if (!suffix) return file;
+        copyFileSync(file, `${file}.before`);
+        return `${file}.before`;
+      };
+      const s10k = await start(startAuthServer({}, copy(small), main));
+      const s1m = await start(startAuthServer({}, copy(large), main));
+      random.push(
+        { name: `refresh, SQLite, random over 10k live${suffix}`, server: s10k, pool: [...smallPool] },
+        { name: `refresh, SQLite, random over ${label} live${suffix}`, server: s1m, pool: [...largePool] },
+      );
+    }
   }
 
   for (const c of LEVELS) {
@@ -160,16 +172,12 @@ for (const g of groups) {
     comparisons.push(
       compare(g, 'refresh, SQLite', 'refresh, SQLite (before)', 'this build against BENCH_BEFORE'),
     );
-  const big = g.targets.find((n) => /random over (?!10k)/.test(n));
-  if (big && has('refresh, SQLite, random over 10k live'))
-    comparisons.push(
-      compare(
-        g,
-        big,
-        'refresh, SQLite, random over 10k live',
-        `${big.split('random over ')[1]} against 10k live`,
-      ),
-    );
+  for (const suffix of ['', ' (before)']) {
+    const small = `refresh, SQLite, random over 10k live${suffix}`;
+    const big = g.targets.find((n) => n !== small && n.endsWith(`live${suffix}`));
+    if (big && has(small))
+      comparisons.push(compare(g, big, small, `${big.split('random over ')[1]} against 10k live${suffix}`));
+  }
 }
 
 console.log(
