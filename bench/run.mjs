@@ -150,7 +150,7 @@ try {
         });
     const chosen = targets.filter((t) => wanted(t.name));
     const rawRun = () => drive({ target: target(raw), connections: c, chain: rawChain });
-    groups.push(await measureGroup({ c, raw: rawRun, targets: chosen }));
+    if (chosen.length > 0) groups.push(await measureGroup({ c, raw: rawRun, targets: chosen }));
   }
 
   if (process.env.BENCH_POSTGRES_URL && wanted('PostgreSQL')) {
