@@ -81,6 +81,9 @@ export class BackgroundCheckpointer {
   }
 
   async close(): Promise<void> {
+    // Unreferenced so it never keeps a process alive, but waited for here: a CLI command whose
+    // last await is this close must not see its event loop empty before the worker exits.
+    this.worker.ref();
     this.worker.postMessage('close');
     await this.exited;
   }
