@@ -34,13 +34,26 @@ export async function freePort() {
 const TICKS_PER_SECOND = 100;
 
 /** CPU seconds used so far and peak resident memory (bytes) of a process, from /proc. */
-export function processStats(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+function cpuSeconds(statPath) {
+  const stat = readFileSync(statPath, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpu = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds used so far by a process and by its main thread (the one that serves requests; a
+ * SQLite server also has its checkpoint worker), its peak resident memory and its anonymous
+ * (heap, not file-backed) resident memory, in bytes, from /proc.
+ */
+export function processStats(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN) * 1024;
-  return { cpu, rss: kb('VmRSS'), peakRss: kb('VmHWM') };
+  return {
+    cpu: cpuSeconds(`/proc/${pid}/stat`),
+    mainCpu: cpuSeconds(`/proc/${pid}/task/${pid}/stat`),
+    peakRss: kb('VmHWM'),
+    anonRss: kb('RssAnon'),
+  };
 }
 
 /** Starts a node script as a child process and waits until `readyPath` answers 200. */
@@ -243,12 +256,17 @@ export async function drive({ target, connections, seconds = SECONDS, warmup = 1
     errors,
     lastError,
     serverCores: after.reduce((sum, a, i) => sum + a.cpu - before[i].cpu, 0) / elapsed,
+    mainThreadCores: after.reduce((sum, a, i) => sum + a.mainCpu - before[i].mainCpu, 0) / elapsed,
     // Server CPU per answered request: less sensitive than throughput to other load on the machine.
     get cpuPerRequest() {
       return (this.serverCores / this.rps) * 1e6;
     },
+    get mainCpuPerRequest() {
+      return (this.mainThreadCores / this.rps) * 1e6;
+    },
     clientCores: (client.user + client.system) / 1e6 / elapsed,
     peakRss: Math.max(...after.map((a) => a.peakRss)),
+    anonRss: Math.max(...after.map((a) => a.anonRss)),
   };
 }
 
@@ -325,7 +343,7 @@ const range = (xs) => (xs.length > 1 ? ` (${Math.min(...xs).toFixed(3)}-${Math.m
 const mb = (bytes) => `${Math.round(bytes / 2 ** 20)}`;
 
 export const HEADER =
-  '| target | C | req/s | p50 ms | p99 ms | CPU cores (server, client) | server CPU us/req | peak RSS MB | ratio to raw, same round: median (range) |\n|---|---|---|---|---|---|---|---|---|';
+  '| target | C | req/s | p50 ms | p99 ms | CPU cores (server, client) | server CPU us/req (main thread) | peak RSS MB (anon at end) | ratio to raw, same round: median (range) |\n|---|---|---|---|---|---|---|---|---|';
 
 /** The table rows of a group: the raw baseline (its runs pooled), then each target at its median round. */
 export function groupRows(group) {
@@ -334,13 +352,13 @@ export function groupRows(group) {
   const mid = byRps[Math.floor(byRps.length / 2)];
   const cores = raws.map((r) => r.serverCores);
   const lines = [
-    `| raw node:http (${raws.length} runs; server cores ${Math.min(...cores).toFixed(2)}-${Math.max(...cores).toFixed(2)}) | ${group.c} | ${Math.round(mid.rps)} | ${mid.p50.toFixed(2)} | ${mid.p99.toFixed(2)} | ${median(cores).toFixed(2)}, ${mid.clientCores.toFixed(2)} | ${mid.cpuPerRequest.toFixed(0)} | ${mb(mid.peakRss)} | 1 |`,
+    `| raw node:http (${raws.length} runs; server cores ${Math.min(...cores).toFixed(2)}-${Math.max(...cores).toFixed(2)}) | ${group.c} | ${Math.round(mid.rps)} | ${mid.p50.toFixed(2)} | ${mid.p99.toFixed(2)} | ${median(cores).toFixed(2)}, ${mid.clientCores.toFixed(2)} | ${mid.cpuPerRequest.toFixed(0)} (${mid.mainCpuPerRequest.toFixed(0)}) | ${mb(mid.peakRss)} (${mb(mid.anonRss)}) | 1 |`,
   ];
   for (const name of group.targets) {
     const runs = group.rounds.map((r) => r.results[name]).sort((a, b) => a.ratio - b.ratio);
     const m = runs[Math.floor(runs.length / 2)];
     lines.push(
-      `| ${name} | ${group.c} | ${Math.round(m.rps)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.serverCores.toFixed(2)}, ${m.clientCores.toFixed(2)} | ${m.cpuPerRequest.toFixed(0)} | ${mb(Math.max(...runs.map((x) => x.peakRss)))} | ${m.ratio.toFixed(3)}${range(runs.map((x) => x.ratio))} |`,
+      `| ${name} | ${group.c} | ${Math.round(m.rps)} | ${m.p50.toFixed(2)} | ${m.p99.toFixed(2)} | ${m.serverCores.toFixed(2)}, ${m.clientCores.toFixed(2)} | ${m.cpuPerRequest.toFixed(0)} (${m.mainCpuPerRequest.toFixed(0)}) | ${mb(Math.max(...runs.map((x) => x.peakRss)))} (${mb(runs[runs.length - 1].anonRss)}) | ${m.ratio.toFixed(3)}${range(runs.map((x) => x.ratio))} |`,
     );
   }
   return lines;
@@ -362,5 +380,6 @@ export function compare(group, a, b, label) {
   const rps = group.rounds.map((r) => r.results[a].rps / r.results[b].rps);
   const p99 = group.rounds.map((r) => r.results[a].p99 / r.results[b].p99);
   const cpu = group.rounds.map((r) => r.results[a].cpuPerRequest / r.results[b].cpuPerRequest);
-  return `${label}, C=${group.c}: throughput ${median(rps).toFixed(2)}x${range(rps)}, p99 ${median(p99).toFixed(2)}x${range(p99)}, server CPU per request ${median(cpu).toFixed(2)}x${range(cpu)}`;
+  const main = group.rounds.map((r) => r.results[a].mainCpuPerRequest / r.results[b].mainCpuPerRequest);
+  return `${label}, C=${group.c}: throughput ${median(rps).toFixed(2)}x${range(rps)}, p99 ${median(p99).toFixed(2)}x${range(p99)}, server CPU per request ${median(cpu).toFixed(2)}x${range(cpu)} (main thread ${median(main).toFixed(2)}x${range(main)})`;
 }
