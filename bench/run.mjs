@@ -8,7 +8,10 @@
 //   BENCH_LIVE=1000000               live sessions behind the "random over 1M" row (0 skips both random rows)
 //   BENCH_ONLY=<regex>               only the targets whose name matches
 //   BENCH_BEFORE=<dir>/main.js       also run this build of the server as "refresh, SQLite (before)",
-//                                    to measure a change in the same rounds as its predecessor
+//                                    (and its random-session rows), to measure a change in the same
+//                                    rounds as its predecessor: `cp -r packages/server/dist .bench/old`
+//                                    before the change, and `cp packages/server/openapi.json .bench/`
+//                                    (a build reads it from beside its folder)
 //   BENCH_POSTGRES_URL=postgres://   adds the PostgreSQL rows
 //   BENCH_CPU_PROF=<dir>             servers write a V8 CPU profile there when they stop
 import { generateKeyPairSync, sign } from 'node:crypto';
