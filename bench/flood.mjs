@@ -6,7 +6,7 @@
 // Run alone: `npm run build && node bench/flood.mjs`.
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
-import { drive, refreshChain, startAuthServer } from './lib.mjs';
+import { drive, refreshChain, startAuthServer, together } from './lib.mjs';
 
 const KEYS = Number(process.env.BENCH_FLOOD_KEYS ?? 200_000);
 const FLOOD_CONNECTIONS = 16;
@@ -50,7 +50,8 @@ export async function rows({ seconds }) {
   const during = async (distinct) => {
     const server = await startAuthServer(env);
     try {
-      const legit = () => drive({ urls: server.url, connections: 1, seconds, ...refreshChain() });
+      const legit = () =>
+        drive({ target: together([server]), connections: 1, seconds, chain: refreshChain() });
       const quiet = await legit();
       const rssBefore = rssBytes(server.child.pid);
       const flooding = flood(server.url, KEYS, distinct);

@@ -13,13 +13,13 @@ createServer((req, res) => {
   req.on('data', (d) => (body += d));
   req.on('end', () => {
     const { refresh_token } = JSON.parse(body);
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(
-      JSON.stringify({
-        message: 'ok',
-        success: true,
-        content: { access_token: refresh_token, refresh_token },
-      }),
-    );
+    const json = JSON.stringify({
+      message: 'ok',
+      success: true,
+      content: { access_token: refresh_token, refresh_token },
+    });
+    // A length, as Fastify sends, rather than chunked framing.
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+    res.end(json);
   });
 }).listen(Number(process.env.PORT), process.env.HOST ?? '127.0.0.1');

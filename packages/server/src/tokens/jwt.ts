@@ -8,8 +8,12 @@ export const MAX_TOKEN_LENGTH = 4096;
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
+export function b64url(text: string): string {
+  return Buffer.from(text).toString('base64url');
+}
+
 export function b64urlJson(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
+  return b64url(JSON.stringify(value));
 }
 
 /** A base64url JSON object segment, parsed; null for anything else. */

@@ -2,6 +2,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  createSecretKey,
   generateKeyPairSync,
   type JsonWebKey,
   type KeyObject,
@@ -88,7 +89,8 @@ export function loadKey(record: SigningKeyRecord): Key {
   });
   const base = { kid: record.kid, use: record.use, alg: record.alg, header };
   if (record.alg === 'HS256') {
-    const secret = Buffer.from(String(jwk.k), 'base64url');
+    // A KeyObject made once: createHmac with raw bytes imports the key again on every call.
+    const secret = createSecretKey(Buffer.from(String(jwk.k), 'base64url'));
     const mac = (input: string) => createHmac('sha256', secret).update(input).digest();
     return {
       ...base,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { RotateInput } from '../../src/storage/contract.js';
+import { BACKSTOP_CHECKPOINT_PAGES, MMAP_SIZE } from '../../src/storage/sqlite/checkpointer.js';
 import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { DAY, type DatabaseFixture, describeDatabase, sessionRecord, T0 } from './conformance.js';
 import { describeOperatorStore } from './operator-conformance.js';
@@ -76,5 +77,46 @@ describe('SQLite grouped rotations (group commit)', () => {
     await expect(Promise.all(together)).rejects.toThrow('disk trouble');
     await expect(together[0]).rejects.toThrow('disk trouble');
     expect((await store.rotateSession(rotation('a')))?.rotated).toBe(true);
+  });
+});
+
+describe('SQLite connection settings for many live sessions', () => {
+  let dir: string;
+  let store: SqliteDatabase;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sfa-tuning-'));
+    store = new SqliteDatabase({ path: join(dir, 'auth.db') });
+    await store.migrate();
+    await store.createStore({ id: 'demo', name: 'Demo', createdAt: T0 });
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens with the file memory-mapped and checkpoints only as a backstop on the serving connection', () => {
+    expect(MMAP_SIZE).toBeGreaterThanOrEqual(2 ** 30);
+    expect(store.sqlite.pragma('mmap_size', { simple: true })).toBe(MMAP_SIZE);
+    expect(store.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_CHECKPOINT_PAGES);
+    expect(store.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('copies the WAL written by the serving connection into the database from its worker', async () => {
+    for (let i = 0; i < 50; i++) {
+      const user = newAnonymousUser('demo', T0);
+      await store.createUser(user);
+      await store.createSession(sessionRecord('demo', user.id));
+    }
+    expect(store.checkpointer).toBeDefined();
+    const result = await store.checkpointer?.checkpoint();
+    // Every frame the serving connection wrote is in the database file: nothing left for it to do.
+    expect(result?.log).toBeGreaterThan(0);
+    expect(result?.checkpointed).toBe(result?.log);
+  });
+
+  it('has no checkpointer for an in-memory database', async () => {
+    const memory = new SqliteDatabase({ path: ':memory:' });
+    expect(memory.checkpointer).toBeUndefined();
+    await memory.close();
   });
 });

@@ -14,6 +14,7 @@ import type {
 import { GroupCommit } from '../group-commit.js';
 import type { OperatorStore } from '../operator.js';
 import * as mapping from '../rows.js';
+import { type BackgroundCheckpointer, tuneServingConnection } from './checkpointer.js';
 import { sqliteDialect as D } from './dialect.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteOperator } from './operator.js';
@@ -38,16 +39,19 @@ export function sqlitePathFromUrl(url: string): string | null {
 
 export class SqliteDatabase implements Database {
   readonly sqlite: BetterSqlite3.Database;
+  readonly checkpointer: BackgroundCheckpointer | undefined;
   private prepared: ReturnType<SqliteDatabase['prepare']> | undefined;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.sqlite = new BetterSqlite3(options.path);
     this.sqlite.pragma('journal_mode = WAL');
-    this.sqlite.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
+    const synchronous = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
+    this.sqlite.pragma(`synchronous = ${synchronous}`);
     this.sqlite.pragma('foreign_keys = ON');
     // Several processes may share the file (CLI beside a server): wait for the writer, do not fail.
     this.sqlite.pragma('busy_timeout = 5000');
+    this.checkpointer = tuneServingConnection(this.sqlite, options.path, synchronous);
   }
 
   operator(): OperatorStore {
@@ -62,6 +66,8 @@ export class SqliteDatabase implements Database {
   private prepare() {
     const statements = this.prepareStatements();
     // Each rotation updates and reads back; a group of them is one immediate transaction.
+    // The swap answers the row it wrote (RETURNING), so a rotation reads back only its user; a
+    // lost swap reads the session as it is now.
     const rotateOne = (i: RotateInput): RotateResult | null => {
       const rotated = statements.rotate.run(i).changes === 1;
       const row = statements.getSession.get(i.sessionId) as mapping.Row | undefined;
@@ -208,6 +214,7 @@ export class SqliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     if (this.sqlite.open) this.sqlite.close();
   }
 

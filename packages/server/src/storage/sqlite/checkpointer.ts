@@ -1,0 +1,127 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Copies the WAL back into the database file from a worker thread with its own connection, so
+ * the serving connection never does it inside a commit.
+ *
+ * With SQLite's automatic checkpoint (every 1000 pages) the commit that crosses the threshold
+ * copies those pages, and fsyncs, on the event loop. With many live sessions each refresh dirties
+ * pages of its own (its row, its index entries), so those checkpoints came often and large: at a
+ * million sessions they were most of the slowdown of a refresh and of its p99. A PASSIVE
+ * checkpoint runs beside the writer without blocking it; the writer starts the WAL over once a
+ * checkpoint has caught up.
+ */
+export interface CheckpointResult {
+  /** Frames in the WAL, and how many of them are now in the database file. */
+  log: number;
+  checkpointed: number;
+}
+
+/** How often the worker checkpoints while the database is written. */
+const INTERVAL_MS = 100;
+
+// Plain JavaScript evaluated in the worker (no build step, so it runs the same from the sources).
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma('synchronous = ' + workerData.synchronous);
+const checkpoint = () => {
+  const [row] = db.pragma('wal_checkpoint(PASSIVE)');
+  return { log: row.log, checkpointed: row.checkpointed };
+};
+const timer = setInterval(checkpoint, workerData.intervalMs);
+parentPort.on('message', (message) => {
+  if (message === 'close') {
+    clearInterval(timer);
+    db.close();
+    parentPort.close();
+  } else {
+    parentPort.postMessage({ id: message.id, result: checkpoint() });
+  }
+});
+`;
+
+export class BackgroundCheckpointer {
+  private readonly worker: Worker;
+  private readonly exited: Promise<unknown>;
+  private readonly waiting = new Map<
+    number,
+    { resolve(result: CheckpointResult): void; reject(error: Error): void }
+  >();
+  private nextId = 0;
+
+  constructor(path: string, synchronous: 'NORMAL' | 'FULL', onFailure: (error: Error) => void) {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(WORKER, {
+      eval: true,
+      workerData: { driver, path, synchronous, intervalMs: INTERVAL_MS },
+    });
+    this.worker.unref();
+    this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.on('message', ({ id, result }: { id: number; result: CheckpointResult }) => {
+      this.waiting.get(id)?.resolve(result);
+      this.waiting.delete(id);
+    });
+    this.worker.on('error', (error) => {
+      for (const call of this.waiting.values()) call.reject(error);
+      this.waiting.clear();
+      onFailure(error);
+    });
+  }
+
+  /** One checkpoint now, answered when done (the periodic ones go on regardless). */
+  checkpoint(): Promise<CheckpointResult> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id });
+    });
+  }
+
+  async close(): Promise<void> {
+    // Unreferenced so it never keeps a process alive, but waited for here: a CLI command whose
+    // last await is this close must not see its event loop empty before the worker exits.
+    this.worker.ref();
+    this.worker.postMessage('close');
+    await this.exited;
+  }
+}
+
+/**
+ * Bytes of the database file read through a memory map instead of read() into SQLite's page cache
+ * (which stays at its default 2 MiB). A refresh of a random session among a million walks index
+ * and table pages no other refresh touched lately: mapped, each is a memory access rather than a
+ * system call and a copy. Only the address space is reserved; the pages are the kernel's file
+ * cache, shared and reclaimable, not this process's heap.
+ */
+export const MMAP_SIZE = 1024 * 1024 * 1024;
+/**
+ * The serving connection checkpoints by itself only past this many WAL pages (about 40 MB): a
+ * backstop for when the worker cannot keep up. It never does while the worker runs.
+ */
+export const BACKSTOP_CHECKPOINT_PAGES = 10_000;
+/** SQLite's default, restored on the serving connection if the worker fails. */
+const DEFAULT_CHECKPOINT_PAGES = 1000;
+
+interface Pragmas {
+  pragma(source: string): unknown;
+}
+
+/**
+ * Sets how a connection that serves requests reads pages and checkpoints, and starts its
+ * background checkpointer (none for `:memory:`, which has neither a file nor a WAL).
+ */
+export function tuneServingConnection(
+  db: Pragmas,
+  path: string,
+  synchronous: 'NORMAL' | 'FULL',
+): BackgroundCheckpointer | undefined {
+  if (path === ':memory:') return undefined;
+  db.pragma(`mmap_size = ${MMAP_SIZE}`);
+  db.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+  return new BackgroundCheckpointer(path, synchronous, () =>
+    db.pragma(`wal_autocheckpoint = ${DEFAULT_CHECKPOINT_PAGES}`),
+  );
+}
