@@ -1,4 +1,5 @@
 import { Ajv } from 'ajv';
+import { parseKeyEncryptionKey, UNENCRYPTED } from './tokens/key-wrap.js';
 
 /**
  * Configuration, read once from the environment at start-up, validated, then frozen.
@@ -73,6 +74,15 @@ export interface Config {
    * bodies, never cookies. @default *
    */
   readonly corsOrigins: '*' | string[];
+  /**
+   * Base64 of 32 random bytes: wraps every private signing key with AES-256-GCM before it is
+   * stored (tokens/key-wrap.ts). Unset: keys are stored as plain JWK, with a warning in production.
+   */
+  readonly keyEncryptionKey: string | undefined;
+  /** The key encryption key being replaced (or `unencrypted`), still read until `keys rewrap` is done. */
+  readonly keyEncryptionKeyPrevious: string | undefined;
+  /** Seconds a loaded store's signing keys are trusted before they are read again. @default 60 */
+  readonly keyReloadInterval: number;
 }
 
 const ENV_SCHEMA = {
@@ -117,11 +127,15 @@ const ENV_SCHEMA = {
       pattern: '^(\\*|https?://[^,\\s]+(,\\s*https?://[^,\\s]+)*)$',
       default: '*',
     },
+    KEY_ENCRYPTION_KEY: { type: 'string' },
+    KEY_ENCRYPTION_KEY_PREVIOUS: { type: 'string' },
+    KEY_RELOAD_INTERVAL: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
   },
   // A webhook without its signing secret would send unsigned payloads: refuse the pair half set.
   dependencies: {
     OTP_WEBHOOK_URL: ['OTP_WEBHOOK_SECRET'],
     SECURITY_WEBHOOK_URL: ['SECURITY_WEBHOOK_SECRET'],
+    KEY_ENCRYPTION_KEY_PREVIOUS: ['KEY_ENCRYPTION_KEY'],
   },
 } as const;
 
@@ -161,6 +175,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration: OTP_DEBUG=true is refused when NODE_ENV=production (it lets responses carry OTPs)',
     );
   }
+  for (const variable of ['KEY_ENCRYPTION_KEY', 'KEY_ENCRYPTION_KEY_PREVIOUS']) {
+    const value = v[variable];
+    if (typeof value !== 'string' || (variable.endsWith('PREVIOUS') && value === UNENCRYPTED)) continue;
+    try {
+      parseKeyEncryptionKey(value, variable);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+    }
+  }
   return Object.freeze({
     port: v['PORT'],
     host: v['HOST'],
@@ -194,5 +217,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : String(v['CORS_ORIGINS'])
             .split(',')
             .map((o) => o.trim().replace(/\/$/, '')),
+    keyEncryptionKey: v['KEY_ENCRYPTION_KEY'],
+    keyEncryptionKeyPrevious: v['KEY_ENCRYPTION_KEY_PREVIOUS'],
+    keyReloadInterval: v['KEY_RELOAD_INTERVAL'],
   }) as unknown as Config;
 }

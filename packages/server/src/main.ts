@@ -2,9 +2,12 @@ import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { purge } from './operations/purge.js';
+import { checkSigningKeys } from './operations/rewrap-keys.js';
+import { startUpWarnings } from './operations/start-up-warnings.js';
 import { openStore, operatorFor } from './storage/open.js';
 import { PostgresSessionStore } from './storage/postgres/store.js';
 import { ensureStore } from './stores/bootstrap.js';
+import { KeyWrapError, keyWrapFor } from './tokens/key-wrap.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
   }
 
   await store.migrate();
+  const keyWrap = keyWrapFor(config);
   // Instances starting together on one PostgreSQL database race to create the store, its keys and
   // API key; the loser of an insert fails on a unique key, and a second pass finds them all there.
   const { created, generatedApiKey } = await ensureStore(
@@ -26,7 +30,10 @@ async function main(): Promise<void> {
     systemClock,
     config.storeId,
     config.apiKey,
-  ).catch(() => ensureStore(store, systemClock, config.storeId, config.apiKey));
+    keyWrap,
+  ).catch(() => ensureStore(store, systemClock, config.storeId, config.apiKey, keyWrap));
+  const keyCheck = await checkSigningKeys(store, operator, keyWrap, systemClock.now());
+  for (const warning of startUpWarnings(config, process.env, keyCheck)) app.log.warn(`WARNING: ${warning}`);
   await app.listen({ port: config.port, host: config.host });
   ready = true;
   app.log.info({ store_id: config.storeId, created }, 'store ready');
@@ -85,6 +92,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
+  } else if (error instanceof KeyWrapError) {
+    process.stderr.write(`storefront-auth failed to start: ${error.message}\n`);
   } else {
     process.stderr.write(
       `storefront-auth failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,

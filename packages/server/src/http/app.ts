@@ -17,6 +17,7 @@ import type { SessionContext } from '../sessions/context.js';
 import type { SessionStore } from '../storage/contract.js';
 import type { OperatorStore } from '../storage/operator.js';
 import { StoreDirectory } from '../stores/directory.js';
+import { keyWrapFor } from '../tokens/key-wrap.js';
 import { randomId } from '../util/ids.js';
 import type { WebhookOptions } from '../util/webhook.js';
 import { errorHandler, notFoundHandler } from './errors.js';
@@ -98,7 +99,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const services: Services = {
     config,
     sessions,
-    directory: new StoreDirectory(store, clock, config.issuer),
+    directory: new StoreDirectory(store, clock, config.issuer, {
+      wrap: keyWrapFor(config),
+      reloadMs: config.keyReloadInterval * 1000,
+    }),
     rateLimiter,
     isReady: options.isReady ?? (() => true),
     metrics,

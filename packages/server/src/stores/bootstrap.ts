@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { SessionStore } from '../storage/contract.js';
+import { type KeyWrap, PLAIN_KEYS } from '../tokens/key-wrap.js';
 import { generateSigningKey } from '../tokens/keys.js';
 import { randomId, sha256Hex } from '../util/ids.js';
 
@@ -29,20 +30,22 @@ export async function ensureApiKey(
 
 /**
  * Creates the store when missing, gives it signing keys when it has none active, and makes
- * `apiKey` valid for it. On first creation without `apiKey`, generates one and answers it.
+ * `apiKey` valid for it. On first creation without `apiKey`, generates one and answers it. New
+ * signing keys are stored as `wrap` seals them.
  */
 export async function ensureStore(
   store: SessionStore,
   clock: Clock,
   storeId: string,
   apiKey: string | undefined,
+  wrap: KeyWrap = PLAIN_KEYS,
 ): Promise<EnsureStoreResult> {
   const now = clock.now();
   const created = await store.createStore({ id: storeId, name: storeId, createdAt: now });
   const keys = await store.listSigningKeys(storeId);
   for (const use of ['access', 'refresh'] as const) {
     const active = keys.some((k) => k.use === use && k.rotatedAt === null && k.retiredAt === null);
-    if (!active) await store.addSigningKey(generateSigningKey(storeId, use, now));
+    if (!active) await store.addSigningKey(wrap.seal(generateSigningKey(storeId, use, now)));
   }
   if (apiKey) {
     await ensureApiKey(store, storeId, apiKey, now);

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors/codes.js';
 import type { SessionStore, StoreRecord } from '../storage/contract.js';
+import { type KeyWrap, PLAIN_KEYS } from '../tokens/key-wrap.js';
 import { Keyring } from '../tokens/keys.js';
 
 export interface Tenant {
@@ -15,7 +16,7 @@ interface Entry {
   loadedAt: number;
 }
 
-/** How long a loaded store (and its keys) is trusted before it is read again. */
+/** How long a loaded store (and its keys) is trusted before it is read again, by default. */
 const TTL_MS = 60_000;
 /** Unknown store ids are remembered briefly, so a flood of them does not become database load. */
 const MISSING_TTL_MS = 5_000;
@@ -39,12 +40,19 @@ export class StoreDirectory {
     private readonly store: SessionStore,
     private readonly clock: Clock,
     private readonly issuerBase: string,
+    private readonly keys: { wrap?: KeyWrap; reloadMs?: number } = {},
   ) {}
+
+  /** Forgets every loaded store, so the next request reads its keys again (after `keys retire`). */
+  forget(): void {
+    this.entries.clear();
+  }
 
   async get(storeId: string): Promise<Tenant | null> {
     const entry = this.entries.get(storeId);
     const now = this.clock.now();
-    if (entry && now - entry.loadedAt < (entry.tenant ? TTL_MS : MISSING_TTL_MS)) return entry.tenant;
+    const ttl = entry?.tenant ? (this.keys.reloadMs ?? TTL_MS) : MISSING_TTL_MS;
+    if (entry && now - entry.loadedAt < ttl) return entry.tenant;
     return this.reload(storeId);
   }
 
@@ -89,7 +97,7 @@ export class StoreDirectory {
     const tenant = record
       ? {
           record,
-          keyring: new Keyring(await this.store.listSigningKeys(storeId), now),
+          keyring: new Keyring(await this.store.listSigningKeys(storeId), now, this.keys.wrap ?? PLAIN_KEYS),
           issuer: `${this.issuerBase}/${storeId}`,
         }
       : null;

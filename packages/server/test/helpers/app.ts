@@ -10,6 +10,7 @@ import type { SessionContext } from '../../src/sessions/context.js';
 import type { SessionStore } from '../../src/storage/contract.js';
 import { SqliteSessionStore } from '../../src/storage/sqlite/store.js';
 import { ensureStore } from '../../src/stores/bootstrap.js';
+import { keyWrapFor } from '../../src/tokens/key-wrap.js';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const STORE = 'demo';
@@ -53,7 +54,7 @@ export async function makeTestApp(
   const store = opts.store ?? new SqliteSessionStore({ path: join(dir, 'auth.db') });
   await store.migrate();
   const clock = new ManualClock();
-  await ensureStore(store, clock, config.storeId, config.apiKey);
+  await ensureStore(store, clock, config.storeId, config.apiKey, keyWrapFor(config));
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _enc, cb) {

@@ -11,6 +11,13 @@ import { toAppError } from './errors.js';
 
 type Row = Record<string, unknown>;
 
+const addSigningKey = (client: pg.PoolClient, k: SigningKeyRecord) =>
+  client.query(
+    `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [k.kid, k.storeId, k.use, k.alg, k.privateJwk, k.createdAt, k.rotatedAt, k.retiredAt],
+  );
+
 const PURGE: Record<PurgeKind, string> = {
   sessions: `DELETE FROM sessions WHERE id IN (
       SELECT id FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1 LIMIT $2)`,
@@ -59,37 +66,67 @@ export class PostgresOperator implements OperatorStore {
     return rowCount === 1;
   }
 
-  async rotateSigningKeys(
-    storeId: string,
-    newKeys: SigningKeyRecord[],
-    rotateAt: number,
-    retireAt: Record<SigningKeyRecord['use'], number>,
-  ): Promise<void> {
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
     try {
       client = await this.pool.connect();
       await client.query('BEGIN');
-      for (const use of ['access', 'refresh'] as const) {
-        if (!newKeys.some((k) => k.use === use)) continue;
-        await client.query(
-          'UPDATE signing_keys SET rotated_at = $1, retired_at = $2 WHERE store_id = $3 AND use = $4 AND rotated_at IS NULL',
-          [rotateAt, retireAt[use], storeId, use],
-        );
-      }
-      for (const k of newKeys) {
-        await client.query(
-          `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [k.kid, k.storeId, k.use, k.alg, k.privateJwk, k.createdAt, k.rotatedAt, k.retiredAt],
-        );
-      }
+      const result = await work(client);
       await client.query('COMMIT');
+      return result;
     } catch (error) {
       await client?.query('ROLLBACK').catch(() => {});
       throw toAppError(error);
     } finally {
       client?.release();
     }
+  }
+
+  async rotateSigningKeys(
+    storeId: string,
+    newKeys: SigningKeyRecord[],
+    rotateAt: number,
+    retireAt: Record<SigningKeyRecord['use'], number>,
+    now: number,
+  ): Promise<void> {
+    await this.transaction(async (client) => {
+      for (const use of ['access', 'refresh'] as const) {
+        if (!newKeys.some((k) => k.use === use)) continue;
+        await client.query(
+          `UPDATE signing_keys SET rotated_at = $1, retired_at = $2
+            WHERE store_id = $3 AND use = $4 AND (rotated_at IS NULL OR rotated_at > $5)`,
+          [rotateAt, retireAt[use], storeId, use, now],
+        );
+      }
+      for (const k of newKeys) await addSigningKey(client, k);
+    });
+  }
+
+  async retireSigningKey(
+    storeId: string,
+    kid: string,
+    now: number,
+    replacement: SigningKeyRecord | undefined,
+  ): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE signing_keys SET retired_at = $1,
+                rotated_at = CASE WHEN rotated_at IS NULL OR rotated_at > $1 THEN $1 ELSE rotated_at END
+          WHERE store_id = $2 AND kid = $3 AND (retired_at IS NULL OR retired_at > $1)`,
+        [now, storeId, kid],
+      );
+      if (rowCount !== 1) return false;
+      if (replacement) await addSigningKey(client, replacement);
+      return true;
+    });
+  }
+
+  async replaceSigningKeyMaterial(storeId: string, kid: string, from: string, to: string): Promise<boolean> {
+    const { rowCount } = await this.query(
+      'UPDATE signing_keys SET private_jwk = $1 WHERE store_id = $2 AND kid = $3 AND private_jwk = $4',
+      [to, storeId, kid, from],
+    );
+    return rowCount === 1;
   }
 
   async listSessions(filter: SessionFilter): Promise<SessionRecord[]> {

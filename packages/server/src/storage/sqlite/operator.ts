@@ -10,6 +10,9 @@ import { apiKeyFromRow, sessionFromRow } from '../rows.js';
 
 type Row = Record<string, unknown>;
 
+const ADD_SIGNING_KEY = `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
+  VALUES (@kid, @storeId, @use, @alg, @privateJwk, @createdAt, @rotatedAt, @retiredAt)`;
+
 const PURGE: Record<PurgeKind, string> = {
   sessions: `DELETE FROM sessions WHERE rowid IN (
       SELECT rowid FROM sessions WHERE idle_expires_at <= @now OR absolute_expires_at <= @now LIMIT @limit)`,
@@ -55,20 +58,46 @@ export class SqliteOperator implements OperatorStore {
     newKeys: SigningKeyRecord[],
     rotateAt: number,
     retireAt: Record<SigningKeyRecord['use'], number>,
+    now: number,
   ): Promise<void> {
     const retire = this.db.prepare(
-      'UPDATE signing_keys SET rotated_at = ?, retired_at = ? WHERE store_id = ? AND use = ? AND rotated_at IS NULL',
+      `UPDATE signing_keys SET rotated_at = ?, retired_at = ?
+        WHERE store_id = ? AND use = ? AND (rotated_at IS NULL OR rotated_at > ?)`,
     );
-    const add = this.db.prepare(
-      `INSERT INTO signing_keys (kid, store_id, use, alg, private_jwk, created_at, rotated_at, retired_at)
-       VALUES (@kid, @storeId, @use, @alg, @privateJwk, @createdAt, @rotatedAt, @retiredAt)`,
-    );
+    const add = this.db.prepare(ADD_SIGNING_KEY);
     this.db.transaction(() => {
       for (const use of ['access', 'refresh'] as const) {
-        if (newKeys.some((k) => k.use === use)) retire.run(rotateAt, retireAt[use], storeId, use);
+        if (newKeys.some((k) => k.use === use)) retire.run(rotateAt, retireAt[use], storeId, use, now);
       }
       for (const key of newKeys) add.run(key);
     })();
+  }
+
+  async retireSigningKey(
+    storeId: string,
+    kid: string,
+    now: number,
+    replacement: SigningKeyRecord | undefined,
+  ): Promise<boolean> {
+    const retire = this.db.prepare(
+      `UPDATE signing_keys SET retired_at = @now,
+              rotated_at = CASE WHEN rotated_at IS NULL OR rotated_at > @now THEN @now ELSE rotated_at END
+        WHERE store_id = @storeId AND kid = @kid AND (retired_at IS NULL OR retired_at > @now)`,
+    );
+    const add = this.db.prepare(ADD_SIGNING_KEY);
+    return this.db.transaction(() => {
+      if (retire.run({ now, storeId, kid }).changes !== 1) return false;
+      if (replacement) add.run(replacement);
+      return true;
+    })();
+  }
+
+  async replaceSigningKeyMaterial(storeId: string, kid: string, from: string, to: string): Promise<boolean> {
+    return (
+      this.db
+        .prepare('UPDATE signing_keys SET private_jwk = ? WHERE store_id = ? AND kid = ? AND private_jwk = ?')
+        .run(to, storeId, kid, from).changes === 1
+    );
   }
 
   async listSessions(filter: SessionFilter): Promise<SessionRecord[]> {

@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type {
   ApiKeyRecord,
@@ -21,6 +20,7 @@ import type {
 } from '../contract.js';
 import { GroupCommit } from '../group-commit.js';
 import { apiKeyFromRow } from '../rows.js';
+import { prepareDatabaseFile } from './file-mode.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 
 type Row = Record<string, unknown>;
@@ -54,7 +54,7 @@ export class SqliteSessionStore implements SessionStore {
   private prepared: ReturnType<SqliteSessionStore['prepare']> | undefined;
 
   constructor(options: SqliteOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    prepareDatabaseFile(options.path);
     this.db = new Database(options.path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
