@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parseKeyEncryptionKey, UNENCRYPTED } from './tokens/key-wrap.js';
 
@@ -10,7 +11,11 @@ export interface Config {
   readonly port: number;
   /** Interface to bind. @default 127.0.0.1 */
   readonly host: string;
-  /** `sqlite:<path>` (relative to the working directory, or absolute) or `postgres://...`. @default sqlite:./data/storefront-auth.db */
+  /**
+   * `sqlite:<path>` (relative to the working directory, or absolute) or `postgres://...`. The
+   * default is in the project's folder whatever the working directory, so the CLI run from a
+   * subfolder finds the server's database. @default sqlite:<project>/data/storefront-auth.db
+   */
   readonly databaseUrl: string;
   /** Store created on start when missing. @default demo */
   readonly storeId: string;
@@ -93,7 +98,7 @@ const ENV_SCHEMA = {
     DATABASE_URL: {
       type: 'string',
       pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
-      default: 'sqlite:./data/storefront-auth.db',
+      default: `sqlite:${fileURLToPath(new URL('../../../data/storefront-auth.db', import.meta.url))}`,
     },
     STORE_ID: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', default: 'demo' },
     API_KEY: { type: 'string', minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7e]+$' },

@@ -6,7 +6,7 @@ import { checkSigningKeys } from './operations/rewrap-keys.js';
 import { startUpWarnings } from './operations/start-up-warnings.js';
 import { openStore, operatorFor } from './storage/open.js';
 import { PostgresSessionStore } from './storage/postgres/store.js';
-import { ensureStore } from './stores/bootstrap.js';
+import { ensureStore, revokeEarlierEnvApiKeys } from './stores/bootstrap.js';
 import { KeyWrapError, keyWrapFor } from './tokens/key-wrap.js';
 
 async function main(): Promise<void> {
@@ -25,13 +25,21 @@ async function main(): Promise<void> {
   const keyWrap = keyWrapFor(config);
   // Instances starting together on one PostgreSQL database race to create the store, its keys and
   // API key; the loser of an insert fails on a unique key, and a second pass finds them all there.
-  const { created, generatedApiKey } = await ensureStore(
+  const { created, generatedApiKey, apiKeyId } = await ensureStore(
     store,
     systemClock,
     config.storeId,
     config.apiKey,
     keyWrap,
   ).catch(() => ensureStore(store, systemClock, config.storeId, config.apiKey, keyWrap));
+  if (config.apiKey && apiKeyId) {
+    const replaced = await revokeEarlierEnvApiKeys(operator, config.storeId, apiKeyId, systemClock.now());
+    if (replaced > 0)
+      app.log.info(
+        { revoked: replaced },
+        'API_KEY changed: the key an earlier API_KEY made valid is revoked',
+      );
+  }
   const keyCheck = await checkSigningKeys(store, operator, keyWrap, systemClock.now());
   for (const warning of startUpWarnings(config, process.env, keyCheck)) app.log.warn(`WARNING: ${warning}`);
   await app.listen({ port: config.port, host: config.host });

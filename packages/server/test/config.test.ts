@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 
@@ -6,7 +7,8 @@ describe('configuration', () => {
     expect(loadConfig({})).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
-      databaseUrl: 'sqlite:./data/storefront-auth.db',
+      // In the project's folder, whatever the working directory (the CLI run from packages/server).
+      databaseUrl: `sqlite:${fileURLToPath(new URL('../../../data/storefront-auth.db', import.meta.url))}`,
       storeId: 'demo',
       apiKey: undefined,
       accessTokenTtl: 900,

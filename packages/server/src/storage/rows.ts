@@ -15,6 +15,8 @@ export function apiKeyFromRow(row: Row): ApiKeyRecord {
     kind: row['kind'] as ApiKeyRecord['kind'],
     createdAt: Number(row['created_at']),
     revokedAt: row['revoked_at'] === null ? null : Number(row['revoked_at']),
+    ...(typeof row['label'] === 'string' ? { label: row['label'] } : {}),
+    ...(typeof row['key_prefix'] === 'string' ? { prefix: row['key_prefix'] } : {}),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { SessionStore } from '../storage/contract.js';
+import type { ApiKeyRecord, SessionStore } from '../storage/contract.js';
+import type { OperatorStore } from '../storage/operator.js';
 import { type KeyWrap, PLAIN_KEYS } from '../tokens/key-wrap.js';
 import { generateSigningKey } from '../tokens/keys.js';
 import { randomId, sha256Hex } from '../util/ids.js';
@@ -8,24 +9,63 @@ export interface EnsureStoreResult {
   created: boolean;
   /** Set when a key had to be generated: shown to the operator once, never stored in clear. */
   generatedApiKey?: string;
+  /** Id of the API key given or generated, when there is one. */
+  apiKeyId?: string;
 }
+
+/** Label of the key that API_KEY made valid at start-up. */
+export const ENV_API_KEY_LABEL = 'API_KEY';
+
+/** How many characters of a key are stored and shown to tell keys apart (`pk_` and 7 more). */
+const PREFIX_LENGTH = 10;
 
 /** A new public API key: a prefix that says what it is, then 32 random bytes. */
 export function newApiKey(kind: 'public' | 'secret' = 'public'): string {
   return `${kind === 'public' ? 'pk' : 'sk'}_${randomId(32)}`;
 }
 
-/** Makes an API key valid for a store (no-op when it already is). */
+/** Makes an API key valid for a store (no-op when it already is); answers its record. */
 export async function ensureApiKey(
   store: SessionStore,
   storeId: string,
   apiKey: string,
   now: number,
   kind: 'public' | 'secret' = 'public',
-): Promise<void> {
+  label?: string,
+): Promise<ApiKeyRecord> {
   const keyHash = sha256Hex(apiKey);
-  if (await store.findApiKey(storeId, keyHash)) return;
-  await store.addApiKey({ id: randomId(12), storeId, keyHash, kind, createdAt: now, revokedAt: null });
+  const existing = await store.findApiKey(storeId, keyHash);
+  if (existing) return existing;
+  const record: ApiKeyRecord = {
+    id: randomId(12),
+    storeId,
+    keyHash,
+    kind,
+    createdAt: now,
+    revokedAt: null,
+    prefix: apiKey.slice(0, PREFIX_LENGTH),
+    ...(label ? { label } : {}),
+  };
+  await store.addApiKey(record);
+  return record;
+}
+
+/**
+ * Revokes the keys that earlier starts' API_KEY made valid, other than `keepId`: API_KEY names the
+ * one start-up key, so changing it replaces the old one instead of leaving it live.
+ */
+export async function revokeEarlierEnvApiKeys(
+  operator: OperatorStore,
+  storeId: string,
+  keepId: string,
+  now: number,
+): Promise<number> {
+  let revoked = 0;
+  for (const key of await operator.listApiKeys(storeId)) {
+    if (key.label !== ENV_API_KEY_LABEL || key.id === keepId || key.revokedAt !== null) continue;
+    if (await operator.revokeApiKey(storeId, key.id, now)) revoked++;
+  }
+  return revoked;
 }
 
 /**
@@ -48,11 +88,11 @@ export async function ensureStore(
     if (!active) await store.addSigningKey(wrap.seal(generateSigningKey(storeId, use, now)));
   }
   if (apiKey) {
-    await ensureApiKey(store, storeId, apiKey, now);
-    return { created };
+    const key = await ensureApiKey(store, storeId, apiKey, now, 'public', ENV_API_KEY_LABEL);
+    return { created, apiKeyId: key.id };
   }
   if (!created) return { created };
   const generatedApiKey = newApiKey();
-  await ensureApiKey(store, storeId, generatedApiKey, now);
-  return { created, generatedApiKey };
+  const key = await ensureApiKey(store, storeId, generatedApiKey, now, 'public', 'first start');
+  return { created, generatedApiKey, apiKeyId: key.id };
 }

@@ -52,7 +52,7 @@ export class PostgresOperator implements OperatorStore {
 
   async listApiKeys(storeId: string): Promise<ApiKeyRecord[]> {
     const { rows } = await this.query(
-      'SELECT id, store_id, key_hash, kind, created_at, revoked_at FROM api_keys WHERE store_id = $1 ORDER BY created_at, id',
+      'SELECT id, store_id, key_hash, kind, created_at, revoked_at, label, key_prefix FROM api_keys WHERE store_id = $1 ORDER BY created_at, id',
       [storeId],
     );
     return rows.map(apiKeyFromRow);

@@ -93,8 +93,8 @@ const MAX_ROTATION_GROUP = 256;
 const SQL = {
   getStore: 'SELECT id, name, created_at FROM stores WHERE id = $1',
   createStore: 'INSERT INTO stores (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-  addApiKey: `INSERT INTO api_keys (id, store_id, key_hash, kind, created_at, revoked_at)
-    VALUES ($1, $2, $3, $4, $5, $6)`,
+  addApiKey: `INSERT INTO api_keys (id, store_id, key_hash, kind, created_at, revoked_at, label, key_prefix)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
   findApiKey:
     'SELECT id, store_id, key_hash, kind, created_at, revoked_at FROM api_keys WHERE store_id = $1 AND key_hash = $2 AND revoked_at IS NULL',
   listSigningKeys:
@@ -310,7 +310,16 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async addApiKey(key: ApiKeyRecord): Promise<void> {
-    await this.run('addApiKey', [key.id, key.storeId, key.keyHash, key.kind, key.createdAt, key.revokedAt]);
+    await this.run('addApiKey', [
+      key.id,
+      key.storeId,
+      key.keyHash,
+      key.kind,
+      key.createdAt,
+      key.revokedAt,
+      key.label ?? null,
+      key.prefix ?? null,
+    ]);
   }
 
   async findApiKey(storeId: string, keyHash: string): Promise<ApiKeyRecord | null> {

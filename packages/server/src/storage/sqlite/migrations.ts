@@ -111,4 +111,12 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX security_events_created ON security_events(created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'API key labels and prefixes',
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN label TEXT;
+      ALTER TABLE api_keys ADD COLUMN key_prefix TEXT;
+    `,
+  },
 ];

@@ -89,8 +89,8 @@ export class SqliteSessionStore implements SessionStore {
         'INSERT INTO stores (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING',
       ),
       addApiKey: db.prepare(
-        `INSERT INTO api_keys (id, store_id, key_hash, kind, created_at, revoked_at)
-         VALUES (@id, @storeId, @keyHash, @kind, @createdAt, @revokedAt)`,
+        `INSERT INTO api_keys (id, store_id, key_hash, kind, created_at, revoked_at, label, key_prefix)
+         VALUES (@id, @storeId, @keyHash, @kind, @createdAt, @revokedAt, @label, @prefix)`,
       ),
       findApiKey: db.prepare(
         'SELECT * FROM api_keys WHERE store_id = ? AND key_hash = ? AND revoked_at IS NULL',
@@ -217,7 +217,7 @@ export class SqliteSessionStore implements SessionStore {
   }
 
   async addApiKey(key: ApiKeyRecord): Promise<void> {
-    this.q.addApiKey.run(key);
+    this.q.addApiKey.run({ ...key, label: key.label ?? null, prefix: key.prefix ?? null });
   }
 
   async findApiKey(storeId: string, keyHash: string): Promise<ApiKeyRecord | null> {
