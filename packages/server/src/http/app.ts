@@ -92,9 +92,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       refreshRateLimit: config.refreshRateLimit,
     },
     rateLimiter,
-    onSecurityEvent: securityEventSink(app.log, securityWebhook(config), (event) => {
-      if (event.type === 'refresh_token_reused') metrics.reuseDetections.inc({ store: event.storeId });
-    }),
+    onSecurityEvent: securityEventSink(
+      app.log,
+      securityWebhook(config),
+      (event) => {
+        if (event.type === 'refresh_token_reused') metrics.reuseDetections.inc({ store: event.storeId });
+      },
+      () => metrics.webhookFailures.inc({ webhook: 'security' }),
+    ),
   };
   const services: Services = {
     config,

@@ -40,11 +40,12 @@ export async function registerCustomerRoutes(
   overrides: CustomerOverrides = {},
 ): Promise<void> {
   const { config } = services;
-  const sender =
+  const sender = services.metrics.countSends(
     overrides.sender ??
-    (config.otpWebhookUrl && config.otpWebhookSecret
-      ? webhookSender({ url: config.otpWebhookUrl, secret: config.otpWebhookSecret })
-      : logSender((fields, message) => app.log.info(fields, message)));
+      (config.otpWebhookUrl && config.otpWebhookSecret
+        ? webhookSender({ url: config.otpWebhookUrl, secret: config.otpWebhookSecret })
+        : logSender((fields, message) => app.log.info(fields, message))),
+  );
   if (sender.name === 'log' && process.env['NODE_ENV'] === 'production') {
     app.log.warn('OTP_WEBHOOK_URL is not set: OTPs are not delivered to anyone (log sender)');
   }
