@@ -43,11 +43,6 @@ export class StoreDirectory {
     private readonly keys: { wrap?: KeyWrap; reloadMs?: number } = {},
   ) {}
 
-  /** Forgets every loaded store, so the next request reads its keys again (after `keys retire`). */
-  forget(): void {
-    this.entries.clear();
-  }
-
   async get(storeId: string): Promise<Tenant | null> {
     const entry = this.entries.get(storeId);
     const now = this.clock.now();
