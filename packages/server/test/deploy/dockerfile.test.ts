@@ -258,6 +258,11 @@ describeWithPostgres('the Dockerfile, performed in a temporary folder', (url) =>
       if (Date.now() > deadline) throw new Error(`never healthy:\n${out}`);
       await new Promise((r) => setTimeout(r, 200));
     }
+    // Healthy means listening; its log lines may still be on their way through the pipe.
+    while (!/"msg":"store ready"/.test(out)) {
+      if (Date.now() > deadline) throw new Error(`no "store ready" line:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(out).toMatch(/Server listening at http:\/\/127\.0\.0\.1:\d+/);
     expect(out).not.toMatch(/WARNING/); // production, with a key encryption key: nothing to warn about
 
