@@ -1,4 +1,4 @@
-import { STORE_LIMITS_TABLE } from '../rows.js';
+import { API_KEY_LABELS, STORE_LIMITS_TABLE } from '../rows.js';
 /**
  * Versioned schema for PostgreSQL, in step with `../sqlite/migrations.ts`: the same versions with
  * the same meaning. Append only: a released migration is never edited.
@@ -149,5 +149,10 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     version: 6,
     name: 'store audience of access tokens',
     sql: 'ALTER TABLE stores ADD COLUMN audience TEXT;',
+  },
+  {
+    version: 7,
+    name: 'API key labels and prefixes',
+    sql: API_KEY_LABELS,
   },
 ];

@@ -1,4 +1,4 @@
-import { STORE_LIMITS_TABLE } from '../rows.js';
+import { API_KEY_LABELS, STORE_LIMITS_TABLE } from '../rows.js';
 /** Versioned schema for SQLite. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -137,5 +137,10 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
     version: 6,
     name: 'store audience of access tokens',
     sql: 'ALTER TABLE stores ADD COLUMN audience TEXT;',
+  },
+  {
+    version: 7,
+    name: 'API key labels and prefixes',
+    sql: API_KEY_LABELS,
   },
 ];
