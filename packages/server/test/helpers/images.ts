@@ -23,14 +23,18 @@ export const SVG = new TextEncoder().encode(
 );
 
 /** A PNG signature followed by `size` bytes in all: big enough to cross a size limit. */
-export function pngOfSize(size: number): Uint8Array {
+export function pngOfSize(size: number): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(size);
   bytes.set(IMAGES['image/png']);
   return bytes;
 }
 
 /** A multipart body with one file part `image` (the form a browser or either SDK sends). */
-export function imageForm(bytes: Uint8Array, filename = 'avatar.png', type = 'image/png'): FormData {
+export function imageForm(
+  bytes: Uint8Array<ArrayBuffer>,
+  filename = 'avatar.png',
+  type = 'image/png',
+): FormData {
   const form = new FormData();
   form.append('image', new Blob([bytes], { type }), filename);
   return form;

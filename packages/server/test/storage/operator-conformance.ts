@@ -252,6 +252,7 @@ export function describeOperatorStore(name: string, makeFixture: () => Promise<D
         attempts: 0,
         expiresAt: T0 + 60_000,
         consumedAt: null,
+        redeemedAt: null,
         payload: {},
         createdAt: T0,
         ...overrides,
