@@ -19,6 +19,7 @@ import { emitSecurityEvent } from './sessions/events.js';
 import type { Database } from './storage/contract.js';
 import type { OperatorStore } from './storage/operator.js';
 import { TenantDirectory } from './tenants/directory.js';
+import { keyWrapFor } from './tokens/key-wrap.js';
 import type { WebhookOptions } from './util/webhook.js';
 
 /** What the contexts are built from: the validated config, the database, and what tests replace. */
@@ -60,11 +61,16 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       refreshReuseGrace: config.refreshReuseGrace,
     },
     rateLimiter: limiter.rateLimiter,
-    onSecurityEvent: securityEventSink(log, securityWebhook(config), (event) => {
-      if (event.type === 'refresh_token_reused') metrics.reuseDetections.inc({ store: event.storeId });
-    }),
+    onSecurityEvent: securityEventSink(
+      log,
+      securityWebhook(config),
+      (event) => {
+        if (event.type === 'refresh_token_reused') metrics.reuseDetections.inc({ store: event.storeId });
+      },
+      () => metrics.webhookFailures.inc({ webhook: 'security' }),
+    ),
   };
-  const customers = customerContext(options, sessions, limiter.rateLimiter, log);
+  const customers = customerContext(options, sessions, limiter.rateLimiter, metrics, log);
   const outbox = outboxWorker(options, customers, metrics, log);
   customers.outbox = outbox;
   outbox.start();
@@ -73,7 +79,10 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       config,
       sessions,
       customers,
-      directory: new TenantDirectory(db, clock, config.issuer, limitValuesOf(config)),
+      directory: new TenantDirectory(db, clock, config.issuer, limitValuesOf(config), {
+        wrap: keyWrapFor(config),
+        reloadMs: config.keyReloadInterval * 1000,
+      }),
       addresses: options.addresses ?? new AddressModel(config.trustProxy, config.trustedFrontends),
       rateLimiter: limiter.rateLimiter,
       isReady: options.isReady ?? (() => true),
@@ -128,14 +137,16 @@ function customerContext(
   options: ComposeOptions,
   sessions: SessionContext,
   rateLimiter: RateLimiter,
+  metrics: Metrics,
   log: FastifyBaseLogger,
 ): CustomerContext {
   const { config } = options;
-  const sender =
+  const sender = metrics.countSends(
     options.sender ??
-    (config.otpWebhookUrl && config.otpWebhookSecret
-      ? webhookSender({ url: config.otpWebhookUrl, secret: config.otpWebhookSecret })
-      : logSender((fields, message) => log.info(fields, message)));
+      (config.otpWebhookUrl && config.otpWebhookSecret
+        ? webhookSender({ url: config.otpWebhookUrl, secret: config.otpWebhookSecret })
+        : logSender((fields, message) => log.info(fields, message))),
+  );
   if (sender.name === 'log' && config.nodeEnv === 'production') {
     log.warn('OTP_WEBHOOK_URL is not set: OTPs are not delivered to anyone (log sender)');
   }

@@ -1,6 +1,8 @@
+import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { addressListProblem } from './http/client-address.js';
 import { LIMIT_MAXIMUM, LIMITS, type LimitName, type LimitValues } from './ratelimit/limits.js';
+import { parseKeyEncryptionKey, UNENCRYPTED } from './tokens/key-wrap.js';
 
 /** One setting: the variable it is read from, its JSON schema (with its default), its meaning. */
 interface Option {
@@ -13,7 +15,7 @@ interface Option {
   };
   /** What the variable means, for the README's launch contract (Markdown). */
   readonly doc: string;
-  /** Shown as the default when the schema has none (`unset` otherwise). */
+  /** Shown as the default instead of the schema's (`unset` when neither is set). */
   readonly shownDefault?: string;
 }
 
@@ -56,9 +58,12 @@ const OPTIONS = {
     schema: {
       type: 'string',
       pattern: '^(sqlite:.+|postgres(ql)?://.+)$',
-      default: 'sqlite:./data/storefront-auth.db',
+      // In the checkout's folder, not the working directory's: the CLI started from a subfolder
+      // (npx in packages/server) finds the server's database instead of creating a second one.
+      default: `sqlite:${fileURLToPath(new URL('../../../data/storefront-auth.db', import.meta.url))}`,
     },
-    doc: '`sqlite:<relative or /absolute path>` (the folder is created) or `postgres://...`.',
+    doc: '`sqlite:<relative or /absolute path>` (the folder is created; a relative path is from the working directory) or `postgres://...`. The default is the `data/` folder of the checkout wherever the server or the CLI is started from.',
+    shownDefault: '`sqlite:<project>/data/storefront-auth.db`',
   },
   storeId: {
     env: 'STORE_ID',
@@ -226,6 +231,21 @@ const OPTIONS = {
     schema: { type: 'string', minLength: 16, maxLength: 512 },
     doc: 'The HMAC key that signs what is POSTed to `SECURITY_WEBHOOK_URL`.',
   },
+  keyEncryptionKey: {
+    env: 'KEY_ENCRYPTION_KEY',
+    schema: { type: 'string' },
+    doc: '32 random bytes, base64 (`openssl rand -base64 32`): every private signing key is stored encrypted with it (AES-256-GCM). Unset: stored in plain text, with a loud warning when `NODE_ENV=production`. See [docs/production.md](docs/production.md#signing-keys-at-rest).',
+  },
+  keyEncryptionKeyPrevious: {
+    env: 'KEY_ENCRYPTION_KEY_PREVIOUS',
+    schema: { type: 'string' },
+    doc: 'While changing `KEY_ENCRYPTION_KEY`: the old one (or `unencrypted`), still accepted for reading until `keys rewrap` has run.',
+  },
+  keyReloadInterval: {
+    env: 'KEY_RELOAD_INTERVAL',
+    schema: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },
+    doc: "Seconds an instance trusts a store's signing keys and limits it loaded before reading them again (how soon it sees a rotation, a retired key or `limits set`).",
+  },
 } as const satisfies Record<string, Option>;
 
 type Options = typeof OPTIONS;
@@ -261,6 +281,7 @@ const validate = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true
   dependencies: {
     otpWebhookUrl: ['otpWebhookSecret'],
     securityWebhookUrl: ['securityWebhookSecret'],
+    keyEncryptionKeyPrevious: ['keyEncryptionKey'],
   },
 });
 
@@ -305,6 +326,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'Invalid configuration: OTP_DEBUG=true is refused when NODE_ENV=production (it lets responses carry OTPs)',
     );
   }
+  for (const field of ['keyEncryptionKey', 'keyEncryptionKeyPrevious'] as const) {
+    const value = input[field];
+    if (value === undefined || (field === 'keyEncryptionKeyPrevious' && value === UNENCRYPTED)) continue;
+    try {
+      parseKeyEncryptionKey(value, OPTIONS[field].env);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration: ${(error as Error).message}`);
+    }
+  }
   const unset = Object.fromEntries(FIELDS.map((field) => [field, undefined]));
   return Object.freeze({
     ...unset,
@@ -328,9 +358,10 @@ export function launchContractTable(): string {
   const rows = FIELDS.map((field) => {
     const option: Option = OPTIONS[field];
     const fallback =
-      option.schema.default !== undefined && option.schema.default !== ''
+      option.shownDefault ??
+      (option.schema.default !== undefined && option.schema.default !== ''
         ? `\`${String(option.schema.default)}\``
-        : (option.shownDefault ?? 'unset');
+        : 'unset');
     return `| \`${option.env}\` | ${fallback} | ${option.doc} |`;
   });
   return ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n');

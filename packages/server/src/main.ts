@@ -2,8 +2,11 @@ import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
 import { purge } from './operations/purge.js';
+import { checkSigningKeys } from './operations/rewrap-keys.js';
+import { startUpWarnings } from './operations/start-up-warnings.js';
 import { openDatabase } from './storage/open.js';
-import { ensureStore } from './tenants/bootstrap.js';
+import { ensureStore, revokeEarlierEnvApiKeys } from './tenants/bootstrap.js';
+import { KeyWrapError, keyWrapFor } from './tokens/key-wrap.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -16,14 +19,26 @@ async function main(): Promise<void> {
     app.log.warn({ db_error: failure }, 'database unavailable: answering 503 with Retry-After');
 
   await db.migrate();
+  const keyWrap = keyWrapFor(config);
   // Instances starting together on one PostgreSQL database race to create the store, its keys and
   // API key; the loser of an insert fails on a unique key, and a second pass finds them all there.
-  const { created, generatedApiKey } = await ensureStore(
+  const { created, generatedApiKey, apiKeyId } = await ensureStore(
     db,
     systemClock,
     config.storeId,
     config.apiKey,
-  ).catch(() => ensureStore(db, systemClock, config.storeId, config.apiKey));
+    keyWrap,
+  ).catch(() => ensureStore(db, systemClock, config.storeId, config.apiKey, keyWrap));
+  if (config.apiKey && apiKeyId) {
+    const replaced = await revokeEarlierEnvApiKeys(operator, config.storeId, apiKeyId, systemClock.now());
+    if (replaced > 0)
+      app.log.info(
+        { revoked: replaced },
+        'API_KEY changed: the key an earlier API_KEY made valid is revoked',
+      );
+  }
+  const keyCheck = await checkSigningKeys(db, operator, keyWrap, systemClock.now());
+  for (const warning of startUpWarnings(config, keyCheck)) app.log.warn(`WARNING: ${warning}`);
   await app.listen({ port: config.port, host: config.host });
   ready = true;
   app.log.info({ store_id: config.storeId, created }, 'store ready');
@@ -82,6 +97,8 @@ async function main(): Promise<void> {
 main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     process.stderr.write(`${error.message}\n`);
+  } else if (error instanceof KeyWrapError) {
+    process.stderr.write(`storefront-auth failed to start: ${error.message}\n`);
   } else {
     process.stderr.write(
       `storefront-auth failed to start: ${error instanceof Error ? error.stack : String(error)}\n`,

@@ -18,6 +18,10 @@ export interface ApiKeyRecord {
   kind: 'public' | 'secret';
   createdAt: number;
   revokedAt: number | null;
+  /** The operator's name for the key (`--label`), to tell keys apart. */
+  label?: string;
+  /** The key's first characters, shown in listings to tell keys apart; the rest is never stored. */
+  prefix?: string;
 }
 
 export interface SigningKeyRecord {

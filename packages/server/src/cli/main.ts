@@ -1,180 +1,303 @@
 #!/usr/bin/env node
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { systemClock } from '../clock.js';
-import { limitValuesOf, loadConfig } from '../config.js';
+import { type Config, limitValuesOf, loadConfig } from '../config.js';
 import { securityEventSink } from '../events/security.js';
 import type { SecurityEvent } from '../model.js';
 import { purge } from '../operations/purge.js';
+import { retireSigningKey } from '../operations/retire-key.js';
+import { rewrapSigningKeys } from '../operations/rewrap-keys.js';
 import { rotateSigningKeys } from '../operations/rotate-keys.js';
 import { isLimitName, LIMIT_NAMES, limitValueProblem } from '../ratelimit/limits.js';
 import { emitSecurityEvent } from '../sessions/events.js';
 import type { Database } from '../storage/contract.js';
 import { openDatabase } from '../storage/open.js';
 import type { OperatorStore } from '../storage/operator.js';
+import { sqlitePathFromUrl } from '../storage/sqlite/store.js';
 import { ensureApiKey, ensureStore, newApiKey } from '../tenants/bootstrap.js';
 import { DEFAULT_AUDIENCE } from '../tokens/issue.js';
+import { isWrapped, type KeyWrap, keyWrapFor } from '../tokens/key-wrap.js';
 
-const USAGE = `usage: storefront-auth <command> [options]     (DATABASE_URL and the server's variables apply)
-
-  migrate                                   apply pending migrations
-  store create <store-id>                   create a store (prints its first API key once)
-  store list
-  store audience <store-id> [<aud> | --default]   show or set the aud of the store's access tokens
-  api-key create <store-id> [--secret]      a new public key (or secret key: revoke, introspect); shown once
-  api-key list <store-id>
-  api-key revoke <store-id> <key-id>
-  keys rotate <store-id> [--publish-after <s>]   new signing keys; old ones verify until their tokens expire
-  keys list <store-id>
-  sessions list (--store <id> | --user <id>) [--all] [--limit <n>]
-  sessions revoke (<session-id> | --user <user-id>)
-  purge [--batch <n>]                       delete expired sessions, abandoned anonymous users, dead OTPs
-  limits show <store-id>                    every limit: its value for the store, and where it comes from
-  limits set <store-id> <name> <n|default>  the store's own value of one limit (running servers see it within a minute)
-
-  --json    machine-readable output`;
-
-class UsageError extends Error {}
+/** A wrong command line: exit 2, with the usage of the command meant. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: CommandSpec,
+  ) {
+    super(message);
+  }
+}
 
 interface Context {
   /** Stores a security event, logs it (stderr) and posts it to the webhook when one is configured. */
   emit(event: SecurityEvent): Promise<void>;
   db: Database;
   operator: OperatorStore;
-  config: ReturnType<typeof loadConfig>;
+  config: Config;
+  wrap: KeyWrap;
   now: number;
 }
 
 type Output = { text: string; json: unknown };
+type Values = Record<string, string | boolean | undefined>;
+
+interface CommandSpec {
+  name: string;
+  /** Positional arguments after the command's name, in order; a trailing `?` marks optional ones. */
+  args: string[];
+  /** Options besides --json and --help. */
+  options: string[];
+  usage: string;
+  /** Opening a SQLite database that does not exist yet is this command's purpose, not a mistake. */
+  creates?: boolean;
+  run(ctx: Context, args: string[], values: Values): Promise<Output>;
+}
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
-function need(value: string | undefined, what: string): string {
-  if (!value) throw new UsageError(`missing ${what}`);
-  return value;
-}
+const STORE_ID = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 async function requireStore(ctx: Context, storeId: string): Promise<void> {
   if (!(await ctx.db.getStore(storeId))) throw new Error(`no store "${storeId}"`);
 }
 
-function positiveInt(value: string | undefined, fallback: number, name: string): number {
+/** A whole number option within [min, max], or the fallback when it is absent. */
+function wholeNumber(values: Values, name: string, fallback: number, min: number, max: number): number {
+  const value = values[name];
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--${name} takes a whole number`);
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} takes a whole number from ${min} to ${max}, not "${String(value)}"`);
   return n;
 }
 
-async function run(
-  args: string[],
-  options: Record<string, string | boolean | undefined>,
-  ctx: Context,
-): Promise<Output> {
-  const [command, sub, a, b] = args;
-  const { db, operator, now } = ctx;
-  switch (`${command} ${sub ?? ''}`.trim()) {
-    case 'migrate':
-      return { text: 'migrations applied', json: { migrated: true } };
-    case 'store create': {
-      const id = need(a, 'store id');
-      if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(id))
-        throw new UsageError('a store id is 1-63 of a-z, 0-9, _ and -');
-      const result = await ensureStore(db, systemClock, id, undefined);
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'migrate',
+    args: [],
+    options: [],
+    usage: 'migrate',
+    creates: true,
+    run: async () => ({ text: 'migrations applied', json: { migrated: true } }),
+  },
+  {
+    name: 'store create',
+    args: ['store-id'],
+    options: [],
+    usage: 'store create <store-id>',
+    creates: true,
+    async run(ctx, [id]) {
+      if (!STORE_ID.test(id!)) throw new UsageError('a store id is 1-63 of a-z, 0-9, _ and -');
+      const result = await ensureStore(ctx.db, systemClock, id!, undefined, ctx.wrap);
       if (!result.created) throw new Error(`store "${id}" already exists`);
       return {
-        text: `created store "${id}"\nAPI key (shown once): ${result.generatedApiKey}`,
-        json: { store_id: id, api_key: result.generatedApiKey },
+        text: `created store "${id}"\nAPI key ${result.apiKeyId} (shown once): ${result.generatedApiKey}`,
+        json: { store_id: id, api_key_id: result.apiKeyId, api_key: result.generatedApiKey },
       };
-    }
-    case 'store list': {
-      const stores = await operator.listStores();
+    },
+  },
+  {
+    name: 'store list',
+    args: [],
+    options: [],
+    usage: 'store list',
+    async run(ctx) {
+      const stores = await ctx.operator.listStores();
       return {
         text: stores.map((s) => `${s.id}\tcreated ${iso(s.createdAt)}`).join('\n') || '(no stores)',
         json: stores.map((s) => ({ id: s.id, name: s.name, created_at: iso(s.createdAt) })),
       };
-    }
-    case 'store audience': {
-      const storeId = need(a, 'store id');
-      await requireStore(ctx, storeId);
-      const settings = await db.getStoreSettings(storeId);
-      if (b !== undefined || options['default']) {
-        if (b !== undefined && (b.length === 0 || b.length > 255))
-          throw new UsageError('an audience is 1-255 characters');
-        settings.audience = b ?? null;
-        await db.setStoreSettings(storeId, settings);
+    },
+  },
+  {
+    name: 'store audience',
+    args: ['store-id', 'aud?'],
+    options: ['default'],
+    usage: 'store audience <store-id> [<aud> | --default]',
+    async run(ctx, [storeId, aud], values) {
+      if (aud !== undefined && values['default'])
+        throw new UsageError('store audience takes an audience or --default, not both');
+      if (aud !== undefined && (aud.length === 0 || aud.length > 255))
+        throw new UsageError('an audience is 1-255 characters');
+      await requireStore(ctx, storeId!);
+      const settings = await ctx.db.getStoreSettings(storeId!);
+      if (aud !== undefined || values['default']) {
+        settings.audience = aud ?? null;
+        await ctx.db.setStoreSettings(storeId!, settings);
       }
       const audience = settings.audience ?? DEFAULT_AUDIENCE;
-      // Servers re-read a store within a minute, so tokens carry the new aud soon, not at once.
+      // Servers re-read a store every KEY_RELOAD_INTERVAL, so tokens carry the new aud soon, not at once.
       return {
         text: `store "${storeId}" access tokens carry aud "${audience}"${settings.audience ? '' : ' (the default)'}`,
         json: { store_id: storeId, audience, default: settings.audience === null },
       };
-    }
-    case 'api-key create': {
-      const storeId = need(a, 'store id');
-      await requireStore(ctx, storeId);
-      const kind = options['secret'] ? 'secret' : 'public';
+    },
+  },
+  {
+    name: 'api-key create',
+    args: ['store-id'],
+    options: ['secret', 'label'],
+    usage: 'api-key create <store-id> [--secret] [--label <text>]',
+    async run(ctx, [storeId], values) {
+      await requireStore(ctx, storeId!);
+      const kind = values['secret'] ? 'secret' : 'public';
+      const label = values['label'] as string | undefined;
+      if (label !== undefined && !/^[\x20-\x7e]{1,100}$/.test(label))
+        throw new UsageError('--label takes 1-100 printable characters');
       const key = newApiKey(kind);
-      await ensureApiKey(db, storeId, key, now, kind);
+      const record = await ensureApiKey(ctx.db, storeId!, key, ctx.now, kind, label);
       return {
-        text: `${kind} API key for "${storeId}" (shown once): ${key}`,
-        json: { store_id: storeId, kind, api_key: key },
+        text: `${kind} API key ${record.id} for "${storeId}" (shown once): ${key}`,
+        json: {
+          store_id: storeId,
+          id: record.id,
+          kind,
+          prefix: record.prefix,
+          label: record.label ?? null,
+          api_key: key,
+        },
       };
-    }
-    case 'api-key list': {
-      const storeId = need(a, 'store id');
-      await requireStore(ctx, storeId);
-      const keys = await operator.listApiKeys(storeId);
-      const rows = keys.map((k) => ({
+    },
+  },
+  {
+    name: 'api-key list',
+    args: ['store-id'],
+    options: [],
+    usage: 'api-key list <store-id>',
+    async run(ctx, [storeId]) {
+      await requireStore(ctx, storeId!);
+      const rows = (await ctx.operator.listApiKeys(storeId!)).map((k) => ({
         id: k.id,
         kind: k.kind,
+        // Keys made before prefixes were kept show none: only their hash was ever stored.
+        prefix: k.prefix ?? null,
+        label: k.label ?? null,
         created_at: iso(k.createdAt),
         revoked_at: k.revokedAt && iso(k.revokedAt),
       }));
       return {
-        text: rows
-          .map(
-            (k) =>
-              `${k.id}\t${k.kind}\tcreated ${k.created_at}${k.revoked_at ? `\trevoked ${k.revoked_at}` : ''}`,
-          )
-          .join('\n'),
+        text:
+          rows
+            .map(
+              (k) =>
+                `${k.id}\t${k.kind}\t${k.prefix ? `${k.prefix}...` : '-'}\t${k.label ?? '-'}\tcreated ${k.created_at}${k.revoked_at ? `\trevoked ${k.revoked_at}` : ''}`,
+            )
+            .join('\n') || '(no API keys)',
         json: rows,
       };
-    }
-    case 'api-key revoke': {
-      const storeId = need(a, 'store id');
-      const keyId = need(b, 'key id');
-      await requireStore(ctx, storeId);
-      if (!(await operator.revokeApiKey(storeId, keyId, now)))
+    },
+  },
+  {
+    name: 'api-key revoke',
+    args: ['store-id', 'key-id'],
+    options: [],
+    usage: 'api-key revoke <store-id> <key-id>',
+    async run(ctx, [storeId, keyId]) {
+      await requireStore(ctx, storeId!);
+      if (!(await ctx.operator.revokeApiKey(storeId!, keyId!, ctx.now)))
         throw new Error(`no live API key "${keyId}" in store "${storeId}"`);
       return { text: `revoked API key ${keyId}`, json: { revoked: keyId } };
-    }
-    case 'keys rotate': {
-      const storeId = need(a, 'store id');
-      const result = await rotateSigningKeys(db, operator, storeId, {
-        now,
-        publishAfter: positiveInt(options['publish-after'] as string | undefined, 300, 'publish-after'),
+    },
+  },
+  {
+    name: 'keys rotate',
+    args: ['store-id'],
+    options: ['publish-after'],
+    usage: 'keys rotate <store-id> [--publish-after <seconds>]',
+    async run(ctx, [storeId], values) {
+      const result = await rotateSigningKeys(ctx.db, ctx.operator, storeId!, {
+        now: ctx.now,
+        publishAfter: wholeNumber(values, 'publish-after', 300, 0, 86400),
         accessTokenTtl: ctx.config.accessTokenTtl,
         refreshTokenTtl: ctx.config.refreshTokenTtl,
+        wrap: ctx.wrap,
       });
+      const pending = result.superseded.length
+        ? `\na rotation was pending: this one replaces it, so ${result.superseded.join(', ')} will never sign`
+        : '';
       return {
-        text: `new keys ${result.kids.join(', ')} sign from ${iso(result.rotateAt)}; old access key retires ${iso(result.retireAt.access)}, old refresh key ${iso(result.retireAt.refresh)}`,
+        text: `new keys ${result.kids.join(', ')} sign from ${iso(result.rotateAt)}; the keys signing now stop then, the old access key retires ${iso(result.retireAt.access)}, the old refresh key ${iso(result.retireAt.refresh)}${pending}`,
         json: {
           kids: result.kids,
           signs_from: iso(result.rotateAt),
           retire_access: iso(result.retireAt.access),
           retire_refresh: iso(result.retireAt.refresh),
+          superseded: result.superseded,
         },
       };
-    }
-    case 'keys list': {
-      const storeId = need(a, 'store id');
-      await requireStore(ctx, storeId);
+    },
+  },
+  {
+    name: 'keys retire',
+    args: ['kid'],
+    options: ['now'],
+    usage: 'keys retire <kid> --now',
+    async run(ctx, [kid], values) {
+      if (!values['now'])
+        throw new UsageError(
+          'keys retire needs --now (it ends the key at once; keys rotate retires keys on schedule)',
+        );
+      let storeId: string | undefined;
+      for (const s of await ctx.operator.listStores())
+        if ((await ctx.db.listSigningKeys(s.id)).some((k) => k.kid === kid)) storeId = s.id;
+      if (!storeId) throw new Error(`no signing key "${kid}"`);
+      const result = await retireSigningKey(ctx.db, ctx.operator, storeId, kid!, {
+        now: ctx.now,
+        wrap: ctx.wrap,
+      });
+      const reload = ctx.config.keyReloadInterval;
+      return {
+        text:
+          `retired ${result.retired.use} key ${kid} of store "${storeId}": nothing it signed verifies on an instance once it reloads its keys (within ${reload} s)` +
+          (result.replacement ? `\nnew ${result.retired.use} key ${result.replacement} signs from now` : ''),
+        json: {
+          retired: kid,
+          store_id: storeId,
+          use: result.retired.use,
+          replacement: result.replacement ?? null,
+          instances_reload_within_seconds: reload,
+        },
+      };
+    },
+  },
+  {
+    name: 'keys rewrap',
+    args: [],
+    options: [],
+    usage: 'keys rewrap',
+    async run(ctx) {
+      const result = await rewrapSigningKeys(ctx.db, ctx.operator, ctx.wrap, ctx.now);
+      const under = ctx.wrap.encrypts ? 'KEY_ENCRYPTION_KEY' : 'no encryption (KEY_ENCRYPTION_KEY is unset)';
+      return {
+        text:
+          `${result.rewrapped} signing key(s) now stored under ${under}; ${result.unchanged} already were` +
+          (result.skippedRetired.length
+            ? `\nleft as they were (retired, and no configured key opens them): ${result.skippedRetired.join(', ')}`
+            : ''),
+        json: {
+          rewrapped: result.rewrapped,
+          unchanged: result.unchanged,
+          skipped_retired: result.skippedRetired,
+          encrypted: ctx.wrap.encrypts,
+        },
+      };
+    },
+  },
+  {
+    name: 'keys list',
+    args: ['store-id'],
+    options: [],
+    usage: 'keys list <store-id>',
+    async run(ctx, [storeId]) {
+      await requireStore(ctx, storeId!);
       // Never the private parts: only what identifies a key and its life.
-      const keys = (await db.listSigningKeys(storeId)).map((k) => ({
+      const keys = (await ctx.db.listSigningKeys(storeId!)).map((k) => ({
         kid: k.kid,
         use: k.use,
         alg: k.alg,
+        encrypted: isWrapped(k.privateJwk),
         created_at: iso(k.createdAt),
         rotated_at: k.rotatedAt && iso(k.rotatedAt),
         retired_at: k.retiredAt && iso(k.retiredAt),
@@ -183,22 +306,28 @@ async function run(
         text: keys
           .map(
             (k) =>
-              `${k.kid}\t${k.use}\t${k.alg}\tcreated ${k.created_at}\trotated ${k.rotated_at ?? '-'}\tretires ${k.retired_at ?? '-'}`,
+              `${k.kid}\t${k.use}\t${k.alg}\t${k.encrypted ? 'encrypted' : 'plain'}\tcreated ${k.created_at}\trotated ${k.rotated_at ?? '-'}\tretires ${k.retired_at ?? '-'}`,
           )
           .join('\n'),
         json: keys,
       };
-    }
-    case 'sessions list': {
-      const storeId = options['store'] as string | undefined;
-      const userId = options['user'] as string | undefined;
+    },
+  },
+  {
+    name: 'sessions list',
+    args: [],
+    options: ['store', 'user', 'all', 'limit'],
+    usage: 'sessions list (--store <id> | --user <id>) [--all] [--limit <n>]',
+    async run(ctx, _args, values) {
+      const storeId = values['store'] as string | undefined;
+      const userId = values['user'] as string | undefined;
       if (!storeId && !userId) throw new UsageError('sessions list needs --store or --user');
-      const sessions = await operator.listSessions({
+      const sessions = await ctx.operator.listSessions({
         ...(storeId ? { storeId } : {}),
         ...(userId ? { userId } : {}),
-        all: Boolean(options['all']),
-        now,
-        limit: positiveInt(options['limit'] as string | undefined, 100, 'limit'),
+        all: Boolean(values['all']),
+        now: ctx.now,
+        limit: wholeNumber(values, 'limit', 100, 1, 100_000),
       });
       const rows = sessions.map((s) => ({
         id: s.id,
@@ -221,9 +350,17 @@ async function run(
             .join('\n') || '(no sessions)',
         json: rows,
       };
-    }
-    case 'sessions revoke': {
-      const userId = options['user'] as string | undefined;
+    },
+  },
+  {
+    name: 'sessions revoke',
+    args: ['session-id?'],
+    options: ['user'],
+    usage: 'sessions revoke (<session-id> | --user <user-id>)',
+    async run(ctx, [sid], values) {
+      const { db, now } = ctx;
+      const userId = values['user'] as string | undefined;
+      if (userId && sid) throw new UsageError('sessions revoke takes a session id or --user, not both');
       if (userId) {
         const user = await db.getUser(userId);
         if (!user) throw new Error(`no user "${userId}"`);
@@ -238,7 +375,7 @@ async function run(
         });
         return { text: `revoked ${n} session(s) of user ${userId}`, json: { revoked: n } };
       }
-      const sid = need(a, 'session id (or --user)');
+      if (!sid) throw new UsageError('missing session id (or --user)');
       const found = await db.getSession(sid);
       if (!found || !(await db.revokeSession(sid, 'admin', now))) throw new Error(`no live session "${sid}"`);
       await ctx.emit({
@@ -250,11 +387,16 @@ async function run(
         createdAt: now,
       });
       return { text: `revoked session ${sid}`, json: { revoked: 1 } };
-    }
-    case 'limits show': {
-      const storeId = need(a, 'store id');
-      await requireStore(ctx, storeId);
-      const own = await db.getStoreLimits(storeId);
+    },
+  },
+  {
+    name: 'limits show',
+    args: ['store-id'],
+    options: [],
+    usage: 'limits show <store-id>',
+    async run(ctx, [storeId]) {
+      await requireStore(ctx, storeId!);
+      const own = await ctx.db.getStoreLimits(storeId!);
       const configured = limitValuesOf(ctx.config);
       const rows = LIMIT_NAMES.map((name) => ({
         name,
@@ -265,31 +407,40 @@ async function run(
         text: rows.map((r) => `${r.name}\t${r.value}\t(${r.source})`).join('\n'),
         json: rows,
       };
-    }
-    case 'limits set': {
-      const storeId = need(a, 'store id');
-      const name = need(b, 'limit name');
-      const raw = need(args[4], 'value (a whole number, or "default")');
-      if (!isLimitName(name)) throw new UsageError(`no limit "${name}"; limits: ${LIMIT_NAMES.join(', ')}`);
-      await requireStore(ctx, storeId);
+    },
+  },
+  {
+    name: 'limits set',
+    args: ['store-id', 'name', 'value'],
+    options: [],
+    usage: 'limits set <store-id> <name> <n|default>',
+    async run(ctx, [storeId, name, raw]) {
+      if (!isLimitName(name!)) throw new UsageError(`no limit "${name}"; limits: ${LIMIT_NAMES.join(', ')}`);
+      await requireStore(ctx, storeId!);
       if (raw === 'default') {
-        await db.setStoreLimit(storeId, name, null);
+        await ctx.db.setStoreLimit(storeId!, name, null);
         return {
           text: `${name} of store "${storeId}" follows the configuration again`,
           json: { name, value: null },
         };
       }
-      const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+      const value = /^\d+$/.test(raw!) ? Number(raw) : Number.NaN;
       const problem = limitValueProblem(name, value);
       if (problem) throw new UsageError(problem);
-      await db.setStoreLimit(storeId, name, value);
+      await ctx.db.setStoreLimit(storeId!, name, value);
       return { text: `${name} of store "${storeId}" is ${value}`, json: { name, value } };
-    }
-    case 'purge': {
-      const counts = await purge(operator, {
-        now,
+    },
+  },
+  {
+    name: 'purge',
+    args: [],
+    options: ['batch'],
+    usage: 'purge [--batch <n>]',
+    async run(ctx, _args, values) {
+      const counts = await purge(ctx.operator, {
+        now: ctx.now,
         anonymousIdleMs: ctx.config.refreshTokenTtl * 1000,
-        batchSize: positiveInt(options['batch'] as string | undefined, 500, 'batch') || 500,
+        batchSize: wholeNumber(values, 'batch', 500, 1, 100_000),
       });
       return {
         text: Object.entries(counts)
@@ -297,46 +448,164 @@ async function run(
           .join('\n'),
         json: counts,
       };
-    }
+    },
+  },
+];
+
+const SUMMARIES: Record<string, string> = {
+  migrate: 'apply pending migrations',
+  'store create': 'create a store (prints its first API key once)',
+  'api-key create': 'a new public key (or secret key: revoke, introspect); shown once',
+  'keys rotate': 'new signing keys; old ones verify until their tokens expire',
+  'keys retire': 'end a (compromised) key at once; a successor signs if needed',
+  'keys rewrap': 'store every signing key again under KEY_ENCRYPTION_KEY',
+  'store audience': "show or set the aud of the store's access tokens",
+  purge: 'delete expired sessions, abandoned anonymous users, dead OTPs',
+  'limits show': 'every limit: its value for the store, and where it comes from',
+  'limits set': "the store's own value of one limit (servers see it within KEY_RELOAD_INTERVAL)",
+};
+
+const USAGE = `usage: storefront-auth <command> [options]     (DATABASE_URL and the server's variables apply)
+
+${COMMANDS.map((c) => `  ${c.usage.padEnd(66)}${SUMMARIES[c.name] ?? ''}`.trimEnd()).join('\n')}
+
+  --json       machine-readable output on stdout (errors as {"error": ...} on stderr)
+  --version    the version of storefront-auth`;
+
+const usageOf = (command: CommandSpec | undefined) =>
+  command ? `usage: storefront-auth ${command.usage} [--json]` : USAGE;
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  secret: { type: 'boolean' },
+  all: { type: 'boolean' },
+  now: { type: 'boolean' },
+  default: { type: 'boolean' },
+  user: { type: 'string' },
+  store: { type: 'string' },
+  limit: { type: 'string' },
+  batch: { type: 'string' },
+  label: { type: 'string' },
+  'publish-after': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** The command the first words name (for the usage line of a mistake), or undefined. */
+function commandNamed(words: string[]): CommandSpec | undefined {
+  const [first, second] = words;
+  return COMMANDS.find((c) => c.name === `${first} ${second}`) ?? COMMANDS.find((c) => c.name === first);
+}
+
+/** Turns node's parseArgs messages into one short sentence. */
+function parseArgsMessage(error: Error & { code?: string }): string {
+  const option = /'(-[^']*)'/.exec(error.message)?.[1];
+  switch (error.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return `unknown option ${option ?? ''}`.trim();
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      return /argument missing/.test(error.message)
+        ? `${option?.split(' ')[0] ?? 'an option'} needs a value`
+        : `${option?.split(' ')[0] ?? 'an option'} takes no value`;
     default:
-      throw new UsageError(command ? `unknown command "${args.join(' ')}"` : 'no command');
+      return error.message;
   }
 }
 
-async function main(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs>;
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  return String(pkg.version);
+}
+
+/** Where the command works, without a password: said on every run, so a wrong database shows. */
+function describeDatabase(url: string): string {
+  const path = sqlitePathFromUrl(url);
+  if (path) return `sqlite:${path}`;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        secret: { type: 'boolean' },
-        all: { type: 'boolean' },
-        default: { type: 'boolean' },
-        user: { type: 'string' },
-        store: { type: 'string' },
-        limit: { type: 'string' },
-        batch: { type: 'string' },
-        'publish-after': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparsable URL)';
+  }
+}
+
+interface Parsed {
+  command: CommandSpec;
+  args: string[];
+  values: Values;
+}
+
+function parse(argv: string[]): Parsed | 'help' | 'version' {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   } catch (error) {
-    process.stderr.write(`storefront-auth: ${(error as Error).message}\n${USAGE}\n`);
+    const words = argv.filter((a) => !a.startsWith('-'));
+    throw new UsageError(parseArgsMessage(error as Error), commandNamed(words));
+  }
+  const { values, positionals } = parsed;
+  if (values['version']) return 'version';
+  const command = commandNamed(positionals);
+  if (values['help'] && !command) return 'help';
+  if (!command) {
+    throw new UsageError(positionals.length ? `unknown command "${positionals.join(' ')}"` : 'no command');
+  }
+  if (values['help']) throw new UsageError('', command);
+  const args = positionals.slice(command.name.split(' ').length);
+  const required = command.args.filter((a) => !a.endsWith('?'));
+  if (args.length < required.length) throw new UsageError(`missing <${required[args.length]}>`, command);
+  if (args.length > command.args.length)
+    throw new UsageError(`unexpected argument "${args[command.args.length]}"`, command);
+  for (const name of Object.keys(values)) {
+    if (name !== 'json' && !command.options.includes(name))
+      throw new UsageError(`${command.name} takes no --${name}`, command);
+  }
+  return { command, args, values };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const fail = (message: string, usage?: string) => {
+    if (json) process.stderr.write(`${JSON.stringify({ error: message })}\n`);
+    else process.stderr.write(`storefront-auth: ${message}${usage ? `\n${usage}` : ''}\n`);
+  };
+  let parsed: Parsed;
+  try {
+    const result = parse(argv);
+    if (result === 'version') {
+      process.stdout.write(`storefront-auth ${version()}\n`);
+      return 0;
+    }
+    if (result === 'help') {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    parsed = result;
+  } catch (error) {
+    const usage = error as UsageError;
+    if (!usage.message) {
+      process.stdout.write(`${usageOf(usage.command)}\n`);
+      return 0;
+    }
+    fail(usage.message, usageOf(usage.command));
     return 2;
   }
-  if (parsed.values['help'] || parsed.positionals.length === 0) {
-    process.stdout.write(`${USAGE}\n`);
-    return parsed.values['help'] ? 0 : 2;
-  }
-  const json = Boolean(parsed.values['json']);
+
   let db: Database | undefined;
   try {
     const config = loadConfig();
+    const database = describeDatabase(config.databaseUrl);
+    // Every run says where it works, on stderr so that stdout stays the answer alone.
+    process.stderr.write(`storefront-auth: database ${database}\n`);
+    const path = sqlitePathFromUrl(config.databaseUrl);
+    if (path && path !== ':memory:' && !existsSync(path) && !parsed.command.creates) {
+      throw new Error(
+        `no database at ${path}: start the server once or run "storefront-auth migrate" (or set DATABASE_URL)`,
+      );
+    }
     db = await openDatabase(config);
     await db.migrate();
-    const values = parsed.values as Record<string, string | boolean | undefined>;
     const open = db;
     const sink = securityEventSink(
       pino({ level: 'warn' }, pino.destination(2)),
@@ -344,25 +613,40 @@ async function main(argv: string[]): Promise<number> {
         ? { url: config.securityWebhookUrl, secret: config.securityWebhookSecret }
         : undefined,
     );
-    const out = await run(parsed.positionals, values, {
-      emit: (event) => emitSecurityEvent({ db: open, onSecurityEvent: sink }, event),
-      db,
-      operator: db.operator(),
-      config,
-      now: systemClock.now(),
-    });
+    const out = await parsed.command.run(
+      {
+        emit: (event) => emitSecurityEvent({ db: open, onSecurityEvent: sink }, event),
+        db,
+        operator: db.operator(),
+        config,
+        wrap: keyWrapFor(config),
+        now: systemClock.now(),
+      },
+      parsed.args,
+      parsed.values,
+    );
     process.stdout.write(`${json ? JSON.stringify(out.json, null, 2) : out.text}\n`);
     return 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (json) process.stderr.write(`${JSON.stringify({ error: message })}\n`);
-    else
-      process.stderr.write(`storefront-auth: ${message}${error instanceof UsageError ? `\n${USAGE}` : ''}\n`);
-    // 2: the command was wrong; 1: it was right but failed (bad configuration, unknown store, ...).
-    return error instanceof UsageError ? 2 : 1;
+    if (error instanceof UsageError) {
+      fail(message, usageOf(error.command ?? parsed.command));
+      return 2;
+    }
+    // 1: the command was right but failed (bad configuration, unknown store, ...).
+    fail(message);
+    return 1;
   } finally {
     await db?.close();
   }
+}
+
+// A reader that closes early (`| head`, `| jq` failing) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -12,6 +12,7 @@ export function securityEventSink(
   log: FastifyBaseLogger,
   webhook: WebhookOptions | undefined,
   onEvent?: (event: SecurityEvent) => void,
+  onDeliveryFailed?: () => void,
 ): (event: SecurityEvent) => void {
   return (event) => {
     log.warn({ security_event: event }, `security event: ${event.type}`);
@@ -27,11 +28,12 @@ export function securityEventSink(
       detail: event.detail,
       created_at: new Date(event.createdAt).toISOString(),
     });
-    postSignedJson(webhook, body, deliveryId).catch((error: Error) =>
+    postSignedJson(webhook, body, deliveryId).catch((error: Error) => {
+      onDeliveryFailed?.();
       log.error(
         { delivery_id: deliveryId, type: event.type, reason: error.message },
         'security webhook failed',
-      ),
-    );
+      );
+    });
   };
 }

@@ -1,5 +1,7 @@
 import client from 'prom-client';
+import type { OtpSender } from '../accounts/delivery/contract.js';
 import type { Clock } from '../clock.js';
+import { AppError } from '../errors/codes.js';
 import type { Database } from '../storage/contract.js';
 import type { OperatorStore } from '../storage/operator.js';
 
@@ -36,6 +38,53 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Password and OTP logins, by method and outcome (`success` or the error code). */
+  readonly logins = new client.Counter({
+    name: 'storefront_auth_login_total',
+    help: 'Logins, by method (password, otp) and outcome (success or the error code)',
+    labelNames: ['method', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly otpSends = new client.Counter({
+    name: 'storefront_auth_otp_sent_total',
+    help: 'One-time passwords handed to the sender, by channel, action and outcome (sent, failed)',
+    labelNames: ['channel', 'action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly otpVerifications = new client.Counter({
+    name: 'storefront_auth_otp_verification_total',
+    help: 'POST /auth/verify-otp answers, by action and outcome (verified or the error code)',
+    labelNames: ['action', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookFailures = new client.Counter({
+    name: 'storefront_auth_webhook_delivery_failures_total',
+    help: 'Webhook deliveries that failed after their retries, by webhook (otp, security)',
+    labelNames: ['webhook'] as const,
+    registers: [this.registry],
+  });
+
+  /** The sender, counting what it sends and what it fails to (a webhook's failure counted as such). */
+  countSends(sender: OtpSender): OtpSender {
+    return {
+      name: sender.name,
+      send: async (message) => {
+        const labels = { channel: message.channel, action: message.action };
+        try {
+          await sender.send(message);
+        } catch (error) {
+          this.otpSends.inc({ ...labels, outcome: 'failed' });
+          if (sender.name === 'webhook') this.webhookFailures.inc({ webhook: 'otp' });
+          throw error;
+        }
+        this.otpSends.inc({ ...labels, outcome: 'sent' });
+      },
+    };
+  }
+
   readonly requestDuration = new client.Histogram({
     name: 'storefront_auth_http_request_duration_seconds',
     help: 'HTTP request latency, by route pattern, method and status',
@@ -59,6 +108,24 @@ export class Metrics {
       this.durationSeries.set(key, series);
     }
     series.observe(seconds);
+  }
+
+  /** Runs `work`, counting its outcome: `success` (or `successLabel`), else the error's code. */
+  async countOutcome<T, L extends string>(
+    counter: client.Counter<L | 'outcome'>,
+    labels: Record<L, string>,
+    work: () => Promise<T>,
+    successLabel = 'success',
+  ): Promise<T> {
+    try {
+      const result = await work();
+      counter.inc({ ...labels, outcome: successLabel } as Record<L | 'outcome', string>);
+      return result;
+    } catch (error) {
+      const outcome = error instanceof AppError ? error.code : 'INTERNAL_ERROR';
+      counter.inc({ ...labels, outcome } as Record<L | 'outcome', string>);
+      throw error;
+    }
   }
 
   constructor(db: Database, operator: OperatorStore | undefined, clock: Clock) {

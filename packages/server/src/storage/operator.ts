@@ -13,15 +13,33 @@ export interface OperatorStore {
   /** Answers false when no live key of the store has that id. */
   revokeApiKey(storeId: string, keyId: string, now: number): Promise<boolean>;
   /**
-   * In one transaction: the store's keys that are not yet rotated get `rotatedAt` (they stop
-   * signing then) and a `retiredAt` per use (they stop verifying then); `newKeys` are added.
+   * In one transaction: every key of the store, of a use in `newKeys`, that still signs or is due to
+   * sign after `now` (never rotated, or rotated later than `now`: a pending rotation's keys too)
+   * gets `rotatedAt` (they stop signing then) and that use's `retiredAt` (they stop verifying
+   * then); `newKeys` are added. So the newest rotation decides when its keys take over.
    */
   rotateSigningKeys(
     storeId: string,
     newKeys: SigningKeyRecord[],
     rotateAt: number,
     retireAt: Record<SigningKeyRecord['use'], number>,
+    now: number,
   ): Promise<void>;
+  /**
+   * In one transaction: the live key `kid` stops signing and verifying at `now`, and `replacement`
+   * (when given) is added. Answers false when the store has no such key still verifying.
+   */
+  retireSigningKey(
+    storeId: string,
+    kid: string,
+    now: number,
+    replacement: SigningKeyRecord | undefined,
+  ): Promise<boolean>;
+  /**
+   * Replaces a key's stored private material (`keys rewrap`), only if it is still `from`: answers
+   * false when another writer changed it first.
+   */
+  replaceSigningKeyMaterial(storeId: string, kid: string, from: string, to: string): Promise<boolean>;
   /** Sessions, newest first. Only live ones unless `all`. */
   listSessions(filter: SessionFilter): Promise<SessionRecord[]>;
   /** Live, unexpired sessions now: the metrics' estimate of active sessions. */

@@ -80,8 +80,25 @@ export function storeLimitsFromRows(rows: readonly Row[]): Record<string, number
   return Object.fromEntries(rows.map((row) => [text(row['name']), Number(row['value'])]));
 }
 
-const API_KEY = ['id', 'store_id', 'key_hash', 'kind', 'created_at', 'revoked_at'] as const;
+/** Migration 7 on both backends: the operator's label and the key's first characters. */
+export const API_KEY_LABELS = `
+  ALTER TABLE api_keys ADD COLUMN label TEXT;
+  ALTER TABLE api_keys ADD COLUMN key_prefix TEXT;
+`;
+
+// Keys created before migration 7 have neither label nor key_prefix.
+const API_KEY = [
+  'id',
+  'store_id',
+  'key_hash',
+  'kind',
+  'created_at',
+  'revoked_at',
+  'label',
+  'key_prefix',
+] as const;
 export const API_KEY_COLUMNS = list(API_KEY);
+export const API_KEY_COLUMN_COUNT = API_KEY.length;
 
 export function apiKeyFromRow(row: Row): model.ApiKeyRecord {
   return {
@@ -91,6 +108,8 @@ export function apiKeyFromRow(row: Row): model.ApiKeyRecord {
     kind: row['kind'] as model.ApiKeyRecord['kind'],
     createdAt: time(row['created_at']),
     revokedAt: timeOrNull(row['revoked_at']),
+    ...(typeof row['label'] === 'string' ? { label: row['label'] } : {}),
+    ...(typeof row['key_prefix'] === 'string' ? { prefix: row['key_prefix'] } : {}),
   };
 }
 
@@ -101,6 +120,8 @@ export const apiKeyValues = (k: model.ApiKeyRecord): unknown[] => [
   k.kind,
   k.createdAt,
   k.revokedAt,
+  k.label ?? null,
+  k.prefix ?? null,
 ];
 
 const SIGNING_KEY = [
@@ -138,6 +159,86 @@ export const signingKeyValues = (k: model.SigningKeyRecord): unknown[] => [
   k.rotatedAt,
   k.retiredAt,
 ];
+
+/** A statement and its parameters, for either backend. */
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+/** Adds a signing key. */
+export function addSigningKeyStatement(key: model.SigningKeyRecord, d: Dialect): Statement {
+  return {
+    text: `INSERT INTO signing_keys (${SIGNING_KEY_COLUMNS}) VALUES (${params(d, SIGNING_KEY.length)})`,
+    values: signingKeyValues(key),
+  };
+}
+
+/**
+ * A rotation's schedule for the store's keys of `use` that still sign or are due to sign after
+ * `now`: never rotated, or rotated later than `now` (a pending rotation's keys, so the newest
+ * rotation decides when its keys take over).
+ */
+function rotateSigningKeysStatement(
+  storeId: string,
+  use: model.SigningKeyRecord['use'],
+  rotateAt: number,
+  retireAt: number,
+  now: number,
+  d: Dialect,
+): Statement {
+  const p = (n: number) => d.param(n);
+  return {
+    text: `UPDATE signing_keys SET rotated_at = ${p(1)}, retired_at = ${p(2)}
+      WHERE store_id = ${p(3)} AND use = ${p(4)} AND (rotated_at IS NULL OR rotated_at > ${p(5)})`,
+    values: [rotateAt, retireAt, storeId, use, now],
+  };
+}
+
+/** A rotation's statements, in order, for one transaction: the schedule of each renewed use, then the new keys. */
+export function rotationStatements(
+  storeId: string,
+  newKeys: readonly model.SigningKeyRecord[],
+  rotateAt: number,
+  retireAt: Record<model.SigningKeyRecord['use'], number>,
+  now: number,
+  d: Dialect,
+): Statement[] {
+  const renewed = (['access', 'refresh'] as const).filter((use) => newKeys.some((k) => k.use === use));
+  return [
+    ...renewed.map((use) => rotateSigningKeysStatement(storeId, use, rotateAt, retireAt[use], now, d)),
+    ...newKeys.map((key) => addSigningKeyStatement(key, d)),
+  ];
+}
+
+/**
+ * Key `kid` stops verifying at `now`, and signing then too unless it stopped earlier; a key
+ * already retired by `now` is left alone (no row changes).
+ */
+export function retireSigningKeyStatement(storeId: string, kid: string, now: number, d: Dialect): Statement {
+  const p = (n: number) => d.param(n);
+  return {
+    text: `UPDATE signing_keys SET retired_at = ${p(1)},
+        rotated_at = CASE WHEN rotated_at IS NULL OR rotated_at > ${p(2)} THEN ${p(3)} ELSE rotated_at END
+      WHERE store_id = ${p(4)} AND kid = ${p(5)} AND (retired_at IS NULL OR retired_at > ${p(6)})`,
+    values: [now, now, now, storeId, kid, now],
+  };
+}
+
+/** Replaces a key's stored private material only if it is still `from` (compare-and-swap). */
+export function replaceSigningKeyMaterialStatement(
+  storeId: string,
+  kid: string,
+  from: string,
+  to: string,
+  d: Dialect,
+): Statement {
+  const p = (n: number) => d.param(n);
+  return {
+    text: `UPDATE signing_keys SET private_jwk = ${p(1)} WHERE store_id = ${p(2)} AND kid = ${p(3)} AND private_jwk = ${p(4)}`,
+    values: [to, storeId, kid, from],
+  };
+}
 
 const USER = [
   'id',

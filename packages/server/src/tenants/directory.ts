@@ -4,6 +4,7 @@ import type { StoreRecord } from '../model.js';
 import { type LimitValues, withOverrides } from '../ratelimit/limits.js';
 import type { Database } from '../storage/contract.js';
 import { DEFAULT_AUDIENCE, type TokenPolicy } from '../tokens/issue.js';
+import { type KeyWrap, PLAIN_KEYS } from '../tokens/key-wrap.js';
 import { Keyring } from '../tokens/keys.js';
 
 export interface Tenant {
@@ -27,7 +28,7 @@ interface Entry {
   loadedAt: number;
 }
 
-/** How long a loaded store (and its keys) is trusted before it is read again. */
+/** How long a loaded store (its keys and limits) is trusted before it is read again, by default. */
 const TTL_MS = 60_000;
 /** Unknown store ids are remembered briefly, so a flood of them does not become database load. */
 const MISSING_TTL_MS = 5_000;
@@ -40,7 +41,8 @@ const UNKNOWN_KID_RELOAD_MS = 5_000;
 
 /**
  * Stores, their keyrings and limits, cached in memory. Another instance's key rotation, and a
- * store's limits changed through the CLI, are seen within TTL_MS, or sooner through `reload`.
+ * store's limits changed through the CLI, are seen within `keys.reloadMs` (KEY_RELOAD_INTERVAL,
+ * TTL_MS by default), or sooner through `reload`. Keys are opened with `keys.wrap`.
  */
 export class TenantDirectory {
   private readonly entries = new Map<string, Entry>();
@@ -52,12 +54,14 @@ export class TenantDirectory {
     private readonly clock: Clock,
     private readonly issuerBase: string,
     private readonly limits: LimitValues,
+    private readonly keys: { wrap?: KeyWrap; reloadMs?: number } = {},
   ) {}
 
   async get(storeId: string): Promise<Tenant | null> {
     const entry = this.entries.get(storeId);
     const now = this.clock.now();
-    if (entry && now - entry.loadedAt < (entry.tenant ? TTL_MS : MISSING_TTL_MS)) return entry.tenant;
+    const ttl = entry?.tenant ? (this.keys.reloadMs ?? TTL_MS) : MISSING_TTL_MS;
+    if (entry && now - entry.loadedAt < ttl) return entry.tenant;
     return this.reload(storeId);
   }
 
@@ -102,7 +106,7 @@ export class TenantDirectory {
     const tenant = record
       ? {
           record,
-          keyring: new Keyring(await this.db.listSigningKeys(storeId), now),
+          keyring: new Keyring(await this.db.listSigningKeys(storeId), now, this.keys.wrap ?? PLAIN_KEYS),
           issuer: `${this.issuerBase}/${storeId}`,
           limits: withOverrides(this.limits, await this.db.getStoreLimits(storeId)),
           audience: (await this.db.getStoreSettings(storeId)).audience ?? DEFAULT_AUDIENCE,

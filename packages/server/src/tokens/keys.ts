@@ -14,6 +14,7 @@ import {
 import type { SigningKeyRecord } from '../model.js';
 import { randomId } from '../util/ids.js';
 import { b64urlJson } from './jwt.js';
+import { type KeyWrap, PLAIN_KEYS } from './key-wrap.js';
 
 /** The `typ` header of each kind of token (RFC 8725 §3.11: explicit typing). */
 export const ACCESS_TYP = 'at+jwt';
@@ -80,8 +81,8 @@ function keyRecord(
 }
 
 /** Turns a stored record into a usable key. The algorithm is the record's, never the token's. */
-export function loadKey(record: SigningKeyRecord): Key {
-  const jwk = JSON.parse(record.privateJwk) as JsonWebKey;
+export function loadKey(record: SigningKeyRecord, wrap: KeyWrap = PLAIN_KEYS): Key {
+  const jwk = JSON.parse(wrap.open(record)) as JsonWebKey;
   const header = b64urlJson({
     alg: record.alg,
     typ: record.use === 'access' ? ACCESS_TYP : REFRESH_TYP,
@@ -145,12 +146,12 @@ export class Keyring {
   /** The same keys by the exact header segment they sign under. */
   private readonly byHeader = new Map<string, Key>();
 
-  constructor(records: SigningKeyRecord[], now: number) {
+  constructor(records: SigningKeyRecord[], now: number, wrap: KeyWrap = PLAIN_KEYS) {
     let access: Key | undefined;
     let refresh: Key | undefined;
     for (const record of records) {
       if (record.retiredAt !== null && record.retiredAt <= now) continue;
-      const key = loadKey(record);
+      const key = loadKey(record, wrap);
       this.verifiers.set(key.kid, key);
       this.byHeader.set(key.header, key);
       // The oldest key not yet rotated out signs (records come ordered by creation). A key added

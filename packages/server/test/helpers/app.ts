@@ -10,6 +10,7 @@ import type { SessionContext } from '../../src/sessions/context.js';
 import type { Database } from '../../src/storage/contract.js';
 import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { ensureStore } from '../../src/tenants/bootstrap.js';
+import { keyWrapFor } from '../../src/tokens/key-wrap.js';
 
 export const API_KEY = 'test-api-key-0123456789';
 export const STORE = 'demo';
@@ -53,7 +54,7 @@ export async function makeTestApp(
   const db = opts.db ?? new SqliteDatabase({ path: join(dir, 'auth.db') });
   await db.migrate();
   const clock = new ManualClock();
-  await ensureStore(db, clock, config.storeId, config.apiKey);
+  await ensureStore(db, clock, config.storeId, config.apiKey, keyWrapFor(config));
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _enc, cb) {

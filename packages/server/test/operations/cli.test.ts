@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_AUDIENCE } from '../../src/tokens/issue.js';
 import { describeWithPostgres, freshSchema } from '../helpers/postgres.js';
 import { CLI_ENTRY, type ServerProcess, startServer } from '../helpers/process.js';
 
@@ -191,6 +192,157 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('CLI on SQLite', () => {
   cliSuite(async () => ({ url: `sqlite:${join(dir, 'cli.db')}`, done: async () => {} }));
+
+  it(
+    'answers every mistake with a message and the usage line of the command meant',
+    () => {
+      const url = `sqlite:${join(dir, 'mistakes.db')}`;
+      expect(cli(url, 'store', 'create', 'shop').code).toBe(0);
+      for (const [args, message, usage] of [
+        [['api-key', 'list'], /missing <store-id>/, 'api-key list <store-id>'],
+        [['api-key', 'list', 'shop', 'extra'], /unexpected argument "extra"/, 'api-key list <store-id>'],
+        [['store', 'list', '--bogus'], /unknown option --bogus/, 'store list'],
+        [['sessions', 'list', '--user'], /--user needs a value/, 'sessions list (--store'],
+        [
+          ['sessions', 'list', '--store', 'shop', '--limit', '0'],
+          /--limit takes a whole number from 1/,
+          'sessions list',
+        ],
+        [
+          ['sessions', 'list', '--store', 'shop', '--limit', '2.5'],
+          /--limit takes a whole number/,
+          'sessions list',
+        ],
+        [['purge', '--batch', '0'], /--batch takes a whole number from 1/, 'purge [--batch <n>]'],
+        [['keys', 'rotate', 'shop', '--publish-after', '-1'], /--publish-after/, 'keys rotate <store-id>'],
+        [['keys', 'retire', 'some-kid'], /needs --now/, 'keys retire <kid> --now'],
+        [['api-key', 'create', 'shop', '--publish-after', '5'], /takes no --publish-after/, 'api-key create'],
+        [['store', 'audience'], /missing <store-id>/, 'store audience <store-id> [<aud> | --default]'],
+        [
+          ['store', 'audience', 'shop', 'aud', '--default'],
+          /an audience or --default, not both/,
+          'store audience',
+        ],
+        [['limits', 'show', 'shop', 'extra'], /unexpected argument "extra"/, 'limits show <store-id>'],
+        [
+          ['limits', 'set', 'shop', 'anonymous'],
+          /missing <value>/,
+          'limits set <store-id> <name> <n|default>',
+        ],
+        [['limits', 'set', 'shop', 'nope', '3'], /no limit "nope"/, 'limits set'],
+        [['limits', 'set', 'shop', 'anonymous', 'lots'], /anonymous takes a whole number/, 'limits set'],
+      ] as const) {
+        const run = cli(url, ...args);
+        expect(run.code, args.join(' ')).toBe(2);
+        expect(run.stderr, args.join(' ')).toMatch(message);
+        expect(run.stderr, args.join(' ')).toContain(`usage: storefront-auth ${usage}`);
+        // A sentence, not node's parseArgs wording or a stack trace.
+        expect(run.stderr).not.toMatch(/ERR_PARSE_ARGS|To specify a positional|\n\s+at /);
+      }
+      const frob = cli(url, 'frobnicate');
+      expect(frob.code).toBe(2);
+      expect(frob.stderr).toMatch(/unknown command "frobnicate"\nusage: storefront-auth <command>/);
+    },
+    STEP,
+  );
+
+  it(
+    'shows a store audience, sets it, and sets it back to the default',
+    () => {
+      const url = `sqlite:${join(dir, 'audience.db')}`;
+      expect(cli(url, 'store', 'create', 'shop').code).toBe(0);
+      const audience = (...args: string[]) => cli(url, 'store', 'audience', 'shop', ...args, '--json').json();
+      expect(audience()).toEqual({ store_id: 'shop', audience: DEFAULT_AUDIENCE, default: true });
+      expect(audience('https://api.shop.example')).toMatchObject({
+        audience: 'https://api.shop.example',
+        default: false,
+      });
+      expect(audience()).toMatchObject({ audience: 'https://api.shop.example', default: false });
+      expect(audience('--default')).toEqual({ store_id: 'shop', audience: DEFAULT_AUDIENCE, default: true });
+    },
+    STEP,
+  );
+
+  it(
+    'prints its version, key ids, prefixes and labels, and the database it works on',
+    () => {
+      const version = cli('sqlite::memory:', '--version');
+      expect(version.code).toBe(0);
+      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+      expect(version.stdout.trim()).toBe(`storefront-auth ${pkg.version}`);
+
+      const file = join(dir, 'labels.db');
+      const url = `sqlite:${file}`;
+      const store = cli(url, 'store', 'create', 'shop', '--json');
+      expect(store.stderr).toContain(`database sqlite:${file}`);
+      const first = store.json();
+      const created = cli(url, 'api-key', 'create', 'shop', '--label', 'mobile app', '--json');
+      expect(created.stderr).toContain(`database sqlite:${file}`);
+      const key = created.json();
+      expect(key).toMatchObject({ store_id: 'shop', kind: 'public', label: 'mobile app' });
+      expect(key.id).toEqual(expect.any(String));
+      expect(key.prefix).toBe(key.api_key.slice(0, 10));
+      const listed = cli(url, 'api-key', 'list', 'shop', '--json').json();
+      expect(listed.map((k: { id: string }) => k.id)).toEqual([first.api_key_id, key.id]);
+      expect(listed[1]).toMatchObject({ prefix: key.prefix, label: 'mobile app' });
+      expect(JSON.stringify(listed)).not.toContain(key.api_key);
+      const text = cli(url, 'api-key', 'list', 'shop');
+      expect(text.stdout).toContain(`${key.id}\tpublic\t${key.prefix}...\tmobile app`);
+      expect(text.stdout).not.toContain(key.api_key);
+      // The password of a PostgreSQL URL is never shown.
+      const pg = cli('postgres://auth:s3cret@127.0.0.1:1/nowhere', 'store', 'list');
+      expect(pg.stderr).toContain('database postgres://auth:***@127.0.0.1:1/nowhere');
+      expect(pg.stderr).not.toContain('s3cret');
+    },
+    STEP,
+  );
+
+  it(
+    'does not create a second database where none is, and finds the default one from any folder',
+    () => {
+      const missing = join(dir, 'elsewhere', 'none.db');
+      const run = cli(`sqlite:${missing}`, 'store', 'list');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(
+        /no database at .*none\.db: start the server once or run "storefront-auth migrate"/,
+      );
+      expect(existsSync(missing)).toBe(false);
+      // Without DATABASE_URL, the CLI started in packages/server names the project's data/ folder.
+      const project = new URL('../../../../', import.meta.url);
+      const fromPackage = spawnSync(process.execPath, [CLI_ENTRY, 'store', 'list', '--json'], {
+        cwd: new URL('../..', import.meta.url),
+        env: { PATH: process.env.PATH, DATABASE_URL: '' },
+        encoding: 'utf8',
+      });
+      expect(fromPackage.stderr).toContain(
+        `database sqlite:${join(project.pathname, 'data', 'storefront-auth.db')}`,
+      );
+    },
+    STEP,
+  );
+
+  it(
+    'exits quietly when the reader of its output goes away',
+    async () => {
+      const url = `sqlite:${join(dir, 'pipe.db')}`;
+      expect(cli(url, 'store', 'create', 'shop').code).toBe(0);
+      // `storefront-auth ... | jq` where jq has already exited: the pipe is closed before the answer.
+      const child = spawn(process.execPath, [CLI_ENTRY, 'store', 'list', '--json'], {
+        env: { PATH: process.env.PATH, DATABASE_URL: url },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (c) => {
+        stderr += c;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(stderr).toContain('database sqlite:');
+      expect(stderr).not.toMatch(/EPIPE|Error|\n\s+at /);
+      expect(code).toBe(0);
+    },
+    STEP,
+  );
 
   it(
     'refuses a bad DATABASE_URL with a message naming it',

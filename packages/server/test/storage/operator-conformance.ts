@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord, OtpRecord, UserRecord } from '../../src/model.js';
+import type { ApiKeyRecord, OtpRecord, SigningKeyRecord, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { Database } from '../../src/storage/contract.js';
 import { type OperatorStore, SECURITY_EVENT_RETENTION_MS } from '../../src/storage/operator.js';
@@ -67,6 +67,12 @@ export function describeOperatorStore(name: string, makeFixture: () => Promise<D
       expect(await op.revokeApiKey(storeId, 'missing', T0 + 30)).toBe(false);
       expect(await db.findApiKey(storeId, first.keyHash)).toBeNull();
       expect(await op.listApiKeys(storeId)).toEqual([{ ...first, revokedAt: T0 + 20 }, later]);
+      // A label and prefix, when a key has them, come back as stored; keys without them have neither.
+      const labelled = { ...key(T0 + 40), label: 'mobile app', prefix: 'pk_abcdefg' };
+      await db.addApiKey(labelled);
+      expect((await op.listApiKeys(storeId)).at(-1)).toEqual(labelled);
+      expect(await db.findApiKey(storeId, labelled.keyHash)).toEqual(labelled);
+      expect(await db.findApiKey(storeId, later.keyHash)).toEqual(later);
     });
 
     it('rotates signing keys in one step: the current keys of each renewed use get their times, the new ones join', async () => {
@@ -79,7 +85,13 @@ export function describeOperatorStore(name: string, makeFixture: () => Promise<D
       };
       for (const k of [longGone, oldAccess, oldRefresh]) await db.addSigningKey(k);
       const newAccess = generateSigningKey(storeId, 'access', T0 + 100);
-      await op.rotateSigningKeys(storeId, [newAccess], T0 + 200, { access: T0 + 300, refresh: T0 + 400 });
+      await op.rotateSigningKeys(
+        storeId,
+        [newAccess],
+        T0 + 200,
+        { access: T0 + 300, refresh: T0 + 400 },
+        T0 + 100,
+      );
       expect(await db.listSigningKeys(storeId)).toEqual([
         longGone,
         { ...oldAccess, rotatedAt: T0 + 200, retiredAt: T0 + 300 },
@@ -87,6 +99,72 @@ export function describeOperatorStore(name: string, makeFixture: () => Promise<D
         oldRefresh,
         newAccess,
       ]);
+    });
+
+    it('a rotation while one is pending reschedules every key still signing or due to sign after now', async () => {
+      // One access key: it stops signing at `rotateAt` and verifying at `retireAt`.
+      const rotate = (key: SigningKeyRecord, rotateAt: number, retireAt: number, now: number) =>
+        op.rotateSigningKeys(storeId, [key], rotateAt, { access: retireAt, refresh: retireAt }, now);
+      const signing = generateSigningKey(storeId, 'access', T0);
+      await db.addSigningKey(signing);
+      const pending = generateSigningKey(storeId, 'access', T0 + 10);
+      await rotate(pending, T0 + 1000, T0 + 2000, T0 + 10);
+      // Before the first rotation takes effect, a second one: the newest request decides.
+      const newest = generateSigningKey(storeId, 'access', T0 + 20);
+      await rotate(newest, T0 + 500, T0 + 600, T0 + 20);
+      expect(await db.listSigningKeys(storeId)).toEqual([
+        { ...signing, rotatedAt: T0 + 500, retiredAt: T0 + 600 },
+        { ...pending, rotatedAt: T0 + 500, retiredAt: T0 + 600 },
+        newest,
+      ]);
+      // A key whose rotation time has passed is not rescheduled.
+      const later = generateSigningKey(storeId, 'access', T0 + 700);
+      await rotate(later, T0 + 900, T0 + 950, T0 + 700);
+      const keys = await db.listSigningKeys(storeId);
+      expect(keys.slice(0, 2)).toEqual([
+        { ...signing, rotatedAt: T0 + 500, retiredAt: T0 + 600 },
+        { ...pending, rotatedAt: T0 + 500, retiredAt: T0 + 600 },
+      ]);
+      expect(keys[2]).toEqual({ ...newest, rotatedAt: T0 + 900, retiredAt: T0 + 950 });
+    });
+
+    it('retires a key at once with its replacement in one step, and only a key still verifying', async () => {
+      const access = generateSigningKey(storeId, 'access', T0);
+      const rotated = {
+        ...generateSigningKey(storeId, 'refresh', T0 + 1),
+        rotatedAt: T0 + 5,
+        retiredAt: T0 + 500,
+      };
+      for (const k of [access, rotated]) await db.addSigningKey(k);
+      const successor = generateSigningKey(storeId, 'access', T0 + 100);
+      expect(await op.retireSigningKey(storeId, access.kid, T0 + 100, successor)).toBe(true);
+      // A key that already stopped signing keeps its rotation time; it stops verifying now.
+      expect(await op.retireSigningKey(storeId, rotated.kid, T0 + 100, undefined)).toBe(true);
+      expect(await db.listSigningKeys(storeId)).toEqual([
+        { ...access, rotatedAt: T0 + 100, retiredAt: T0 + 100 },
+        { ...rotated, retiredAt: T0 + 100 },
+        successor,
+      ]);
+      const unused = generateSigningKey(storeId, 'access', T0 + 200);
+      expect(await op.retireSigningKey(storeId, access.kid, T0 + 200, unused)).toBe(false);
+      expect(await op.retireSigningKey('elsewhere', successor.kid, T0 + 200, undefined)).toBe(false);
+      expect(await op.retireSigningKey(storeId, 'missing', T0 + 200, undefined)).toBe(false);
+      // Nothing was added by a retirement that did not happen.
+      expect((await db.listSigningKeys(storeId)).map((k) => k.kid)).toEqual([
+        access.kid,
+        rotated.kid,
+        successor.kid,
+      ]);
+    });
+
+    it('replaces a key`s stored material only while it is still what the caller read', async () => {
+      const key = generateSigningKey(storeId, 'refresh', T0);
+      await db.addSigningKey(key);
+      expect(await op.replaceSigningKeyMaterial(storeId, key.kid, key.privateJwk, 'wrapped-1')).toBe(true);
+      // A second writer that read the old text loses: the first one's write stays.
+      expect(await op.replaceSigningKeyMaterial(storeId, key.kid, key.privateJwk, 'wrapped-2')).toBe(false);
+      expect(await op.replaceSigningKeyMaterial('elsewhere', key.kid, 'wrapped-1', 'wrapped-3')).toBe(false);
+      expect(await db.listSigningKeys(storeId)).toEqual([{ ...key, privateJwk: 'wrapped-1' }]);
     });
 
     it('lists sessions newest first, by store or user, live ones unless all, up to the limit', async () => {

@@ -17,12 +17,11 @@ export function registerLoginPassword(app: FastifyInstance, services: Services, 
     async (request) => {
       const tenant = await tenantOf(services, request);
       const id = identifierFrom(request.body);
-      const { account, tokens } = await loginWithPassword(
-        ctx,
-        tenant,
-        id,
-        request.body.password,
-        clientOf(request, services.addresses),
+      const { account, tokens } = await services.metrics.countOutcome(
+        services.metrics.logins,
+        { method: 'password' },
+        () =>
+          loginWithPassword(ctx, tenant, id, request.body.password, clientOf(request, services.addresses)),
       );
       return ok('Logged in successfully', { user: accountView(account, request), ...tokens });
     },

@@ -17,12 +17,20 @@ export function registerVerifyOtp(app: FastifyInstance, services: Services, ctx:
     async (request) => {
       const tenant = await tenantOf(services, request);
       const { otp, otp_token, otp_action } = request.body;
-      const { account, tokens } = await verifyOtp(
-        ctx,
-        tenant,
-        { otp, otpToken: otp_token, action: otp_action },
-        clientOf(request, services.addresses),
-      );
+      const { metrics } = services;
+      const client = clientOf(request, services.addresses);
+      const verify = () =>
+        metrics.countOutcome(
+          metrics.otpVerifications,
+          { action: otp_action },
+          () => verifyOtp(ctx, tenant, { otp, otpToken: otp_token, action: otp_action }, client),
+          'verified',
+        );
+      // A login by one-time password completes here.
+      const { account, tokens } =
+        otp_action === 'login'
+          ? await metrics.countOutcome(metrics.logins, { method: 'otp' }, verify)
+          : await verify();
       return ok('OTP verified successfully', { user: accountView(account, request), ...tokens });
     },
   );

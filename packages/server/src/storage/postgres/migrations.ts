@@ -1,4 +1,4 @@
-import { STORE_LIMITS_TABLE } from '../rows.js';
+import { API_KEY_LABELS, STORE_LIMITS_TABLE } from '../rows.js';
 /**
  * Versioned schema for PostgreSQL, in step with `../sqlite/migrations.ts`: the same versions with
  * the same meaning. Append only: a released migration is never edited.
@@ -200,5 +200,10 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       );
       CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE done_at IS NULL;
     `,
+  },
+  {
+    version: 10,
+    name: 'API key labels and prefixes',
+    sql: API_KEY_LABELS,
   },
 ];

@@ -10,6 +10,11 @@ import * as mapping from '../rows.js';
 import { postgresDialect as D } from './dialect.js';
 import { toAppError } from './errors.js';
 
+/** Runs one statement inside a transaction; answers how many rows it changed. */
+async function run(client: pg.PoolClient, statement: mapping.Statement): Promise<number> {
+  return (await client.query(statement.text, statement.values)).rowCount ?? 0;
+}
+
 const PURGE: Record<PurgeKind, string> = {
   sessions: `DELETE FROM sessions WHERE id IN (
       SELECT id FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1 LIMIT $2)`,
@@ -54,36 +59,52 @@ export class PostgresOperator implements OperatorStore {
     return rowCount === 1;
   }
 
-  async rotateSigningKeys(
-    storeId: string,
-    newKeys: model.SigningKeyRecord[],
-    rotateAt: number,
-    retireAt: Record<model.SigningKeyRecord['use'], number>,
-  ): Promise<void> {
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient | undefined;
     try {
       client = await this.pool.connect();
       await client.query('BEGIN');
-      for (const use of ['access', 'refresh'] as const) {
-        if (!newKeys.some((k) => k.use === use)) continue;
-        await client.query(
-          'UPDATE signing_keys SET rotated_at = $1, retired_at = $2 WHERE store_id = $3 AND use = $4 AND rotated_at IS NULL',
-          [rotateAt, retireAt[use], storeId, use],
-        );
-      }
-      for (const k of newKeys) {
-        await client.query(
-          `INSERT INTO signing_keys (${mapping.SIGNING_KEY_COLUMNS}) VALUES (${mapping.params(D, 8)})`,
-          mapping.signingKeyValues(k),
-        );
-      }
+      const result = await work(client);
       await client.query('COMMIT');
+      return result;
     } catch (error) {
       await client?.query('ROLLBACK').catch(() => {});
       throw toAppError(error);
     } finally {
       client?.release();
     }
+  }
+
+  async rotateSigningKeys(
+    storeId: string,
+    newKeys: model.SigningKeyRecord[],
+    rotateAt: number,
+    retireAt: Record<model.SigningKeyRecord['use'], number>,
+    now: number,
+  ): Promise<void> {
+    const statements = mapping.rotationStatements(storeId, newKeys, rotateAt, retireAt, now, D);
+    await this.transaction(async (client) => {
+      for (const statement of statements) await run(client, statement);
+    });
+  }
+
+  async retireSigningKey(
+    storeId: string,
+    kid: string,
+    now: number,
+    replacement: model.SigningKeyRecord | undefined,
+  ): Promise<boolean> {
+    return this.transaction(async (client) => {
+      if ((await run(client, mapping.retireSigningKeyStatement(storeId, kid, now, D))) !== 1) return false;
+      if (replacement) await run(client, mapping.addSigningKeyStatement(replacement, D));
+      return true;
+    });
+  }
+
+  async replaceSigningKeyMaterial(storeId: string, kid: string, from: string, to: string): Promise<boolean> {
+    const { text, values } = mapping.replaceSigningKeyMaterialStatement(storeId, kid, from, to, D);
+    const { rowCount } = await this.query(text, values);
+    return rowCount === 1;
   }
 
   async listSessions(filter: SessionFilter): Promise<model.SessionRecord[]> {

@@ -61,7 +61,7 @@ const MAX_ROTATION_GROUP = 256;
 const SQL = {
   getStore: `SELECT ${mapping.STORE_COLUMNS} FROM stores WHERE id = $1`,
   createStore: `INSERT INTO stores (${mapping.STORE_COLUMNS}) VALUES (${mapping.params(D, 3)}) ON CONFLICT (id) DO NOTHING`,
-  addApiKey: `INSERT INTO api_keys (${mapping.API_KEY_COLUMNS}) VALUES (${mapping.params(D, 6)})`,
+  addApiKey: `INSERT INTO api_keys (${mapping.API_KEY_COLUMNS}) VALUES (${mapping.params(D, mapping.API_KEY_COLUMN_COUNT)})`,
   findApiKey: `SELECT ${mapping.API_KEY_COLUMNS} FROM api_keys WHERE store_id = $1 AND key_hash = $2 AND revoked_at IS NULL`,
   listSigningKeys: `SELECT ${mapping.SIGNING_KEY_COLUMNS} FROM signing_keys WHERE store_id = $1 ORDER BY created_at, kid`,
   addSigningKey: `INSERT INTO signing_keys (${mapping.SIGNING_KEY_COLUMNS}) VALUES (${mapping.params(D, 8)})`,

@@ -1,4 +1,4 @@
-import { STORE_LIMITS_TABLE } from '../rows.js';
+import { API_KEY_LABELS, STORE_LIMITS_TABLE } from '../rows.js';
 /** Versioned schema for SQLite. Append only: a released migration is never edited. */
 export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
   {
@@ -188,5 +188,10 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       );
       CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE done_at IS NULL;
     `,
+  },
+  {
+    version: 10,
+    name: 'API key labels and prefixes',
+    sql: API_KEY_LABELS,
   },
 ];

@@ -50,19 +50,34 @@ export class SqliteOperator implements OperatorStore {
     newKeys: model.SigningKeyRecord[],
     rotateAt: number,
     retireAt: Record<model.SigningKeyRecord['use'], number>,
+    now: number,
   ): Promise<void> {
-    const retire = this.sqlite.prepare(
-      'UPDATE signing_keys SET rotated_at = ?, retired_at = ? WHERE store_id = ? AND use = ? AND rotated_at IS NULL',
-    );
-    const add = this.sqlite.prepare(
-      `INSERT INTO signing_keys (${mapping.SIGNING_KEY_COLUMNS}) VALUES (${mapping.params(D, 8)})`,
-    );
+    const statements = mapping.rotationStatements(storeId, newKeys, rotateAt, retireAt, now, D);
     this.sqlite.transaction(() => {
-      for (const use of ['access', 'refresh'] as const) {
-        if (newKeys.some((k) => k.use === use)) retire.run(rotateAt, retireAt[use], storeId, use);
-      }
-      for (const key of newKeys) add.run(...mapping.signingKeyValues(key));
+      for (const statement of statements) this.run(statement);
     })();
+  }
+
+  async retireSigningKey(
+    storeId: string,
+    kid: string,
+    now: number,
+    replacement: model.SigningKeyRecord | undefined,
+  ): Promise<boolean> {
+    return this.sqlite.transaction(() => {
+      if (this.run(mapping.retireSigningKeyStatement(storeId, kid, now, D)) !== 1) return false;
+      if (replacement) this.run(mapping.addSigningKeyStatement(replacement, D));
+      return true;
+    })();
+  }
+
+  async replaceSigningKeyMaterial(storeId: string, kid: string, from: string, to: string): Promise<boolean> {
+    return this.run(mapping.replaceSigningKeyMaterialStatement(storeId, kid, from, to, D)) === 1;
+  }
+
+  /** Runs one statement; answers how many rows it changed. */
+  private run(statement: mapping.Statement): number {
+    return this.sqlite.prepare(statement.text).run(...statement.values).changes;
   }
 
   async listSessions(filter: SessionFilter): Promise<model.SessionRecord[]> {

@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type * as model from '../../model.js';
 import type {
@@ -16,6 +15,7 @@ import type { OperatorStore } from '../operator.js';
 import * as mapping from '../rows.js';
 import { type BackgroundCheckpointer, tuneServingConnection } from './checkpointer.js';
 import { sqliteDialect as D } from './dialect.js';
+import { prepareDatabaseFile } from './file-mode.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import { SqliteOperator } from './operator.js';
 
@@ -43,7 +43,7 @@ export class SqliteDatabase implements Database {
   private prepared: ReturnType<SqliteDatabase['prepare']> | undefined;
 
   constructor(options: SqliteOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    prepareDatabaseFile(options.path);
     this.sqlite = new BetterSqlite3(options.path);
     this.sqlite.pragma('journal_mode = WAL');
     const synchronous = options.synchronous === 'FULL' ? 'FULL' : 'NORMAL';
@@ -88,7 +88,7 @@ export class SqliteDatabase implements Database {
         `INSERT INTO stores (${mapping.STORE_COLUMNS}) VALUES (${mapping.params(D, 3)}) ON CONFLICT (id) DO NOTHING`,
       ),
       addApiKey: db.prepare(
-        `INSERT INTO api_keys (${mapping.API_KEY_COLUMNS}) VALUES (${mapping.params(D, 6)})`,
+        `INSERT INTO api_keys (${mapping.API_KEY_COLUMNS}) VALUES (${mapping.params(D, mapping.API_KEY_COLUMN_COUNT)})`,
       ),
       findApiKey: db.prepare(
         `SELECT ${mapping.API_KEY_COLUMNS} FROM api_keys WHERE store_id = ? AND key_hash = ? AND revoked_at IS NULL`,
