@@ -91,4 +91,4 @@ if (error) {
     },
   );
   expect(JSON.parse(stdout.trim())).toEqual({ ok: true });
-});
+}, 120_000); // compiles and runs a consumer project: generous for a busy machine, never a timed assertion
