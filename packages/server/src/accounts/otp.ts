@@ -148,7 +148,6 @@ export async function consumeOtp(
   const found = await ctx.db.findOtp(id);
   if (!found) throw new AppError('OTP_INVALID');
   const now = ctx.clock.now();
-  const store = tenant.record.id;
   const { caller } = client;
   // A declared front end's address stands for many shoppers: its own key and a budget as large
   // as its per-address limits get, never one shopper's allowance.
