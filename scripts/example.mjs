@@ -26,7 +26,11 @@ const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
 
 if (mode !== 'start') {
   process.stderr.write('example: building the Next.js app (next build)\n');
-  execFileSync(process.execPath, [nextBin, 'build'], { cwd: app, env: { ...env, NODE_ENV: 'production' }, stdio: 'inherit' });
+  execFileSync(process.execPath, [nextBin, 'build'], {
+    cwd: app,
+    env: { ...env, NODE_ENV: 'production' },
+    stdio: 'inherit',
+  });
 }
 
 if (mode !== 'build') {

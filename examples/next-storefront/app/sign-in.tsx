@@ -11,7 +11,8 @@ export function SignIn() {
   const [pending, setPending] = useState<Pending | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  const send = (action: Pending['action'], start: (formData: FormData) => Promise<CodeSent>) =>
+  const send =
+    (action: Pending['action'], start: (formData: FormData) => Promise<CodeSent>) =>
     async (formData: FormData) => {
       const sent = await start(formData);
       if ('error' in sent) return setError(sent.error);

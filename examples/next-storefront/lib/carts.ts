@@ -13,7 +13,8 @@ export type Sku = (typeof PRODUCTS)[number]['sku'];
 type Cart = Map<Sku, number>;
 
 const g = globalThis as { storefrontCarts?: Map<string, Cart> };
-const carts = (g.storefrontCarts ??= new Map());
+g.storefrontCarts ??= new Map();
+const carts = g.storefrontCarts;
 
 export function isSku(value: unknown): value is Sku {
   return PRODUCTS.some((p) => p.sku === value);

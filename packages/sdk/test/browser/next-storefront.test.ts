@@ -242,17 +242,13 @@ describe.skipIf(!chromiumPath)('examples/next-storefront in Chromium', () => {
     await b.locator('#otp').fill(code2);
     await b.locator('#verify').click();
     await expect.poll(() => b.locator('#shopper').textContent()).toBe(customer);
-    await expect
-      .poll(() => cart(b))
-      .toEqual(['Green tea × 2', 'Stoneware mug × 1', 'Forest honey × 1']);
+    await expect.poll(() => cart(b)).toEqual(['Green tea × 2', 'Stoneware mug × 1', 'Forest honey × 1']);
     expect(await sameDocument()).toBe(true);
     await refreshTokenOutOfReach(a, b);
     await shot(b, '10-tab-b-logged-in');
     await a.locator('#status[data-status="authenticated"][data-event="SIGNED_IN"]').waitFor();
     await expect.poll(() => a.locator('#shopper').textContent()).toBe(customer);
-    await expect
-      .poll(() => cart(a))
-      .toEqual(['Green tea × 2', 'Stoneware mug × 1', 'Forest honey × 1']);
+    await expect.poll(() => cart(a)).toEqual(['Green tea × 2', 'Stoneware mug × 1', 'Forest honey × 1']);
     await refreshTokenOutOfReach(a, b);
     await shot(a, '11-tab-a-sees-login');
     await a.close();
