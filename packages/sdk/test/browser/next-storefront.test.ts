@@ -258,7 +258,9 @@ describe.skipIf(!chromiumPath)('examples/next-storefront in Chromium', () => {
   it('the README commands: the script starts its own auth server in debug mode on SQLite, and the page works', async () => {
     await browser.context.clearCookies();
     const dir = mkdtempSync(join(tmpdir(), 'sfa-example-'));
-    const [appPort, authPort] = [await freePort(), await freePort()];
+    const appPort = await freePort();
+    let authPort = await freePort();
+    while (authPort === appPort) authPort = await freePort();
     const own = startExample({
       PORT: String(appPort),
       AUTH_PORT: String(authPort),
