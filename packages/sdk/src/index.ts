@@ -39,6 +39,7 @@ export type {
   AuthStateCallback,
   AuthStateChange,
 } from './session/auth-state.js';
+export { type CookieSession, type CookieSessionOptions, cookieSession } from './session/cookie-session.js';
 export type { RetryOptions, SessionHooks, TokenSource } from './session/refresh.js';
 export type { SessionNotes, StoredPair, TokenPair, TokenStorage } from './storage/contract.js';
 export type { CookieOptions } from './storage/cookies.js';

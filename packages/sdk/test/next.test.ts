@@ -4,7 +4,8 @@ import { authMiddleware, nextCookieStorage } from '../src/next.js';
 import { API_KEY, claimsOf, type Stack, serverAccepts, startStack } from './helpers/stack.js';
 
 // The middleware as Next.js runs it: real NextRequest and NextResponse from the `next` package,
-// against the real auth server over HTTP. (No `next build` here: see the README for what is not built.)
+// against the real auth server over HTTP. (The example app built with `next build`, in Chromium:
+// browser/next-storefront.test.ts.)
 let stack: Stack;
 beforeEach(async () => {
   stack = await startStack();

@@ -18,7 +18,7 @@ export interface SessionStore {
 
 export const LOADING: SessionState = Object.freeze({ status: 'loading', session: null, event: null });
 
-function statusOf(session: AuthSession | null): SessionState['status'] {
+export function statusOf(session: AuthSession | null): SessionState['status'] {
   if (!session) return 'none';
   return session.isLoggedIn ? 'authenticated' : 'anonymous';
 }
