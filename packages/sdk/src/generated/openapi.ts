@@ -733,9 +733,14 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+        DPoP: string;
+    };
     requestBodies: never;
     headers: {
+        /** @description When DPOP_NONCE is on, answers carry the server nonce the client's next DPoP proof must include (RFC 9449 §8); DPOP_NONCE_REQUIRED answers always do. */
+        DPoPNonce: string;
         /** @description Sent by every answer of POST /auth/refresh-token (not part of the Commerce Engine operation, which this document keeps as it is): the grace window, in seconds, during which the refresh token just replaced is answered with the same successor instead of counting as reuse; 0 when the window is off. A client whose refresh got no answer may present the same token again only within this window. */
         RefreshGraceSeconds: string;
     };
@@ -747,6 +752,8 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description The store's public API key. */
                 "X-Api-Key": string;
             };
@@ -827,6 +834,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -865,6 +874,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -911,6 +922,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -957,6 +970,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1002,7 +1017,10 @@ export interface operations {
     "login-with-password": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1054,6 +1072,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1101,6 +1121,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1150,6 +1172,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1197,7 +1221,10 @@ export interface operations {
     "verify-otp": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1244,7 +1271,10 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1280,7 +1310,10 @@ export interface operations {
     "change-password": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1323,6 +1356,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1369,7 +1404,10 @@ export interface operations {
     "reset-password": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1415,6 +1453,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1468,7 +1508,10 @@ export interface operations {
     "get-user-detail": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1503,7 +1546,10 @@ export interface operations {
     "update-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1541,7 +1587,10 @@ export interface operations {
     "delete-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1572,7 +1621,10 @@ export interface operations {
     "deactivate-user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1603,7 +1655,10 @@ export interface operations {
     "get-profile-image": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1637,7 +1692,10 @@ export interface operations {
     "update-profile-image": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1681,7 +1739,10 @@ export interface operations {
     "add-profile-image": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1724,7 +1785,10 @@ export interface operations {
     "remove-profile-image": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1788,7 +1852,10 @@ export interface operations {
     "check-verification-status": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+                DPoP?: components["parameters"]["DPoP"];
+            };
             path?: never;
             cookie?: never;
         };

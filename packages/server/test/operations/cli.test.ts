@@ -166,6 +166,7 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
       expect(purged.code).toBe(0);
       expect(Object.keys(purged.json()).sort()).toEqual([
         'anonymous_users',
+        'dpop_proofs',
         'otps',
         'security_events',
         'sessions',
@@ -259,6 +260,25 @@ describe('CLI on SQLite', () => {
       });
       expect(audience()).toMatchObject({ audience: 'https://api.shop.example', default: false });
       expect(audience('--default')).toEqual({ store_id: 'shop', audience: DEFAULT_AUDIENCE, default: true });
+    },
+    STEP,
+  );
+
+  it(
+    'shows whether a store requires DPoP-bound sessions, turns it on and off, and refuses other words',
+    () => {
+      const url = `sqlite:${join(dir, 'require-dpop.db')}`;
+      expect(cli(url, 'store', 'create', 'shop').code).toBe(0);
+      const requireDpop = (...args: string[]) => cli(url, 'store', 'require-dpop', 'shop', ...args, '--json');
+      expect(requireDpop().json()).toEqual({ store_id: 'shop', require_dpop: false });
+      expect(requireDpop('on').json()).toEqual({ store_id: 'shop', require_dpop: true });
+      expect(requireDpop().json()).toEqual({ store_id: 'shop', require_dpop: true });
+      // The audience, set through the same settings record, is left as it was.
+      expect(cli(url, 'store', 'audience', 'shop', '--json').json()).toMatchObject({ default: true });
+      expect(requireDpop('off').json()).toEqual({ store_id: 'shop', require_dpop: false });
+      const wrong = requireDpop('yes');
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/on or off/);
     },
     STEP,
   );
