@@ -752,8 +752,6 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description The store's public API key. */
                 "X-Api-Key": string;
             };
@@ -834,8 +832,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -874,8 +870,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -922,8 +916,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -970,8 +962,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1017,10 +1007,7 @@ export interface operations {
     "login-with-password": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1072,8 +1059,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1121,8 +1106,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1172,8 +1155,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1221,10 +1202,7 @@ export interface operations {
     "verify-otp": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1271,10 +1249,7 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1310,10 +1285,7 @@ export interface operations {
     "change-password": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1356,8 +1328,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1404,10 +1374,7 @@ export interface operations {
     "reset-password": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1453,8 +1420,6 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
                 /** @description `true` returns the OTP in `content.otp`, only when the store's development setting allows it (OTP_DEBUG). Never in production. */
                 "x-debug-mode"?: "true" | "false";
             };
@@ -1508,10 +1473,7 @@ export interface operations {
     "get-user-detail": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1546,10 +1508,7 @@ export interface operations {
     "update-user": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1587,10 +1546,7 @@ export interface operations {
     "delete-user": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1621,10 +1577,7 @@ export interface operations {
     "deactivate-user": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1655,10 +1608,7 @@ export interface operations {
     "get-profile-image": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1692,10 +1642,7 @@ export interface operations {
     "update-profile-image": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1739,10 +1686,7 @@ export interface operations {
     "add-profile-image": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1785,10 +1729,7 @@ export interface operations {
     "remove-profile-image": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path: {
                 /** @description The user id; only the caller's own. */
                 id: string;
@@ -1852,10 +1793,7 @@ export interface operations {
     "check-verification-status": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
-                DPoP?: components["parameters"]["DPoP"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
