@@ -108,7 +108,7 @@ interface Seen {
   dpop: string | undefined;
   authorization: string | undefined;
 }
-type Answer = { status: number; headers?: Record<string, string>; body: unknown };
+type Answer = { status: number; headers?: Record<string, string | undefined>; body: unknown };
 
 let server: Server;
 let base: string;
@@ -128,7 +128,10 @@ beforeEach(async () => {
     req.resume();
     req.on('end', () => {
       const a = answer(req, seen.length);
-      res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
+      res.writeHead(a.status, {
+        'content-type': 'application/json',
+        ...(a.headers as Record<string, string>),
+      });
       res.end(JSON.stringify(a.body));
     });
   });
