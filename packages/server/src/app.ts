@@ -82,8 +82,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       'x-debug-mode',
       'x-customer-group-id',
       'x-request-id',
+      'dpop',
     ],
-    exposedHeaders: ['x-request-id', 'retry-after', 'x-refresh-grace-seconds'],
+    exposedHeaders: [
+      'x-request-id',
+      'retry-after',
+      'x-refresh-grace-seconds',
+      'dpop-nonce',
+      'www-authenticate',
+    ],
     maxAge: 600,
   });
   app.removeContentTypeParser('text/plain');

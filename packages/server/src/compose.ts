@@ -19,6 +19,7 @@ import { emitSecurityEvent } from './sessions/events.js';
 import type { Database } from './storage/contract.js';
 import type { OperatorStore } from './storage/operator.js';
 import { TenantDirectory } from './tenants/directory.js';
+import { databaseReplayStore, redisReplayStore } from './tokens/dpop-replay.js';
 import { keyWrapFor } from './tokens/key-wrap.js';
 import type { WebhookOptions } from './util/webhook.js';
 
@@ -87,6 +88,10 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       rateLimiter: limiter.rateLimiter,
       isReady: options.isReady ?? (() => true),
       metrics,
+      dpopReplay:
+        limiter.rateLimiter instanceof RedisRateLimiter
+          ? redisReplayStore(limiter.rateLimiter.redis, databaseReplayStore(db), clock.now)
+          : databaseReplayStore(db),
       ...(options.operator ? { operator: options.operator } : {}),
     },
     async close() {

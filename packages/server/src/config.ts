@@ -241,6 +241,21 @@ const OPTIONS = {
     schema: { type: 'string' },
     doc: 'While changing `KEY_ENCRYPTION_KEY`: the old one (or `unencrypted`), still accepted for reading until `keys rewrap` has run.',
   },
+  dpopProofMaxAge: {
+    env: 'DPOP_PROOF_MAX_AGE',
+    schema: { type: 'integer', minimum: 5, maximum: 300, default: 60 },
+    doc: "Oldest DPoP proof accepted, seconds after its `iat` (at most 5 s in the future is accepted too); each proof's `jti` is kept this long to refuse its replay. See [docs/dpop.md](docs/dpop.md).",
+  },
+  dpopNonce: {
+    env: 'DPOP_NONCE',
+    schema: { type: 'boolean', default: false },
+    doc: "Require a server nonce in every DPoP proof (RFC 9449 §8): answers carry `DPoP-Nonce`, a proof without a current one gets `DPOP_NONCE_REQUIRED`. Stateless (an HMAC of the time under the store's refresh key), so every instance accepts every instance's nonce.",
+  },
+  publicUrl: {
+    env: 'PUBLIC_URL',
+    schema: { type: 'string', pattern: '^https?://[^/?#]+(/[^?#]*)?$' },
+    doc: "The URL clients reach the server at (`https://auth.example.com`, with a path prefix if a proxy adds one): DPoP proofs' `htu` is checked against it plus the request path. Unset: the request's own scheme and `Host` (`X-Forwarded-Proto`/`-Host` from proxies `TRUST_PROXY` trusts).",
+  },
   keyReloadInterval: {
     env: 'KEY_RELOAD_INTERVAL',
     schema: { type: 'integer', minimum: 1, maximum: 3600, default: 60 },

@@ -81,6 +81,11 @@ export interface SessionRecord {
   absoluteExpiresAt: number;
   revokedAt: number | null;
   revokedReason: RevokeReason | null;
+  /**
+   * The RFC 7638 SHA-256 thumbprint of the key this session is bound to (RFC 9449 DPoP), set once
+   * at creation from the creating call's proof; null: unbound (refreshes need no proof).
+   */
+  jkt: string | null;
 }
 
 export interface SessionWithUser {
@@ -241,4 +246,9 @@ export interface StoreSettings {
   otpDebug: boolean;
   /** The `aud` of the store's access tokens; null: `DEFAULT_AUDIENCE`. */
   audience: string | null;
+  /**
+   * New sessions must be DPoP-bound (RFC 9449): a session-creating call without a proof is refused.
+   * Read back always; absent when writing: off.
+   */
+  requireDpop?: boolean;
 }

@@ -136,6 +136,27 @@ const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    name: 'store require-dpop',
+    args: ['store-id', 'on-off?'],
+    options: [],
+    usage: 'store require-dpop <store-id> [on | off]',
+    async run(ctx, [storeId, onOff]) {
+      if (onOff !== undefined && onOff !== 'on' && onOff !== 'off')
+        throw new UsageError('store require-dpop takes on or off');
+      await requireStore(ctx, storeId!);
+      const settings = await ctx.db.getStoreSettings(storeId!);
+      if (onOff !== undefined) {
+        settings.requireDpop = onOff === 'on';
+        await ctx.db.setStoreSettings(storeId!, settings);
+      }
+      // Like the audience, servers see the change within KEY_RELOAD_INTERVAL.
+      return {
+        text: `store "${storeId}" ${settings.requireDpop ? 'requires' : 'does not require'} DPoP-bound new sessions`,
+        json: { store_id: storeId, require_dpop: settings.requireDpop },
+      };
+    },
+  },
+  {
     name: 'api-key create',
     args: ['store-id'],
     options: ['secret', 'label'],
@@ -460,6 +481,7 @@ const SUMMARIES: Record<string, string> = {
   'keys retire': 'end a (compromised) key at once; a successor signs if needed',
   'keys rewrap': 'store every signing key again under KEY_ENCRYPTION_KEY',
   'store audience': "show or set the aud of the store's access tokens",
+  'store require-dpop': 'show or set whether new sessions must be DPoP-bound (RFC 9449)',
   purge: 'delete expired sessions, abandoned anonymous users, dead OTPs',
   'limits show': 'every limit: its value for the store, and where it comes from',
   'limits set': "the store's own value of one limit (servers see it within KEY_RELOAD_INTERVAL)",

@@ -25,7 +25,13 @@ export const ERROR_CODES = {
   USER_EXISTS: { status: 400, message: 'A customer with this email or phone already exists.' },
   IMAGE_TOO_LARGE: { status: 400, message: 'The image is larger than the limit.' },
   UNSUPPORTED_IMAGE_TYPE: { status: 400, message: 'The image must be a PNG, JPEG, WebP or GIF file.' },
+  DPOP_NONCE_REQUIRED: {
+    status: 400,
+    message: 'The DPoP proof must carry the nonce given in the DPoP-Nonce header.',
+  },
+  DPOP_PROOF_REQUIRED: { status: 400, message: 'This store requires a DPoP proof to open a session.' },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required.' },
+  DPOP_PROOF_INVALID: { status: 401, message: 'The DPoP proof is missing or not valid.' },
   INVALID_CREDENTIALS: { status: 401, message: 'The login or the password is not correct.' },
   SESSION_NOT_FOUND: { status: 404, message: 'The session does not exist.' },
   STORE_NOT_FOUND: { status: 404, message: 'The store does not exist.' },

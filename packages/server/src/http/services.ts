@@ -4,6 +4,7 @@ import type { RateLimiter } from '../ratelimit/contract.js';
 import type { SessionContext } from '../sessions/context.js';
 import type { OperatorStore } from '../storage/operator.js';
 import type { TenantDirectory } from '../tenants/directory.js';
+import type { ProofReplayStore } from '../tokens/dpop-replay.js';
 import type { AddressModel } from './client-address.js';
 import type { Metrics } from './metrics.js';
 
@@ -20,6 +21,8 @@ export interface Services {
   /** True once the database is migrated and the default store's keys are loaded. */
   isReady(): boolean;
   metrics: Metrics;
+  /** Where DPoP proofs' jti are kept for their window (database, or Redis with REDIS_URL). */
+  dpopReplay: ProofReplayStore;
   /** Present when the backend has an operator side (both do); used by /metrics. */
   operator?: OperatorStore;
 }

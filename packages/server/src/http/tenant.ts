@@ -35,10 +35,21 @@ function presentedToken(request: FastifyRequest): { token: string; use: 'access'
   return bearer ? { token: bearer, use: 'access' } : null;
 }
 
-/** The Bearer token of the Authorization header, if any. */
+/**
+ * The access token of the Authorization header, if any: `Bearer <token>`, or `DPoP <token>` for a
+ * DPoP-bound one, whose proof the DPoP hook (http/dpop.ts) checked before any route ran.
+ */
 export function bearerToken(request: FastifyRequest): string | undefined {
+  return authorizationOf(request)?.token;
+}
+
+/** The Authorization header's scheme and token, for the two schemes access tokens travel in. */
+export function authorizationOf(
+  request: FastifyRequest,
+): { scheme: 'bearer' | 'dpop'; token: string } | null {
   const header = request.headers.authorization;
-  if (typeof header !== 'string') return undefined;
-  const match = /^Bearer[ ]+([^ ]+)[ ]*$/i.exec(header);
-  return match?.[1];
+  if (typeof header !== 'string') return null;
+  const match = /^(Bearer|DPoP)[ ]+([^ ]+)[ ]*$/i.exec(header);
+  if (!match) return null;
+  return { scheme: match[1]!.toLowerCase() as 'bearer' | 'dpop', token: match[2]! };
 }

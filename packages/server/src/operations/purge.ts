@@ -11,7 +11,7 @@ export interface PurgeOptions {
 
 export type PurgeCounts = Record<PurgeKind, number>;
 
-const ORDER: PurgeKind[] = ['sessions', 'anonymous_users', 'otps', 'security_events'];
+const ORDER: PurgeKind[] = ['sessions', 'anonymous_users', 'otps', 'security_events', 'dpop_proofs'];
 
 /**
  * Deletes what nothing alive needs, in small batches with a turn of the event loop between
@@ -19,7 +19,13 @@ const ORDER: PurgeKind[] = ['sessions', 'anonymous_users', 'otps', 'security_eve
  */
 export async function purge(operator: OperatorStore, options: PurgeOptions): Promise<PurgeCounts> {
   const batch = options.batchSize ?? 500;
-  const counts: PurgeCounts = { sessions: 0, anonymous_users: 0, otps: 0, security_events: 0 };
+  const counts: PurgeCounts = {
+    sessions: 0,
+    anonymous_users: 0,
+    otps: 0,
+    security_events: 0,
+    dpop_proofs: 0,
+  };
   for (const kind of ORDER) {
     for (;;) {
       const n = await operator.purgeBatch(kind, options.now, batch, options.anonymousIdleMs);

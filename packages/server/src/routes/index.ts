@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { registerDpop } from '../http/dpop.js';
 import type { Services } from '../http/services.js';
 import { registerAnonymous } from './auth/anonymous.js';
 import { registerChangePassword } from './auth/change-password.js';
@@ -21,6 +22,7 @@ import { registerHealthAndDocs } from './health.js';
 /** Registers every operation: sessions, then the customer operations, then the back-end ones. */
 export async function registerRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const ctx = services.customers;
+  registerDpop(app, services);
   registerHealthAndDocs(app, services);
   registerDocs(app);
   registerRefreshToken(app, services);

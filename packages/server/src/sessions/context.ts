@@ -22,4 +22,9 @@ export interface SessionContext {
   onSecurityEvent: SecurityEventListener;
   /** Counts refreshes per session (the store's `refreshPerSession` limit); absent: not counted. */
   rateLimiter?: RateLimiter;
+  /**
+   * Set per request by a session-creating route whose request carried a valid DPoP proof
+   * (http/dpop.ts `bindingContext`): the thumbprint the session it opens is bound to (RFC 9449).
+   */
+  dpopJkt?: string;
 }

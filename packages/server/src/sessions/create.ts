@@ -25,6 +25,8 @@ export async function openSession(
     absoluteExpiresAt,
     revokedAt: null,
     revokedReason: null,
+    // Bound only here, at creation, never by a refresh: a thief must not bind a victim's session.
+    jkt: ctx.dpopJkt ?? null,
   };
   await ctx.db.createSession(session);
   const tokens = issueTokenPair(

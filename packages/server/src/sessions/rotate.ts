@@ -2,6 +2,7 @@ import { AppError } from '../errors/codes.js';
 import { enforceLimit } from '../ratelimit/enforce.js';
 import type { RotateResult } from '../storage/contract.js';
 import { type Tenant, tokenPolicyOf } from '../tenants/directory.js';
+import { invalidProof } from '../tokens/dpop.js';
 import { issueTokenPair, type TokenPair } from '../tokens/issue.js';
 import { verifyRefreshToken } from '../tokens/verify.js';
 import type { SessionContext } from './context.js';
@@ -16,6 +17,14 @@ import { emitSecurityEvent } from './events.js';
  *   - g was replaced within the grace window: answer the same successor again (lost responses,
  *     retries, racing tabs), minting no new branch;
  *   - g is older, or the grace window has passed: reuse. Revoke the family (RFC 9700 §4.14.2).
+ *
+ * A DPoP-bound session (RFC 9449, `jkt` on its row) first needs a proof of its key (`jkt` here,
+ * the thumbprint of the request's verified proof, or null): without it the answer is
+ * DPOP_PROOF_INVALID and nothing changes, neither rotation nor revocation nor event, so a thief
+ * holding only the token can neither use nor end the session. With the key, the just-replaced
+ * generation replays the same successor for as long as the row stays at g+1 inside its idle and
+ * absolute lifetime, not only within the grace window: the key tells the honest client whose
+ * answer was lost from a thief, so a lost answer followed by a long time offline costs nothing.
  */
 export interface RefreshResult extends TokenPair {
   /** `replayed`: the grace window answered the successor already issued; nothing rotated. */
@@ -26,6 +35,7 @@ export async function refreshSession(
   ctx: SessionContext,
   tenant: Tenant,
   refreshToken: string,
+  jkt: string | null = null,
 ): Promise<RefreshResult> {
   const now = ctx.clock.now();
   const claims = verifyRefreshToken(tenant.keyring, tenant.issuer, refreshToken, now);
@@ -53,6 +63,7 @@ export async function refreshSession(
       generation: claims.gen,
       now,
       idleExpiresAt: now + policy.refreshTokenTtl * 1000,
+      jkt,
     });
     // A validly signed token whose session is gone (purged, user deleted): the seed's NotFound.
     if (!result || result.session.storeId !== tenant.record.id || result.user.id !== claims.sub) {
@@ -61,6 +72,14 @@ export async function refreshSession(
     const { session, user } = result;
     if (result.rotated)
       return { ...issueTokenPair(tenant.keyring, tokenPolicy, session, user), outcome: 'rotated' };
+    // Before anything the row says: without the bound key nothing about the session is revealed or changed.
+    if (session.jkt !== null && session.jkt !== jkt) {
+      throw invalidProof(
+        jkt === null
+          ? 'this session is DPoP-bound; a proof of its key is required'
+          : "the proof's key is not the session's",
+      );
+    }
 
     if (session.revokedAt !== null) throw new AppError('SESSION_REVOKED');
     if (session.absoluteExpiresAt <= now || session.idleExpiresAt <= now)
@@ -71,7 +90,8 @@ export async function refreshSession(
       // started first but lost the race, or runs on an instance whose clock is behind. Either way
       // the rotation is as recent as can be, so that is inside the window, not reuse.
       const sinceRotation = now - session.rotatedAt;
-      if (policy.refreshReuseGrace > 0 && sinceRotation <= policy.refreshReuseGrace * 1000) {
+      const bound = session.jkt !== null;
+      if (bound || (policy.refreshReuseGrace > 0 && sinceRotation <= policy.refreshReuseGrace * 1000)) {
         return { ...issueTokenPair(tenant.keyring, tokenPolicy, session, user), outcome: 'replayed' };
       }
     } else if (session.generation === claims.gen) {

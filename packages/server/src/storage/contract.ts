@@ -34,6 +34,13 @@ export interface RotateInput {
   now: number;
   /** Proposed idle expiry; the database caps it at the session's absolute expiry. */
   idleExpiresAt: number;
+  /**
+   * The thumbprint of the key the request's valid DPoP proof was made with, or null without one.
+   * A bound session (its `jkt` set) rotates only for its own key; an unbound one whatever this is
+   * (and stays unbound: a refresh never binds, RFC 9449 leaves binding to session creation).
+   * Absent: null.
+   */
+  jkt?: string | null;
 }
 
 /** `rotated: false` means the compare-and-swap did not match; `session` is then the row as found. */
@@ -134,12 +141,20 @@ export interface Database {
   getSession(id: string): Promise<SessionWithUser | null>;
   /**
    * The refresh compare-and-swap: when the session's generation equals `generation`, it belongs to
-   * `storeId` and `userId`, it is live and unexpired at `now`, bump the generation, set `rotatedAt = now` and the idle expiry, all
+   * `storeId` and `userId`, it is live and unexpired at `now`, it is unbound or bound to `jkt`, bump the generation, set `rotatedAt = now` and the idle expiry, all
    * atomically. Answers the row after the attempt (with its user), or null when the session is gone.
    */
   rotateSession(input: RotateInput): Promise<RotateResult | null>;
   /** Revokes a live session; answers false when it was already revoked or is gone. */
   revokeSession(id: string, reason: RevokeReason, now: number): Promise<boolean>;
+
+  /**
+   * Accepts a DPoP proof's `jti` for the key `jkt` once (RFC 9449 §11.1): answers true when the pair
+   * was new and is now kept until `expiresAt` (ms), false when it was seen before (a replay). Of
+   * concurrent callers on any handle or instance, exactly one gets true. Expired pairs are purged
+   * (PurgeKind `dpop_proofs`); until then they still count as seen.
+   */
+  recordDpopProof(jkt: string, jti: string, expiresAt: number): Promise<boolean>;
 
   /** Appends an event to the security log (kept 90 days; see PurgeKind). */
   recordSecurityEvent(event: SecurityEvent): Promise<void>;

@@ -66,6 +66,6 @@ export interface SessionFilter {
  * - `otps`: consumed or expired one-time passwords.
  * - `security_events`: events older than 90 days.
  */
-export type PurgeKind = 'sessions' | 'anonymous_users' | 'otps' | 'security_events';
+export type PurgeKind = 'sessions' | 'anonymous_users' | 'otps' | 'security_events' | 'dpop_proofs';
 
 export const SECURITY_EVENT_RETENTION_MS = 90 * 24 * 3600 * 1000;

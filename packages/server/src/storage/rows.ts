@@ -59,8 +59,32 @@ export function storeFromRow(row: Row): model.StoreRecord {
 export const storeValues = (s: model.StoreRecord): unknown[] => [s.id, s.name, s.createdAt];
 
 export function storeSettingsFromRow(row: Row | undefined, d: Dialect): model.StoreSettings {
-  return { otpDebug: d.readBoolean(row?.['otp_debug']), audience: textOrNull(row?.['audience']) };
+  return {
+    otpDebug: d.readBoolean(row?.['otp_debug']),
+    audience: textOrNull(row?.['audience']),
+    requireDpop: d.readBoolean(row?.['require_dpop']),
+  };
 }
+
+/** The settings columns of `stores`, read by `storeSettingsFromRow`. */
+export const STORE_SETTINGS_COLUMNS = 'otp_debug, audience, require_dpop';
+
+/** `UPDATE stores SET <settings> WHERE id = <last>`: parameters are `storeSettingsValues` then the store id. */
+export const SET_STORE_SETTINGS = (d: Dialect) =>
+  `UPDATE stores SET otp_debug = ${d.param(1)}, audience = ${d.param(2)}, require_dpop = ${d.param(3)} WHERE id = ${d.param(4)}`;
+
+export const storeSettingsValues = (s: model.StoreSettings, d: Dialect): unknown[] => [
+  d.boolean(s.otpDebug),
+  s.audience,
+  d.boolean(s.requireDpop ?? false),
+];
+
+/**
+ * Records a DPoP proof's (thumbprint, jti) until `expires_at`; a second insert of the same pair
+ * changes no row (the proof was replayed). Parameters: jkt, jti, expires at.
+ */
+export const INSERT_DPOP_PROOF = (d: Dialect) =>
+  `INSERT INTO dpop_proofs (jkt, jti, expires_at) VALUES (${params(d, 3)}) ON CONFLICT (jkt, jti) DO NOTHING`;
 
 /**
  * Migration 4 on both backends (the same SQL on each): one row per limit a store set for itself
@@ -335,8 +359,10 @@ const SESSION = [
   'absolute_expires_at',
   'revoked_at',
   'revoked_reason',
+  'jkt',
 ] as const;
 export const SESSION_COLUMNS = list(SESSION);
+export const SESSION_COLUMN_COUNT = SESSION.length;
 /** The session columns of `s`, unaliased. */
 export const SESSION_COLUMNS_OF_S = list(SESSION, 's');
 /**
@@ -359,6 +385,7 @@ export function sessionFromRow(row: Row, prefix = ''): model.SessionRecord {
     absoluteExpiresAt: time(c('absolute_expires_at')),
     revokedAt: timeOrNull(c('revoked_at')),
     revokedReason: (c('revoked_reason') ?? null) as model.SessionRecord['revokedReason'],
+    jkt: textOrNull(c('jkt')),
   };
 }
 
@@ -374,6 +401,7 @@ export const sessionValues = (s: model.SessionRecord): unknown[] => [
   s.absoluteExpiresAt,
   s.revokedAt,
   s.revokedReason,
+  s.jkt,
 ];
 
 const OTP = [

@@ -16,6 +16,8 @@ export interface Tenant {
   limits: LimitValues;
   /** `aud` of this store's access tokens. */
   audience: string;
+  /** New sessions must be DPoP-bound (`store require-dpop`): see docs/dpop.md. */
+  requireDpop: boolean;
 }
 
 /** What minting this store's tokens needs. */
@@ -103,13 +105,15 @@ export class TenantDirectory {
   private async load(storeId: string): Promise<Tenant | null> {
     const now = this.clock.now();
     const record = await this.db.getStore(storeId);
+    const settings = record ? await this.db.getStoreSettings(storeId) : null;
     const tenant = record
       ? {
           record,
           keyring: new Keyring(await this.db.listSigningKeys(storeId), now, this.keys.wrap ?? PLAIN_KEYS),
           issuer: `${this.issuerBase}/${storeId}`,
           limits: withOverrides(this.limits, await this.db.getStoreLimits(storeId)),
-          audience: (await this.db.getStoreSettings(storeId)).audience ?? DEFAULT_AUDIENCE,
+          audience: settings?.audience ?? DEFAULT_AUDIENCE,
+          requireDpop: settings?.requireDpop ?? false,
         }
       : null;
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();

@@ -73,6 +73,9 @@ export function issueTokenPair(
     phone: verifiedPhone(user),
     first_name: user.firstName,
     last_name: user.lastName,
+    // A bound session's access tokens name its key (RFC 9449 §6.1): they are refused without a
+    // proof of it (http/dpop.ts), and resource servers can check the same (verifyAccessToken).
+    ...(session.jkt ? { cnf: { jkt: session.jkt } } : {}),
   })}`;
   const refresh = keyring.refreshSigner;
   const refreshInput = `${refresh.header}.${b64urlJson({

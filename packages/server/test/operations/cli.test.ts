@@ -166,6 +166,7 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
       expect(purged.code).toBe(0);
       expect(Object.keys(purged.json()).sort()).toEqual([
         'anonymous_users',
+        'dpop_proofs',
         'otps',
         'security_events',
         'sessions',

@@ -41,6 +41,7 @@ export function sessionRecord(
     absoluteExpiresAt: T0 + 90 * DAY,
     revokedAt: null,
     revokedReason: null,
+    jkt: null,
     ...overrides,
   };
 }
@@ -160,6 +161,37 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           session: { ...session, generation: 1, rotatedAt: now, idleExpiresAt: T0 + 40 * DAY },
         });
         expect((await other.getSession(session.id))?.session.generation).toBe(1);
+      });
+
+      it('rotates a DPoP-bound session only for its own key, and keeps it bound', async () => {
+        const { session } = await newSession({ jkt: 'key-thumbprint-a' });
+        expect((await other.getSession(session.id))?.session.jkt).toBe('key-thumbprint-a');
+        const input = {
+          sessionId: session.id,
+          storeId,
+          userId: session.userId,
+          generation: 0,
+          now: T0 + 1,
+          idleExpiresAt: T0 + DAY,
+        };
+        for (const jkt of [undefined, null, 'key-thumbprint-b']) {
+          const refused = await store.rotateSession({ ...input, jkt });
+          expect(refused).toMatchObject({
+            rotated: false,
+            session: { generation: 0, jkt: 'key-thumbprint-a' },
+          });
+        }
+        const result = await other.rotateSession({ ...input, jkt: 'key-thumbprint-a' });
+        expect(result).toMatchObject({ rotated: true, session: { generation: 1, jkt: 'key-thumbprint-a' } });
+        // An unbound session rotates whatever key comes, and stays unbound.
+        const { session: unbound } = await newSession();
+        const bumped = await store.rotateSession({
+          ...input,
+          sessionId: unbound.id,
+          userId: unbound.userId,
+          jkt: 'key-thumbprint-b',
+        });
+        expect(bumped).toMatchObject({ rotated: true, session: { generation: 1, jkt: null } });
       });
 
       it('does not match a stale generation, and answers the row as found', async () => {
@@ -334,6 +366,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           issuer: `test/${storeId}`,
           limits: limitValuesOf(loadConfig({})),
           audience: 'conformance',
+          requireDpop: false,
         };
       });
       const ctx = (s: Database, grace: number): SessionContext => ({
@@ -596,6 +629,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
             absoluteExpiresAt: T0 + 2 * DAY,
             revokedAt: null,
             revokedReason: null,
+            jkt: null,
           };
           await store.createSession(s);
           return s.id;
@@ -835,17 +869,47 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
       });
     });
 
+    it('accepts a DPoP proof (key, jti) once, from any handle, until it is purged', async () => {
+      const jti = randomId(16);
+      const results = await Promise.all([
+        store.recordDpopProof('jkt-1', jti, T0 + 60_000),
+        other.recordDpopProof('jkt-1', jti, T0 + 60_000),
+        store.recordDpopProof('jkt-1', jti, T0 + 60_000),
+      ]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await other.recordDpopProof('jkt-1', jti, T0 + 60_000)).toBe(false);
+      // The same jti under another key is another proof.
+      expect(await store.recordDpopProof('jkt-2', jti, T0 + 60_000)).toBe(true);
+      const operator = store.operator();
+      expect(await operator.purgeBatch('dpop_proofs', T0 + 59_999, 10, DAY)).toBe(0);
+      expect(await operator.purgeBatch('dpop_proofs', T0 + 60_000, 10, DAY)).toBeGreaterThanOrEqual(2);
+      expect(await store.recordDpopProof('jkt-1', jti, T0 + 120_000)).toBe(true);
+    });
+
     it('store settings default to off and round-trip', async () => {
       const id = `x${randomId(4).toLowerCase()}`;
       await store.createStore({ id, name: id, createdAt: T0 });
-      expect(await store.getStoreSettings(id)).toEqual({ otpDebug: false, audience: null });
-      await store.setStoreSettings(id, { otpDebug: true, audience: 'https://api.shop.example' });
+      expect(await store.getStoreSettings(id)).toEqual({
+        otpDebug: false,
+        audience: null,
+        requireDpop: false,
+      });
+      await store.setStoreSettings(id, {
+        otpDebug: true,
+        audience: 'https://api.shop.example',
+        requireDpop: true,
+      });
       expect(await other.getStoreSettings(id)).toEqual({
         otpDebug: true,
         audience: 'https://api.shop.example',
+        requireDpop: true,
       });
-      await store.setStoreSettings(id, { otpDebug: true, audience: null });
-      expect(await other.getStoreSettings(id)).toEqual({ otpDebug: true, audience: null });
+      await store.setStoreSettings(id, { otpDebug: true, audience: null, requireDpop: false });
+      expect(await other.getStoreSettings(id)).toEqual({
+        otpDebug: true,
+        audience: null,
+        requireDpop: false,
+      });
     });
 
     it('store limits: none until set, set and replaced per store, cleared back to none', async () => {

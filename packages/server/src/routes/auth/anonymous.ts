@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireApiKey } from '../../http/api-key.js';
 import { limitRequest } from '../../http/client.js';
+import { bindingContext } from '../../http/dpop.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
@@ -46,7 +47,11 @@ export async function registerAnonymous(app: FastifyInstance, services: Services
           'anonymous',
           'Too many new sessions from this address; retry later.',
         );
-        const { user, tokens } = await startAnonymousSession(services.sessions, tenant, bearerToken(request));
+        const { user, tokens } = await startAnonymousSession(
+          bindingContext(services.sessions, tenant, request),
+          tenant,
+          bearerToken(request),
+        );
         return ok('Anonymous token created successfully', { user: anonymousUserView(user), ...tokens });
       },
     );

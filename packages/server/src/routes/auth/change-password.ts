@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { changePassword } from '../../accounts/change-password.js';
 import type { CustomerContext } from '../../accounts/context.js';
+import { bindingContext } from '../../http/dpop.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
@@ -14,11 +15,16 @@ export function registerChangePassword(app: FastifyInstance, services: Services,
     async (request) => {
       const tenant = await tenantOf(services, request);
       const b = request.body;
-      const tokens = await changePassword(ctx, tenant, bearerToken(request), {
-        oldPassword: b.old_password,
-        newPassword: b.new_password,
-        confirmPassword: b.confirm_password,
-      });
+      const tokens = await changePassword(
+        bindingContext(ctx, tenant, request),
+        tenant,
+        bearerToken(request),
+        {
+          oldPassword: b.old_password,
+          newPassword: b.new_password,
+          confirmPassword: b.confirm_password,
+        },
+      );
       return ok('Password changed successfully', tokens);
     },
   );

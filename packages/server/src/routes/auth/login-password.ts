@@ -3,6 +3,7 @@ import type { CustomerContext } from '../../accounts/context.js';
 import { loginWithPassword } from '../../accounts/login-password.js';
 import { identifierFrom } from '../../accounts/records.js';
 import { clientOf } from '../../http/client.js';
+import { bindingContext } from '../../http/dpop.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
@@ -17,11 +18,12 @@ export function registerLoginPassword(app: FastifyInstance, services: Services, 
     async (request) => {
       const tenant = await tenantOf(services, request);
       const id = identifierFrom(request.body);
+      const bound = bindingContext(ctx, tenant, request);
       const { account, tokens } = await services.metrics.countOutcome(
         services.metrics.logins,
         { method: 'password' },
         () =>
-          loginWithPassword(ctx, tenant, id, request.body.password, clientOf(request, services.addresses)),
+          loginWithPassword(bound, tenant, id, request.body.password, clientOf(request, services.addresses)),
       );
       return ok('Logged in successfully', { user: accountView(account, request), ...tokens });
     },

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CustomerContext } from '../../accounts/context.js';
 import { logout } from '../../accounts/logout.js';
+import { bindingContext } from '../../http/dpop.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { bearerToken, STORE_PREFIX, tenantOf } from '../../http/tenant.js';
@@ -11,7 +12,7 @@ import { userView } from './user-view.js';
 export function registerLogout(app: FastifyInstance, services: Services, ctx: CustomerContext): void {
   app.post(`${STORE_PREFIX}/auth/logout`, { schema: routeSchema('logout') }, async (request) => {
     const tenant = await tenantOf(services, request);
-    const { user, tokens } = await logout(ctx, tenant, bearerToken(request));
+    const { user, tokens } = await logout(bindingContext(ctx, tenant, request), tenant, bearerToken(request));
     return ok('Logged out successfully', { user: userView(user, request), ...tokens });
   });
 }

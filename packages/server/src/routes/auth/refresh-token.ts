@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors/codes.js';
 import { limitRequest } from '../../http/client.js';
+import { proofOf } from '../../http/dpop.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
@@ -32,7 +33,12 @@ export function registerRefreshToken(app: FastifyInstance, services: Services): 
           'refreshPerAddress',
           'Too many refreshes from this address; retry later.',
         );
-        const result = await refreshSession(services.sessions, tenant, request.body.refresh_token);
+        const result = await refreshSession(
+          services.sessions,
+          tenant,
+          request.body.refresh_token,
+          proofOf(request)?.jkt ?? null,
+        );
         refreshes.inc({ outcome: result.outcome });
         return ok('Token refreshed successfully', {
           access_token: result.access_token,

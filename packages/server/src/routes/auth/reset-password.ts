@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CustomerContext } from '../../accounts/context.js';
 import { resetPassword } from '../../accounts/reset-password.js';
 import { clientOf } from '../../http/client.js';
+import { bindingContext } from '../../http/dpop.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
@@ -17,7 +18,7 @@ export function registerResetPassword(app: FastifyInstance, services: Services, 
       const tenant = await tenantOf(services, request);
       const b = request.body;
       const { account, tokens } = await resetPassword(
-        ctx,
+        bindingContext(ctx, tenant, request),
         tenant,
         {
           otpToken: b.otp_token,

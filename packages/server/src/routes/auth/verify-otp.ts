@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CustomerContext } from '../../accounts/context.js';
 import { verifyOtp } from '../../accounts/verify-otp.js';
 import { clientOf } from '../../http/client.js';
+import { bindingContext } from '../../http/dpop.js';
 import { ok } from '../../http/envelope.js';
 import type { Services } from '../../http/services.js';
 import { STORE_PREFIX, tenantOf } from '../../http/tenant.js';
@@ -19,11 +20,12 @@ export function registerVerifyOtp(app: FastifyInstance, services: Services, ctx:
       const { otp, otp_token, otp_action } = request.body;
       const { metrics } = services;
       const client = clientOf(request, services.addresses);
+      const bound = bindingContext(ctx, tenant, request);
       const verify = () =>
         metrics.countOutcome(
           metrics.otpVerifications,
           { action: otp_action },
-          () => verifyOtp(ctx, tenant, { otp, otpToken: otp_token, action: otp_action }, client),
+          () => verifyOtp(bound, tenant, { otp, otpToken: otp_token, action: otp_action }, client),
           'verified',
         );
       // A login by one-time password completes here.

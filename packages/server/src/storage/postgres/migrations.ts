@@ -206,4 +206,24 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
     name: 'API key labels and prefixes',
     sql: API_KEY_LABELS,
   },
+  {
+    version: 11,
+    name: 'DPoP-bound sessions (RFC 9449)',
+    /*
+     * `sessions.jkt`: the RFC 7638 thumbprint of the key a session is bound to (null: unbound).
+     * `dpop_proofs`: the (thumbprint, jti) of every proof accepted, until its iat window ends, so a
+     * proof is accepted once across every instance on this database.
+     */
+    sql: `
+      ALTER TABLE sessions ADD COLUMN jkt TEXT;
+      ALTER TABLE stores ADD COLUMN require_dpop BOOLEAN NOT NULL DEFAULT false;
+      CREATE TABLE dpop_proofs (
+        jkt TEXT NOT NULL,
+        jti TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (jkt, jti)
+      );
+      CREATE INDEX dpop_proofs_expiry ON dpop_proofs(expires_at);
+    `,
+  },
 ];

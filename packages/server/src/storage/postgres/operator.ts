@@ -25,6 +25,8 @@ const PURGE: Record<PurgeKind, string> = {
       SELECT id FROM otps WHERE expires_at <= $1 OR consumed_at IS NOT NULL LIMIT $2)`,
   security_events: `DELETE FROM security_events WHERE id IN (
       SELECT id FROM security_events WHERE created_at <= $1 - ${SECURITY_EVENT_RETENTION_MS}::bigint LIMIT $2)`,
+  dpop_proofs: `DELETE FROM dpop_proofs WHERE (jkt, jti) IN (
+      SELECT jkt, jti FROM dpop_proofs WHERE expires_at <= $1 LIMIT $2)`,
 };
 
 export class PostgresOperator implements OperatorStore {

@@ -67,7 +67,7 @@ const SQL = {
   addSigningKey: `INSERT INTO signing_keys (${mapping.SIGNING_KEY_COLUMNS}) VALUES (${mapping.params(D, 8)})`,
   createUser: `INSERT INTO users (${mapping.USER_COLUMNS}) VALUES (${mapping.params(D, 14)})`,
   getUser: `SELECT ${mapping.USER_COLUMNS} FROM users WHERE id = $1`,
-  createSession: `INSERT INTO sessions (${mapping.SESSION_COLUMNS}) VALUES (${mapping.params(D, 11)})`,
+  createSession: `INSERT INTO sessions (${mapping.SESSION_COLUMNS}) VALUES (${mapping.params(D, mapping.SESSION_COLUMN_COUNT)})`,
   getSession: `SELECT ${mapping.SESSION_COLUMNS_AS_S}, ${mapping.USER_COLUMNS_OF_U} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
   /*
    * The refresh in ONE statement and one round trip, for a group of refreshes at once (group
@@ -83,8 +83,8 @@ const SQL = {
    * them, and the other reads it as a race lost.
    */
   rotate: `WITH i AS (
-      SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[], $5::text[], $6::text[])
-        WITH ORDINALITY AS t(id, gen, now, idle, store_id, user_id, ord)
+      SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::text[])
+        WITH ORDINALITY AS t(id, gen, now, idle, store_id, user_id, jkt, ord)
     ), upd AS (
       UPDATE sessions s
          SET generation = s.generation + 1, rotated_at = i.now,
@@ -93,6 +93,7 @@ const SQL = {
        WHERE s.id = i.id AND s.generation = i.gen AND s.revoked_at IS NULL
          AND s.store_id = i.store_id AND s.user_id = i.user_id
          AND s.idle_expires_at > i.now AND s.absolute_expires_at > i.now
+         AND (s.jkt IS NULL OR s.jkt = i.jkt)
       RETURNING i.ord, ${mapping.SESSION_COLUMNS_OF_S}
     ), found AS (
       SELECT true AS rotated, * FROM upd
@@ -104,8 +105,9 @@ const SQL = {
   revoke: 'UPDATE sessions SET revoked_at = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at IS NULL',
   addEvent: `INSERT INTO security_events (${mapping.SECURITY_EVENT_COLUMNS}) VALUES (${mapping.params(D, 6)})`,
 
-  getStoreSettings: 'SELECT otp_debug, audience FROM stores WHERE id = $1',
-  setStoreSettings: 'UPDATE stores SET otp_debug = $1, audience = $2 WHERE id = $3',
+  getStoreSettings: `SELECT ${mapping.STORE_SETTINGS_COLUMNS} FROM stores WHERE id = $1`,
+  setStoreSettings: mapping.SET_STORE_SETTINGS(D),
+  recordDpopProof: mapping.INSERT_DPOP_PROOF(D),
   getStoreLimits: 'SELECT name, value FROM store_limits WHERE store_id = $1',
   setStoreLimit: `INSERT INTO store_limits (store_id, name, value) VALUES ($1, $2, $3)
     ON CONFLICT (store_id, name) DO UPDATE SET value = excluded.value`,
@@ -342,6 +344,7 @@ export class PostgresDatabase implements Database {
       sorted.map((i) => i.idleExpiresAt),
       sorted.map((i) => i.storeId),
       sorted.map((i) => i.userId),
+      sorted.map((i) => i.jkt ?? null),
     ]);
     const byInput = new Map<RotateInput, RotateResult>();
     for (const row of rows) {
@@ -360,6 +363,10 @@ export class PostgresDatabase implements Database {
     return (await this.run('revoke', [now, reason, id])).rowCount === 1;
   }
 
+  async recordDpopProof(jkt: string, jti: string, expiresAt: number): Promise<boolean> {
+    return (await this.run('recordDpopProof', [jkt, jti, expiresAt])).rowCount === 1;
+  }
+
   async recordSecurityEvent(e: model.SecurityEvent): Promise<void> {
     await this.run('addEvent', mapping.securityEventValues(e));
   }
@@ -369,7 +376,7 @@ export class PostgresDatabase implements Database {
   }
 
   async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
-    await this.run('setStoreSettings', [D.boolean(settings.otpDebug), settings.audience, storeId]);
+    await this.run('setStoreSettings', [...mapping.storeSettingsValues(settings, D), storeId]);
   }
 
   async getStoreLimits(storeId: string): Promise<Record<string, number>> {

@@ -19,6 +19,8 @@ const PURGE: Record<PurgeKind, string> = {
       SELECT rowid FROM otps WHERE expires_at <= @now OR consumed_at IS NOT NULL LIMIT @limit)`,
   security_events: `DELETE FROM security_events WHERE id IN (
       SELECT id FROM security_events WHERE created_at <= @now - ${SECURITY_EVENT_RETENTION_MS} LIMIT @limit)`,
+  dpop_proofs: `DELETE FROM dpop_proofs WHERE (jkt, jti) IN (
+      SELECT jkt, jti FROM dpop_proofs WHERE expires_at <= @now LIMIT @limit)`,
 };
 
 export class SqliteOperator implements OperatorStore {

@@ -69,7 +69,7 @@ export class SqliteDatabase implements Database {
     // The swap answers the row it wrote (RETURNING), so a rotation reads back only its user; a
     // lost swap reads the session as it is now.
     const rotateOne = (i: RotateInput): RotateResult | null => {
-      const rotated = statements.rotate.run(i).changes === 1;
+      const rotated = statements.rotate.run({ ...i, jkt: i.jkt ?? null }).changes === 1;
       const row = statements.getSession.get(i.sessionId) as mapping.Row | undefined;
       return row
         ? { rotated, session: mapping.sessionFromRow(row, 's_'), user: mapping.userFromRow(row, D) }
@@ -102,7 +102,7 @@ export class SqliteDatabase implements Database {
       createUser: db.prepare(`INSERT INTO users (${mapping.USER_COLUMNS}) VALUES (${mapping.params(D, 14)})`),
       getUser: db.prepare(`SELECT ${mapping.USER_COLUMNS} FROM users WHERE id = ?`),
       createSession: db.prepare(
-        `INSERT INTO sessions (${mapping.SESSION_COLUMNS}) VALUES (${mapping.params(D, 11)})`,
+        `INSERT INTO sessions (${mapping.SESSION_COLUMNS}) VALUES (${mapping.params(D, mapping.SESSION_COLUMN_COUNT)})`,
       ),
       getSession: db.prepare(
         `SELECT ${mapping.SESSION_COLUMNS_AS_S}, ${mapping.USER_COLUMNS_OF_U} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
@@ -114,8 +114,10 @@ export class SqliteDatabase implements Database {
                 idle_expires_at = MIN(@idleExpiresAt, absolute_expires_at)
           WHERE id = @sessionId AND generation = @generation AND revoked_at IS NULL
             AND store_id = @storeId AND user_id = @userId
-            AND idle_expires_at > @now AND absolute_expires_at > @now`,
+            AND idle_expires_at > @now AND absolute_expires_at > @now
+            AND (jkt IS NULL OR jkt = @jkt)`,
       ),
+      recordDpopProof: db.prepare(mapping.INSERT_DPOP_PROOF(D)),
       revoke: db.prepare(
         'UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL',
       ),
@@ -129,8 +131,8 @@ export class SqliteDatabase implements Database {
   private prepareCustomers() {
     const db = this.sqlite;
     return {
-      getStoreSettings: db.prepare('SELECT otp_debug, audience FROM stores WHERE id = ?'),
-      setStoreSettings: db.prepare('UPDATE stores SET otp_debug = ?, audience = ? WHERE id = ?'),
+      getStoreSettings: db.prepare(`SELECT ${mapping.STORE_SETTINGS_COLUMNS} FROM stores WHERE id = ?`),
+      setStoreSettings: db.prepare(mapping.SET_STORE_SETTINGS(D)),
       getStoreLimits: db.prepare('SELECT name, value FROM store_limits WHERE store_id = ?'),
       setStoreLimit: db.prepare(
         `INSERT INTO store_limits (store_id, name, value) VALUES (?, ?, ?)
@@ -286,6 +288,10 @@ export class SqliteDatabase implements Database {
     return this.q.revoke.run(now, reason, id).changes === 1;
   }
 
+  async recordDpopProof(jkt: string, jti: string, expiresAt: number): Promise<boolean> {
+    return this.q.recordDpopProof.run(jkt, jti, expiresAt).changes === 1;
+  }
+
   async recordSecurityEvent(e: model.SecurityEvent): Promise<void> {
     this.q.addEvent.run(...mapping.securityEventValues(e));
   }
@@ -295,7 +301,7 @@ export class SqliteDatabase implements Database {
   }
 
   async setStoreSettings(storeId: string, settings: model.StoreSettings): Promise<void> {
-    this.q.setStoreSettings.run(D.boolean(settings.otpDebug), settings.audience, storeId);
+    this.q.setStoreSettings.run(...mapping.storeSettingsValues(settings, D), storeId);
   }
 
   async getStoreLimits(storeId: string): Promise<Record<string, number>> {
