@@ -32,6 +32,9 @@ export const SERVER_ERROR_CODES = [
   'INTERNAL_ERROR',
   'SERVICE_UNAVAILABLE',
   'OTP_DELIVERY_FAILED',
+  'DPOP_PROOF_INVALID',
+  'DPOP_NONCE_REQUIRED',
+  'DPOP_PROOF_REQUIRED',
 ] as const;
 
 export const SDK_ERROR_CODES = [
@@ -60,14 +63,14 @@ export const SESSION_ENDING_CODES = [
 ] as const;
 
 /**
- * The server's DPoP codes (RFC 9449; docs/errors.md once the server side is merged).
+ * The server's DPoP codes (RFC 9449), also in SERVER_ERROR_CODES.
  * DPOP_PROOF_INVALID (401): a proof is missing, wrong or for another key; DPOP_NONCE_REQUIRED
  * (400): the proof needs the server's nonce (the SDK retries once with it); DPOP_PROOF_REQUIRED
  * (400): the store requires bound sessions and the call carried no proof.
  */
 export const DPOP_ERROR_CODES = ['DPOP_PROOF_INVALID', 'DPOP_NONCE_REQUIRED', 'DPOP_PROOF_REQUIRED'] as const;
 
-export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number] | (typeof DPOP_ERROR_CODES)[number];
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
 export type ErrorCode = ServerErrorCode | SdkErrorCode;
 /** Why a session ended: a server code above, or the SDK's own REFRESH_ANSWER_LOST. */

@@ -437,7 +437,11 @@ export class SessionRefresh {
       this.learnGrace(result.response);
       if (result.data) {
         const tokens = bare(result.data);
-        this.clock.learnFromFreshToken(tokens.access_token);
+        // After a send that got no answer, this may be the replay of the successor minted then
+        // (for a bound session, any time later): its iat only bounds the server's clock from below.
+        if (stored.notes?.unanswered_since !== undefined)
+          this.clock.learnFromStoredToken(tokens.access_token, undefined);
+        else this.clock.learnFromFreshToken(tokens.access_token);
         this.markSpent(stored.refresh_token);
         const write = await this.write(stored, this.withNotes(tokens));
         if (write.written) return { kind: 'rotated', tokens, result: result as ApiResult<TokenPair> };
