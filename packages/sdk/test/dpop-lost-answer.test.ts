@@ -93,8 +93,10 @@ describe('a bound session: lost refresh answer, then offline', () => {
           expect(await thiefRefresh(copied, true)).toEqual({ status: 401, code: 'DPOP_PROOF_INVALID' });
         }
         expect((await stack.t.db.getSession(sid))?.session.revokedAt).toBeNull();
-        // Without the key even the server's own view refuses the copy (no proof: serverAccepts sends none).
-        expect(await serverAccepts(stack, now.refresh_token)).toBe(401);
+        // The shopper's current token is still the session's live one; the replaced one is not.
+        const current = (await storage.getTokens())!;
+        expect(await serverAccepts(stack, current.refresh_token)).toBe(200);
+        expect(await serverAccepts(stack, held.refresh_token)).toBe(401);
 
         // The shopper's session still works afterwards: the next refresh rotates as before.
         stack.t.clock.advance(61);
