@@ -145,3 +145,34 @@ describe('verifyAccessToken with dpop', () => {
     expect(await reason(verifyWith(await accessToken({ cnf: {} }), undefined))).toBe('claims');
   });
 });
+
+describe('verifyAccessToken with dpop, on a token the real server bound', () => {
+  it('accepts the bound token with its key’s proof only', async () => {
+    const { makeTestApp, BASE, API_KEY } = await import('../../server/test/helpers/app.js');
+    const t = await makeTestApp({ LOG_LEVEL: 'silent', ACCESS_TOKEN_TTL: '900' });
+    try {
+      t.clock.ms = Date.now();
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = t.app.server.address() as { port: number };
+      const store = `http://127.0.0.1:${port}${BASE}`;
+      const url = `${store}/auth/anonymous`;
+      const proof = await createProof(key, { htm: 'POST', htu: url, iat: t.clock.now() / 1000 });
+      const res = await fetch(url, { method: 'POST', headers: { 'x-api-key': API_KEY, dpop: proof } });
+      expect(res.status).toBe(200);
+      const token = ((await res.json()) as { content: { access_token: string } }).content.access_token;
+      const real = { store, audience: 'storefront', now: () => t.clock.now() };
+      const at = (k: DpopKey) =>
+        createProof(k, { htm: 'GET', htu: URL_, iat: t.clock.now() / 1000, accessToken: token });
+      await expect(
+        verifyAccessToken(token, { ...real, dpop: { proof: await at(key), method: 'GET', url: URL_ } }),
+      ).resolves.toMatchObject({ cnf: { jkt: key.jkt } });
+      for (const proof of [undefined, await at(other)]) {
+        expect(
+          await reason(verifyAccessToken(token, { ...real, dpop: { proof, method: 'GET', url: URL_ } })),
+        ).toBe('dpop');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
