@@ -441,7 +441,7 @@ export class SessionRefresh {
         // (for a bound session, any time later): its iat only bounds the server's clock from below.
         if (stored.notes?.unanswered_since !== undefined)
           this.clock.learnFromStoredToken(tokens.access_token, undefined);
-        else this.clock.learnFromFreshToken(tokens.access_token);
+        else this.clock.learnFromAnswer(tokens.access_token, sentAt);
         this.markSpent(stored.refresh_token);
         const write = await this.write(stored, this.withNotes(tokens));
         if (write.written) return { kind: 'rotated', tokens, result: result as ApiResult<TokenPair> };

@@ -179,6 +179,59 @@ describe.skipIf(!chromiumPath)('DPoP-bound sessions in real Chromium', () => {
     expect(await second.evaluate('window.__ended')).toEqual([]);
   });
 
+  it.each([60, 600])(
+    'a lost refresh answer, then %i s offline: the bound shopper keeps the session; the copied token is refused',
+    async (spell) => {
+      const tab = await open(shopper);
+      await tab.evaluate('localStorage.clear()');
+      await tab.evaluate('sdk.session.ensureAccessToken()');
+      const held = (await tab.evaluate('sdk.session.getTokens()')) as {
+        access_token: string;
+        refresh_token: string;
+      };
+      expect(claimsOf(held.access_token)['cnf']).toBeDefined();
+      const sid = claimsOf(held.refresh_token)['sid'];
+      await tick([tab], 61);
+      // The refresh reaches the server, which rotates; its answer is lost, and every retry is cut.
+      stack.fault(
+        'refresh',
+        { kind: 'drop-after' },
+        { kind: 'drop-before' },
+        { kind: 'drop-before' },
+        { kind: 'drop-before' },
+      );
+      await tab.evaluate('sdk.session.ensureAccessToken()');
+      await tick([tab], spell);
+      // Back online, the shopper reloads the page.
+      await tab.reload();
+      await tab.evaluate(setup(stack.t.clock.now()));
+      expect(typeof (await tab.evaluate('sdk.session.ensureAccessToken()'))).toBe('string');
+      const now = (await tab.evaluate('sdk.session.getTokens()')) as {
+        access_token: string;
+        refresh_token: string;
+      };
+      expect(claimsOf(now.refresh_token)['sid']).toBe(sid);
+      expect(now.refresh_token).not.toBe(held.refresh_token);
+      expect(await tab.evaluate('window.__ended')).toEqual([]);
+      // The copied token, without the key: refused, and the session is not ended by it.
+      for (const copied of [held.refresh_token, now.refresh_token]) {
+        const res = await fetch(`${stack.baseUrl}/auth/refresh-token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refresh_token: copied }),
+        });
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as { code: string }).code).toBe('DPOP_PROOF_INVALID');
+      }
+      await tick([tab], 61);
+      expect(typeof (await tab.evaluate('sdk.session.ensureAccessToken()'))).toBe('string');
+      const later = (await tab.evaluate('sdk.session.getTokens()')) as { refresh_token: string };
+      expect(claimsOf(later.refresh_token)['sid']).toBe(sid);
+      expect(await tab.evaluate('window.__ended')).toEqual([]);
+      await tab.close();
+    },
+  );
+
   it('two tabs making the first key at once end with one key', async () => {
     const fresh = await launchBrowser(chromiumPath!);
     try {
