@@ -18,6 +18,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dpopRefreshChain } from './dpop-client.mjs';
 import {
   compare,
   drive,
@@ -146,6 +147,11 @@ try {
         run: () => drive({ target: target(peer), connections: c, chain: peerRequests }),
       });
     if (c === 10)
+      targets.push({
+        name: 'refresh, SQLite, DPoP-bound',
+        run: () => drive({ target: target(hot), connections: c, chain: dpopRefreshChain() }),
+      });
+    if (c === 10)
       for (const r of random)
         targets.push({
           name: r.name,
@@ -171,6 +177,10 @@ for (const g of groups) {
   const peerName = 'node-oidc-provider 9, refresh grant';
   if (has('refresh, SQLite') && has(peerName))
     comparisons.push(compare(g, 'refresh, SQLite', peerName, 'SQLite against node-oidc-provider'));
+  if (has('refresh, SQLite') && has('refresh, SQLite, DPoP-bound'))
+    comparisons.push(
+      compare(g, 'refresh, SQLite, DPoP-bound', 'refresh, SQLite', 'DPoP-bound against unbound'),
+    );
   if (has('refresh, SQLite') && has('refresh, SQLite (before)'))
     comparisons.push(
       compare(g, 'refresh, SQLite', 'refresh, SQLite (before)', 'this build against BENCH_BEFORE'),

@@ -733,9 +733,14 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description A DPoP proof (RFC 9449, not part of the Commerce Engine operation): a compact JWS with `typ: dpop+jwt`, `alg` ES256 or EdDSA, the public `jwk` in its header, and claims `jti`, `htm`, `htu`, `iat`, `ath` (base64url SHA-256 of the access token, when the request carries one) and `nonce` (when DPOP_NONCE is on). On a session-creating call (anonymous, login, verify-otp, logout, change-password, reset-password) a valid proof binds the new session to the key: its access tokens carry `cnf.jkt` and must then be sent as `Authorization: DPoP <token>` with a proof, and POST /auth/refresh-token of that session (which takes this header too; its documented operation is kept as the contract has it) needs a proof of the same key. Failures: 401 DPOP_PROOF_INVALID (with `WWW-Authenticate: DPoP error="invalid_dpop_proof"`), 400 DPOP_NONCE_REQUIRED (with a `DPoP-Nonce` header), 400 DPOP_PROOF_REQUIRED (the store requires binding). See docs/dpop.md. */
+        DPoP: string;
+    };
     requestBodies: never;
     headers: {
+        /** @description When DPOP_NONCE is on, answers carry the server nonce the client's next DPoP proof must include (RFC 9449 §8); DPOP_NONCE_REQUIRED answers always do. */
+        DPoPNonce: string;
         /** @description Sent by every answer of POST /auth/refresh-token (not part of the Commerce Engine operation, which this document keeps as it is): the grace window, in seconds, during which the refresh token just replaced is answered with the same successor instead of counting as reuse; 0 when the window is off. A client whose refresh got no answer may present the same token again only within this window. */
         RefreshGraceSeconds: string;
     };

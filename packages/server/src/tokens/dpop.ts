@@ -61,19 +61,16 @@ export function verifyDpopProof(proof: unknown, expect: ProofExpectations): Veri
   const parts = proof.split('.');
   if (parts.length !== 3 || !parts.every((p) => B64URL.test(p))) throw invalid('not a compact JWS');
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  const header = decodeSegment(headerPart);
+  const { key, jkt, alg } = checkedHeader(headerPart);
   const payload = decodeSegment(payloadPart);
-  if (!header || !payload) throw invalid('header or payload is not a JSON object');
-  if (header['typ'] !== 'dpop+jwt') throw invalid('typ is not dpop+jwt');
-  if ('crit' in header) throw invalid('crit is not supported');
-  const { key, jkt } = publicKeyOf(header['alg'], header['jwk']);
+  if (!payload) throw invalid('the payload is not a JSON object');
 
   const input = Buffer.from(`${headerPart}.${payloadPart}`);
   const signature = Buffer.from(signaturePart, 'base64url');
   let good = false;
   try {
     good =
-      header['alg'] === 'ES256'
+      alg === 'ES256'
         ? signature.length === 64 && verify('sha256', input, { key, dsaEncoding: 'ieee-p1363' }, signature)
         : signature.length === 64 && verify(null, input, key, signature);
   } catch {
@@ -85,11 +82,8 @@ export function verifyDpopProof(proof: unknown, expect: ProofExpectations): Veri
   if (typeof jti !== 'string' || jti.length < 16 || jti.length > 256)
     throw invalid('jti is missing or too short');
   if (htm !== expect.htm) throw invalid("the proof's htm does not match the request method");
-  if (
-    typeof htu !== 'string' ||
-    normalizedUrl(htu) === null ||
-    normalizedUrl(htu) !== normalizedUrl(expect.htu)
-  )
+  // The common case, the client naming the URL exactly as the server rebuilds it, needs no parsing.
+  if (typeof htu !== 'string' || (htu !== expect.htu && !sameUrl(htu, expect.htu)))
     throw invalid("the proof's htu does not match the request URL");
   if (typeof iat !== 'number' || !Number.isFinite(iat)) throw invalid('iat is missing');
   const nowSeconds = expect.now / 1000;
@@ -102,6 +96,40 @@ export function verifyDpopProof(proof: unknown, expect: ProofExpectations): Veri
   }
   if (nonce !== undefined && typeof nonce !== 'string') throw invalid('nonce is not a string');
   return { jkt, jti, iat: Math.floor(iat), nonce };
+}
+
+interface CheckedHeader {
+  key: KeyObject;
+  jkt: string;
+  alg: 'ES256' | 'EdDSA';
+}
+
+/**
+ * Headers that passed the checks, by their exact base64url text: a client sends the same header
+ * (its key) on every proof, and importing the key and hashing its thumbprint cost about as much as
+ * the signature check. Bounded; only accepted headers are kept, so made-up ones cannot fill it
+ * (a forger can add headers of keys it made, which is no more than any client does).
+ */
+const HEADER_CACHE_SIZE = 10_000;
+const headerCache = new Map<string, CheckedHeader>();
+
+function checkedHeader(headerPart: string): CheckedHeader {
+  const cached = headerCache.get(headerPart);
+  if (cached) return cached;
+  const header = decodeSegment(headerPart);
+  if (!header) throw invalid('the header is not a JSON object');
+  if (header['typ'] !== 'dpop+jwt') throw invalid('typ is not dpop+jwt');
+  if ('crit' in header) throw invalid('crit is not supported');
+  const { key, jkt } = publicKeyOf(header['alg'], header['jwk']);
+  const checked = { key, jkt, alg: header['alg'] as CheckedHeader['alg'] };
+  if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.clear();
+  headerCache.set(headerPart, checked);
+  return checked;
+}
+
+function sameUrl(a: string, b: string): boolean {
+  const x = normalizedUrl(a);
+  return x !== null && x === normalizedUrl(b);
 }
 
 /** The `ath` of an access token: base64url(SHA-256(token)), RFC 9449 §4.2. */

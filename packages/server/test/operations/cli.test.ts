@@ -265,6 +265,25 @@ describe('CLI on SQLite', () => {
   );
 
   it(
+    'shows whether a store requires DPoP-bound sessions, turns it on and off, and refuses other words',
+    () => {
+      const url = `sqlite:${join(dir, 'require-dpop.db')}`;
+      expect(cli(url, 'store', 'create', 'shop').code).toBe(0);
+      const requireDpop = (...args: string[]) => cli(url, 'store', 'require-dpop', 'shop', ...args, '--json');
+      expect(requireDpop().json()).toEqual({ store_id: 'shop', require_dpop: false });
+      expect(requireDpop('on').json()).toEqual({ store_id: 'shop', require_dpop: true });
+      expect(requireDpop().json()).toEqual({ store_id: 'shop', require_dpop: true });
+      // The audience, set through the same settings record, is left as it was.
+      expect(cli(url, 'store', 'audience', 'shop', '--json').json()).toMatchObject({ default: true });
+      expect(requireDpop('off').json()).toEqual({ store_id: 'shop', require_dpop: false });
+      const wrong = requireDpop('yes');
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(/on or off/);
+    },
+    STEP,
+  );
+
+  it(
     'prints its version, key ids, prefixes and labels, and the database it works on',
     () => {
       const version = cli('sqlite::memory:', '--version');
