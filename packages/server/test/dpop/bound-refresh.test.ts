@@ -72,6 +72,10 @@ describe('DPoP-bound refresh (SQLite, inject)', () => {
     expect(replay.body.code).toBe('DPOP_PROOF_INVALID');
     expect(replay.body.message).toMatch(/jti/);
     expect(row(sid)).toMatchObject({ generation: 1, revoked_at: null });
+    // Neither a proof, nor its signature, nor the key's thumbprint is ever logged.
+    const logs = t.logs.join('');
+    expect(logs.length).toBeGreaterThan(0);
+    for (const secret of [proof, proof.split('.')[2]!, key.jkt]) expect(logs).not.toContain(secret);
   });
 
   it('replays the same successor to the right key after a lost answer, 60 s and 10 min later', async () => {
