@@ -5,6 +5,9 @@ import {
   type OperationSpec,
   readArgs,
 } from './auth/customers.js';
+import { indexedDbAvailable } from './dpop/key-store.js';
+import { type DpopOptions, DpopSigner } from './dpop/signer.js';
+import { dpopFetch } from './http/dpop-fetch.js';
 import { execute, type Transport, type Unwrap, unwrapContent } from './http/execute.js';
 import type { ApiResult } from './http/result.js';
 import type { Lock } from './lock/contract.js';
@@ -12,6 +15,7 @@ import { noLock } from './lock/contract.js';
 import { defaultLock } from './lock/default.js';
 import { callAnonymous, callRefreshToken } from './session/api.js';
 import { type AuthStateCallback, AuthStateHub } from './session/auth-state.js';
+import { SkewClock } from './session/clock.js';
 import { type RetryOptions, type SessionHooks, SessionRefresh } from './session/refresh.js';
 import { isTokenPair, type TokenPair, type TokenStorage } from './storage/contract.js';
 import { decodeClaims, type TokenClaims } from './tokens/jwt.js';
@@ -39,6 +43,15 @@ export interface StorefrontSDKOptions extends SessionHooks {
   refreshLeewaySeconds?: number;
   /** Refresh on a timer shortly before expiry even with no request pending (open pages). @default false */
   autoRefresh?: boolean;
+  /**
+   * DPoP-bound sessions (RFC 9449): every request carries a proof of a key this device holds, and
+   * the sessions it starts are bound to that key, so a copied token is worthless without it.
+   * `true` turns it on (a key the SDK makes: in IndexedDB where there is one, else in memory),
+   * `{ keyPair }` signs with yours, `false` turns it off. @default on where WebCrypto and
+   * IndexedDB exist (browsers), unless the session lives in cookies a server-side SDK shares
+   * (`documentCookieStorage`, server cookies), which could not hold the key; off elsewhere
+   */
+  dpop?: boolean | DpopOptions;
 }
 
 export interface RequestOptions {
@@ -103,9 +116,20 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
   const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
   if (typeof fetchImpl !== 'function')
     throw new TypeError('createStorefrontSDK: no fetch in this runtime; pass one');
-  const transport: Transport = { baseUrl, fetch: fetchImpl, timeoutMs: options.timeoutMs ?? 10_000 };
   const now = options.now ?? Date.now;
   const storage = options.tokenStorage;
+  const clock = new SkewClock(now);
+  const signer = DpopSigner.fromOptions(
+    options.dpop,
+    indexedDbAvailable() && storage?.kind !== 'cookie' && storage?.kind !== 'server',
+    now,
+    () => (clock.offset !== undefined ? clock.serverNow() : undefined),
+  );
+  const transport: Transport = {
+    baseUrl,
+    fetch: signer ? dpopFetch(fetchImpl, signer) : fetchImpl,
+    timeoutMs: options.timeoutMs ?? 10_000,
+  };
   const lock = options.lock === false ? noLock : (options.lock ?? defaultLock(storage));
 
   const lockName = `storefront-auth:${baseUrl}:${storage?.key ?? 'default'}`;
@@ -122,6 +146,7 @@ export function createStorefrontSDK(options: StorefrontSDKOptions): StorefrontSD
         retry: options.retry ?? {},
         refreshLeewaySeconds: options.refreshLeewaySeconds ?? 30,
         autoRefresh: options.autoRefresh ?? false,
+        clock,
         onTokensUpdated: (tokens, info) => {
           authState?.tokens(tokens, info.source);
           return options.onTokensUpdated?.(tokens, info);

@@ -17,7 +17,16 @@ export {
   type StorefrontSDKOptions,
 } from './client.js';
 export {
+  type DpopKeyStore,
+  type IndexedDbKeyStoreOptions,
+  indexedDbKeyStore,
+  memoryKeyStore,
+} from './dpop/key-store.js';
+export { generateDpopKeyPair, thumbprint } from './dpop/proof.js';
+export type { DpopOptions } from './dpop/signer.js';
+export {
   type ApiError,
+  DPOP_ERROR_CODES,
   type ErrorCode,
   isSessionEnding,
   SDK_ERROR_CODES,

@@ -1,6 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { systemClock } from './clock.js';
 import { type ComposeOptions, compose } from './compose.js';
 import { AppError } from './errors/codes.js';
 import { AddressModel } from './http/client-address.js';
@@ -90,6 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       'x-refresh-grace-seconds',
       'dpop-nonce',
       'www-authenticate',
+      'date',
     ],
     maxAge: 600,
   });
@@ -99,6 +101,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    // Date by the clock that checks DPoP proofs' iat: clients correct their skew from it (RFC 9449 §11.1).
+    reply.header('date', new Date((options.clock ?? systemClock).now()).toUTCString());
     if (!services.isReady() && request.url !== '/healthz' && request.url !== '/readyz') {
       throw new AppError('SERVICE_UNAVAILABLE', 'Starting up; retry shortly.', {
         headers: { 'retry-after': '1' },

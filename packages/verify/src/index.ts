@@ -6,7 +6,9 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
+import { checkDpop, type DpopCheck, DpopCheckError } from './dpop.js';
 
+export type { DpopCheck } from './dpop.js';
 export {
   verifyWebhook,
   type WebhookHeaders,
@@ -36,6 +38,8 @@ export interface AccessTokenClaims extends JWTPayload {
   phone: string | null;
   first_name: string | null;
   last_name: string | null;
+  /** Present when the session is bound to a key (RFC 9449 §6): its RFC 7638 thumbprint. */
+  cnf?: { jkt: string };
 }
 
 interface CommonOptions {
@@ -56,6 +60,12 @@ interface CommonOptions {
   cooldownMs?: number;
   /** The fetch the JWKS is read with. @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * Check the request's DPoP proof (RFC 9449): a token bound to a key (`cnf.jkt`) is accepted
+   * only with a valid proof of that key for this method and URL. Without this option a bound
+   * token is checked like any other, and a copied one would pass: pass it on every route.
+   */
+  dpop?: DpopCheck;
 }
 
 export type VerifyOptions = CommonOptions &
@@ -92,6 +102,7 @@ export type AccessTokenErrorReason =
   | 'issuer'
   | 'audience'
   | 'claims'
+  | 'dpop'
   | 'jwks_unavailable';
 
 export class AccessTokenError extends Error {
@@ -208,6 +219,22 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
       if (typeof payload[claim] !== 'string')
         throw new AccessTokenError('claims', `The access token has no "${claim}".`);
     }
+    const cnf = payload['cnf'] as { jkt?: unknown } | undefined;
+    if (cnf !== undefined && typeof cnf?.jkt !== 'string')
+      throw new AccessTokenError('claims', 'The access token has a cnf without a jkt.');
+    if (options.dpop) {
+      try {
+        await checkDpop(token, cnf?.jkt as string | undefined, options.dpop, (options.now ?? Date.now)(), [
+          'ES256',
+          'EdDSA',
+        ]);
+      } catch (error) {
+        throw new AccessTokenError(
+          'dpop',
+          error instanceof DpopCheckError ? error.message : 'The DPoP proof could not be checked.',
+        );
+      }
+    }
     return payload as AccessTokenClaims;
   } catch (error) {
     throw refusal(error);
@@ -220,7 +247,7 @@ export async function verifyAccessToken(token: string, options: VerifyOptions): 
  */
 export function createAccessTokenVerifier(
   options: VerifyOptions,
-): (token: string) => Promise<AccessTokenClaims> {
+): (token: string, dpop?: DpopCheck) => Promise<AccessTokenClaims> {
   resolve(options);
-  return (token) => verifyAccessToken(token, options);
+  return (token, dpop) => verifyAccessToken(token, dpop ? { ...options, dpop } : options);
 }

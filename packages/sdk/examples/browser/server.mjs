@@ -73,7 +73,9 @@ export async function startExampleServer(options) {
         port: upstream.port,
         method: req.method,
         path: req.url,
-        headers: { ...req.headers, host: upstream.host },
+        // The browser's own Host goes on: the auth server checks DPoP proofs' htu (RFC 9449)
+        // against the URL the browser used (or against its PUBLIC_URL when set).
+        headers: { ...req.headers },
       },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);

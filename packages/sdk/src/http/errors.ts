@@ -32,6 +32,9 @@ export const SERVER_ERROR_CODES = [
   'INTERNAL_ERROR',
   'SERVICE_UNAVAILABLE',
   'OTP_DELIVERY_FAILED',
+  'DPOP_PROOF_INVALID',
+  'DPOP_NONCE_REQUIRED',
+  'DPOP_PROOF_REQUIRED',
 ] as const;
 
 export const SDK_ERROR_CODES = [
@@ -59,11 +62,31 @@ export const SESSION_ENDING_CODES = [
   'SESSION_NOT_FOUND',
 ] as const;
 
+/**
+ * The server's DPoP codes (RFC 9449), also in SERVER_ERROR_CODES.
+ * DPOP_PROOF_INVALID (401): a proof is missing, wrong or for another key; DPOP_NONCE_REQUIRED
+ * (400): the proof needs the server's nonce (the SDK retries once with it); DPOP_PROOF_REQUIRED
+ * (400): the store requires bound sessions and the call carried no proof.
+ */
+export const DPOP_ERROR_CODES = ['DPOP_PROOF_INVALID', 'DPOP_NONCE_REQUIRED', 'DPOP_PROOF_REQUIRED'] as const;
+
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
 export type SdkErrorCode = (typeof SDK_ERROR_CODES)[number];
 export type ErrorCode = ServerErrorCode | SdkErrorCode;
 /** Why a session ended: a server code above, or the SDK's own REFRESH_ANSWER_LOST. */
-export type SessionEndReason = (typeof SESSION_ENDING_CODES)[number] | 'REFRESH_ANSWER_LOST';
+export type SessionEndReason =
+  | (typeof SESSION_ENDING_CODES)[number]
+  | 'REFRESH_ANSWER_LOST'
+  | 'DPOP_PROOF_INVALID';
+
+/**
+ * The refresh of a bound session was refused for its proof (RFC 9449): this device no longer has
+ * the key the session is bound to (storage cleared, another browser). Definitive for the session,
+ * like SESSION_REVOKED; the SDK never falls back to the same session unbound.
+ */
+export function endsBoundSession(code: unknown): code is 'DPOP_PROOF_INVALID' {
+  return code === 'DPOP_PROOF_INVALID';
+}
 
 export function isSessionEnding(code: unknown): code is (typeof SESSION_ENDING_CODES)[number] {
   return typeof code === 'string' && (SESSION_ENDING_CODES as readonly string[]).includes(code);

@@ -39,6 +39,18 @@ export class SkewClock {
     else this.atLeast(iat);
   }
 
+  /**
+   * A token answered to a request sent when this clock read `sentAtServerMs`. Minted well before
+   * that send, it is a replay (the successor of a refresh whose answer was lost, which a bound
+   * session replays for as long as it is unused): it only bounds the server's now from below.
+   */
+  learnFromAnswer(accessToken: string, sentAtServerMs: number): void {
+    const iat = decodeClaims(accessToken)?.iat;
+    if (typeof iat !== 'number') return;
+    if (this.known && iat * 1000 < sentAtServerMs - 5000) this.atLeast(iat);
+    else this.learnFromFreshToken(accessToken);
+  }
+
   /** A pair read from storage or handed over by a sibling, with the offset its writer kept. */
   learnFromStoredToken(accessToken: string, keptOffsetMs: number | undefined): void {
     const iat = decodeClaims(accessToken)?.iat;

@@ -1,4 +1,5 @@
-import { isSessionEnding, type SessionEndReason } from '../http/errors.js';
+import { boundTo } from '../dpop/signer.js';
+import { endsBoundSession, isSessionEnding, type SessionEndReason } from '../http/errors.js';
 import { retryAfterSeconds, type Transport } from '../http/execute.js';
 import type { ApiResult } from '../http/result.js';
 import type { Handover, Lock } from '../lock/contract.js';
@@ -68,6 +69,8 @@ export interface RefreshOptions extends SessionHooks {
   refreshLeewaySeconds: number;
   /** Refresh on a timer shortly before expiry even with no request pending. */
   autoRefresh: boolean;
+  /** The server's clock as this instance learns it, shared with the DPoP proofs. @default one of its own */
+  clock?: SkewClock;
 }
 
 /**
@@ -138,7 +141,9 @@ export function isTokenRefusal(
 } {
   if (result.response.status !== 401 || !call.sent || !call.sessionBearer) return false;
   const code = result.error?.code;
-  if (code !== undefined && code !== 'UNAUTHORIZED' && code !== 'HTTP_ERROR') return false;
+  // DPOP_PROOF_INVALID: a bound token whose key this device lost; the refresh then ends the session.
+  if (code !== undefined && code !== 'UNAUTHORIZED' && code !== 'HTTP_ERROR' && !endsBoundSession(code))
+    return false;
   return !(call.customerOnly && decodeClaims(call.sent)?.is_anonymous === true);
 }
 
@@ -204,7 +209,7 @@ export class SessionRefresh {
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: RefreshOptions) {
-    this.clock = new SkewClock(o.now);
+    this.clock = o.clock ?? new SkewClock(o.now);
     this.handover = o.lock.handover?.(o.lockName) ?? null;
   }
 
@@ -432,7 +437,11 @@ export class SessionRefresh {
       this.learnGrace(result.response);
       if (result.data) {
         const tokens = bare(result.data);
-        this.clock.learnFromFreshToken(tokens.access_token);
+        // After a send that got no answer, this may be the replay of the successor minted then
+        // (for a bound session, any time later): its iat only bounds the server's clock from below.
+        if (stored.notes?.unanswered_since !== undefined)
+          this.clock.learnFromStoredToken(tokens.access_token, undefined);
+        else this.clock.learnFromAnswer(tokens.access_token, sentAt);
         this.markSpent(stored.refresh_token);
         const write = await this.write(stored, this.withNotes(tokens));
         if (write.written) return { kind: 'rotated', tokens, result: result as ApiResult<TokenPair> };
@@ -444,7 +453,7 @@ export class SessionRefresh {
       const latest = await this.read();
       if (!samePair(latest, stored)) return this.lostTo(latest);
 
-      if (isSessionEnding(error.code)) {
+      if (isSessionEnding(error.code) || endsBoundSession(error.code)) {
         this.rememberContinuity(stored.access_token);
         this.markSpent(stored.refresh_token);
         const write = await this.write(stored, null);
@@ -478,6 +487,10 @@ export class SessionRefresh {
   private pastGrace(stored: StoredPair): boolean {
     const since = stored.notes?.unanswered_since;
     if (since === undefined) return false;
+    // A bound session's just-replaced token, sent with a proof of its key, is answered the same
+    // successor for as long as that successor is unused (RFC 9449 keeps a thief without the key
+    // out), so a lost answer never costs a bound session, however long the device was offline.
+    if (boundTo(stored.access_token) !== undefined) return false;
     const graceMs = (this.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
     return this.clock.serverNow() >= since + graceMs - GRACE_MARGIN_MS;
   }
@@ -513,7 +526,11 @@ export class SessionRefresh {
   private async mintAnonymous(bearer: string | undefined): Promise<AnonymousOutcome> {
     // Present the old anonymous token so the server keeps the user id (and the cart on it); a
     // logged-in token is presented too, so the server can refuse with USER_ALREADY_AUTHENTICATED.
-    const result = await callAnonymous(this.o.transport, this.o.apiKey, bearer);
+    let result = await callAnonymous(this.o.transport, this.o.apiKey, bearer);
+    // The old anonymous token is bound to a key this device no longer has (RFC 9449 §7.1): it
+    // cannot carry its user id over; a new anonymous user it is.
+    if (bearer && endsBoundSession(result.error?.code))
+      result = await callAnonymous(this.o.transport, this.o.apiKey, undefined);
     if (!result.data) return { kind: 'failed', tokens: null, result: result as ApiResult<TokenPair> };
     const tokens = bare(result.data);
     this.clock.learnFromFreshToken(tokens.access_token);

@@ -233,12 +233,29 @@ export function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
 }
 
-/** A refresh straight at the server (not through the SDK): is this refresh token still good? */
+/**
+ * A refresh straight at the server (not through the SDK): is this refresh token still good? A
+ * bound session (RFC 9449) rotates only with a proof of its key, which never leaves the browser
+ * that made it: there the refusal for the missing proof (which changes nothing) is followed by a
+ * look at the row, and the token counts as good (200) when it is the live session's current one.
+ */
 export async function serverAccepts(stack: Stack, refreshToken: string): Promise<number> {
   const res = await stack.t.app.inject({
     method: 'POST',
     url: `${BASE}/auth/refresh-token`,
     payload: { refresh_token: refreshToken },
   });
-  return res.statusCode;
+  if (res.statusCode !== 401 || res.json<{ code?: string }>().code !== 'DPOP_PROOF_INVALID')
+    return res.statusCode;
+  const claims = claimsOf(refreshToken);
+  const row = (await stack.t.db.getSession(String(claims['sid'])))?.session;
+  const now = stack.t.clock.now();
+  const live =
+    row !== undefined &&
+    row.jkt !== null &&
+    row.revokedAt === null &&
+    row.generation === claims['gen'] &&
+    row.idleExpiresAt > now &&
+    row.absoluteExpiresAt > now;
+  return live ? 200 : res.statusCode;
 }
