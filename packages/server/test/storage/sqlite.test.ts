@@ -109,20 +109,23 @@ describe('SQLite connection settings for many live sessions', () => {
 
   // Mapped pages count in the process's RSS: a map of a big database file grew the server's RSS
   // by the size of the file under random refreshes (docs/storage.md, "Bounded memory").
-  it.runIf(existsSync('/proc/self/maps'))('reads the database file without mapping it into the process', async () => {
-    for (let i = 0; i < 500; i++) {
-      const user = newAnonymousUser('demo', T0);
-      await store.createUser(user);
-      await store.createSession(sessionRecord('demo', user.id));
-    }
-    await store.checkpointer?.checkpoint();
-    expect(store.sqlite.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 500 });
-    const path = join(dir, 'auth.db');
-    const mapped = readFileSync('/proc/self/maps', 'utf8')
-      .split('\n')
-      .filter((line) => line.endsWith(` ${path}`));
-    expect(mapped).toEqual([]);
-  });
+  it.runIf(existsSync('/proc/self/maps'))(
+    'reads the database file without mapping it into the process',
+    async () => {
+      for (let i = 0; i < 500; i++) {
+        const user = newAnonymousUser('demo', T0);
+        await store.createUser(user);
+        await store.createSession(sessionRecord('demo', user.id));
+      }
+      await store.checkpointer?.checkpoint();
+      expect(store.sqlite.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 500 });
+      const path = join(dir, 'auth.db');
+      const mapped = readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((line) => line.endsWith(` ${path}`));
+      expect(mapped).toEqual([]);
+    },
+  );
 
   it('copies the WAL written by the serving connection into the database from its worker', async () => {
     for (let i = 0; i < 50; i++) {
