@@ -101,7 +101,7 @@ describe('SQLite connection settings for many live sessions', () => {
   it('opens with a bounded page cache, no memory map, and checkpoints only as a backstop on the serving connection', () => {
     expect(MMAP_SIZE).toBe(0);
     expect(store.sqlite.pragma('mmap_size', { simple: true })).toBe(0);
-    expect(PAGE_CACHE_KIB).toBeLessThanOrEqual(16 * 1024);
+    expect(PAGE_CACHE_KIB).toBeLessThanOrEqual(8 * 1024);
     expect(store.sqlite.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
     expect(store.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_CHECKPOINT_PAGES);
     expect(store.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
