@@ -92,7 +92,7 @@ export class BackgroundCheckpointer {
 /**
  * No memory map (`mmap_size = 0`, SQLite's default): the serving connection reads pages with
  * read() into its own page cache. A map made reads of random sessions among a million cheaper
- * (about 20 against 25 us of CPU for a session and its user, in-process), but every mapped page a
+ * (about 20 against 30 us of CPU for a session and its user, in-process), but every mapped page a
  * refresh touched stays counted in the process's RSS: with the kernel mapping the neighbours of
  * each page it faults in, a minute of refreshes of random sessions mapped the whole 360 MB file of
  * a million sessions, and the server's RSS went from about 130 to 470 MB. Unmapped, the memory the
