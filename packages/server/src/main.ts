@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
+import { batchedStdout } from './http/log-destination.js';
 import { purge } from './operations/purge.js';
 import { checkSigningKeys } from './operations/rewrap-keys.js';
 import { startUpWarnings } from './operations/start-up-warnings.js';
@@ -13,7 +14,8 @@ async function main(): Promise<void> {
   const db = await openDatabase(config);
   let ready = false;
   const operator = db.operator();
-  const app = await buildApp({ config, db, operator, isReady: () => ready });
+  const log = batchedStdout();
+  const app = await buildApp({ config, db, operator, isReady: () => ready, logStream: log });
   // Requests answer 503 while the database is away; this puts the cause in the log, every few seconds.
   db.onUnavailable = (failure) =>
     app.log.warn({ db_error: failure }, 'database unavailable: answering 503 with Retry-After');
@@ -43,6 +45,7 @@ async function main(): Promise<void> {
   ready = true;
   app.log.info({ store_id: config.storeId, created }, 'store ready');
   if (generatedApiKey) {
+    log.flushSync();
     // Shown once, on the terminal rather than in the structured log: the log never holds a key.
     process.stdout.write(
       `\nCreated store "${config.storeId}". Its API key (shown once, stored only as a hash):\n\n  ${generatedApiKey}\n\n`,

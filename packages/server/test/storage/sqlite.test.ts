@@ -1,10 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { RotateInput } from '../../src/storage/contract.js';
-import { BACKSTOP_CHECKPOINT_PAGES, MMAP_SIZE } from '../../src/storage/sqlite/checkpointer.js';
+import {
+  BACKSTOP_CHECKPOINT_PAGES,
+  MMAP_SIZE,
+  PAGE_CACHE_KIB,
+} from '../../src/storage/sqlite/checkpointer.js';
 import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { DAY, type DatabaseFixture, describeDatabase, sessionRecord, T0 } from './conformance.js';
 import { describeOperatorStore } from './operator-conformance.js';
@@ -94,12 +98,34 @@ describe('SQLite connection settings for many live sessions', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('opens with the file memory-mapped and checkpoints only as a backstop on the serving connection', () => {
-    expect(MMAP_SIZE).toBeGreaterThanOrEqual(2 ** 30);
-    expect(store.sqlite.pragma('mmap_size', { simple: true })).toBe(MMAP_SIZE);
+  it('opens with a bounded page cache, no memory map, and checkpoints only as a backstop on the serving connection', () => {
+    expect(MMAP_SIZE).toBe(0);
+    expect(store.sqlite.pragma('mmap_size', { simple: true })).toBe(0);
+    expect(PAGE_CACHE_KIB).toBeLessThanOrEqual(8 * 1024);
+    expect(store.sqlite.pragma('cache_size', { simple: true })).toBe(-PAGE_CACHE_KIB);
     expect(store.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(BACKSTOP_CHECKPOINT_PAGES);
     expect(store.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
   });
+
+  // Mapped pages count in the process's RSS: a map of a big database file grew the server's RSS
+  // by the size of the file under random refreshes (docs/storage.md, "Bounded memory").
+  it.runIf(existsSync('/proc/self/maps'))(
+    'reads the database file without mapping it into the process',
+    async () => {
+      for (let i = 0; i < 500; i++) {
+        const user = newAnonymousUser('demo', T0);
+        await store.createUser(user);
+        await store.createSession(sessionRecord('demo', user.id));
+      }
+      await store.checkpointer?.checkpoint();
+      expect(store.sqlite.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 500 });
+      const path = join(dir, 'auth.db');
+      const mapped = readFileSync('/proc/self/maps', 'utf8')
+        .split('\n')
+        .filter((line) => line.endsWith(` ${path}`));
+      expect(mapped).toEqual([]);
+    },
+  );
 
   it('copies the WAL written by the serving connection into the database from its worker', async () => {
     for (let i = 0; i < 50; i++) {

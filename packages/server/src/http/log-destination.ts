@@ -1,0 +1,39 @@
+import pino, { type DestinationStream } from 'pino';
+
+/** Lines are written once this many bytes are waiting (about 25 request lines)... */
+export const LOG_BATCH_BYTES = 4096;
+/** ...or this long after the first of them, whichever comes first. */
+export const LOG_FLUSH_MS = 100;
+
+export interface BatchedLog extends DestinationStream {
+  /** Writes what is waiting now, synchronously (before text written to stdout outside the log). */
+  flushSync(): void;
+}
+
+/**
+ * Standard output for the server's log, written in batches. pino's default destination makes one
+ * synchronous write(2) per line; with a line per request that system call was the largest cost of
+ * the access log (about 6% of a refresh's CPU in `npm run bench`'s profile). Batched, a line waits
+ * at most LOG_FLUSH_MS, and pino writes out what is waiting when the process exits, including
+ * through `process.exit`; only a SIGKILL or a crash of the runtime itself can lose the last batch.
+ */
+export function batchedStdout(fd = 1): BatchedLog {
+  const out = pino.destination({ dest: fd, sync: false, minLength: LOG_BATCH_BYTES });
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    timer = undefined;
+    out.flush();
+  };
+  return {
+    write(line: string) {
+      out.write(line);
+      // Past LOG_BATCH_BYTES the destination has written by itself; the timer then flushes the rest.
+      timer ??= setTimeout(flush, LOG_FLUSH_MS).unref();
+    },
+    flushSync() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      out.flushSync();
+    },
+  };
+}
