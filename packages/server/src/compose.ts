@@ -30,6 +30,8 @@ export interface ComposeOptions {
   clock?: Clock;
   /** Readiness probe; defaults to always ready (the caller migrated before building). */
   isReady?: () => boolean;
+  /** True once shutdown has begun: /readyz fails so balancers take the instance out of rotation. */
+  isDraining?: () => boolean;
   /** Operator side of the database (active-sessions metric); `db.operator()` in main. */
   operator?: OperatorStore;
   /** Replaces argon2 (tests that count hashing). */
@@ -87,6 +89,7 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       addresses: options.addresses ?? new AddressModel(config.trustProxy, config.trustedFrontends),
       rateLimiter: limiter.rateLimiter,
       isReady: options.isReady ?? (() => true),
+      isDraining: options.isDraining ?? (() => false),
       metrics,
       dpopReplay:
         limiter.rateLimiter instanceof RedisRateLimiter

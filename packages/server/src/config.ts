@@ -157,6 +157,11 @@ const OPTIONS = {
     schema: { type: 'integer', minimum: 10, maximum: 60000, default: 1000 },
     doc: 'How often request and headers timeouts are checked, ms: a stalled socket is closed at most this long after its timeout.',
   },
+  shutdownDrain: {
+    env: 'SHUTDOWN_DRAIN',
+    schema: { type: 'integer', minimum: 0, maximum: 600000, default: 1000 },
+    doc: "After SIGTERM or SIGINT, how long the instance keeps answering before it stops accepting, ms: `/readyz` answers 503, every answer closes its connection, and a request already on its way is answered instead of reset. Ends early once no connection is open. Set it to the time the balancer takes to stop sending to an instance whose `/readyz` fails, within the orchestrator's grace period.",
+  },
   oversizeDiscardLimit: {
     env: 'OVERSIZE_DISCARD_LIMIT',
     schema: { type: 'integer', minimum: 0, maximum: 1073741824, default: 16777216 },

@@ -1,6 +1,7 @@
 import { buildApp } from './app.js';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
+import { drain } from './http/drain.js';
 import { batchedStdout } from './http/log-destination.js';
 import { purge } from './operations/purge.js';
 import { checkSigningKeys } from './operations/rewrap-keys.js';
@@ -13,9 +14,17 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const db = await openDatabase(config);
   let ready = false;
+  let draining = false;
   const operator = db.operator();
   const log = batchedStdout();
-  const app = await buildApp({ config, db, operator, isReady: () => ready, logStream: log });
+  const app = await buildApp({
+    config,
+    db,
+    operator,
+    isReady: () => ready,
+    isDraining: () => draining,
+    logStream: log,
+  });
   // Requests answer 503 while the database is away; this puts the cause in the log, every few seconds.
   db.onUnavailable = (failure) =>
     app.log.warn({ db_error: failure }, 'database unavailable: answering 503 with Retry-After');
@@ -75,17 +84,21 @@ async function main(): Promise<void> {
       : undefined;
   purgeTimer?.unref();
 
-  // Graceful shutdown: stop accepting, let in-flight requests finish (app.close waits for them),
-  // then close the database so SQLite checkpoints its WAL.
+  // Graceful shutdown: drain (keep answering for SHUTDOWN_DRAIN, each answer closing its
+  // connection, /readyz failing), stop accepting, let requests in flight finish (app.close waits for
+  // them), then close the database so SQLite checkpoints its WAL.
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
-    app.log.info({ signal }, 'shutting down');
+    draining = true;
+    app.log.info({ signal, drain_ms: config.shutdownDrain }, 'shutting down');
     clearInterval(purgeTimer);
-    // app.close() stops accepting and waits for requests in flight. A keep-alive connection that
-    // was busy when it began would then idle until its keep-alive timeout (seconds); closing idle
-    // connections as they become idle lets the process exit as soon as the last answer is sent.
+    await drain(app.server, config.shutdownDrain);
+    // app.close() stops accepting, closes the connections idle now and waits for requests in
+    // flight. A connection that was busy when it began would then idle until its keep-alive timeout
+    // (seconds); closing idle connections as they become idle lets the process exit as soon as the
+    // last answer is sent.
     const closed = app.close();
     const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
     await closed;

@@ -20,6 +20,8 @@ export interface Services {
   addresses: AddressModel;
   /** True once the database is migrated and the default store's keys are loaded. */
   isReady(): boolean;
+  /** True once shutdown has begun (requests are still answered, /readyz is not). */
+  isDraining(): boolean;
   metrics: Metrics;
   /** Where DPoP proofs' jti are kept for their window (database, or Redis with REDIS_URL). */
   dpopReplay: ProofReplayStore;

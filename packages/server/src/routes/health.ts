@@ -15,6 +15,15 @@ export function registerHealthAndDocs(app: FastifyInstance, services: Services):
         headers: { 'retry-after': '1' },
       });
     }
+    if (services.isDraining()) {
+      throw new AppError(
+        'SERVICE_UNAVAILABLE',
+        'Shutting down: requests are still answered, send new ones elsewhere.',
+        {
+          headers: { 'retry-after': '1' },
+        },
+      );
+    }
     return ok('ready', { status: 'ready' });
   });
 

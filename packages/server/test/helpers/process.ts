@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,7 +103,7 @@ export async function startServer(env: Record<string, string>, name = 'server'):
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${out}`);
     try {
-      if ((await fetch(`${url}/readyz`)).status === 200) break;
+      if ((await probeStatus(`${url}/readyz`)) === 200) break;
     } catch {}
     if (Date.now() > deadline) throw new Error(`${name} not ready: ${out}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -125,6 +126,19 @@ export async function startServer(env: Record<string, string>, name = 'server'):
 }
 
 /**
+ * The status of a GET on a connection of its own, closed after the answer: a probe must not leave
+ * an idle keep-alive connection behind for the server's shutdown drain to wait on.
+ */
+function probeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+}
+
+/**
  * POST to a store route of a running server: with a body it is JSON (refresh-token), without one
  * it carries the API key (anonymous).
  */
@@ -144,7 +158,7 @@ export async function postToStore(url: string, apiKey: string, path: string, bod
  * stop it (SIGTERM, SIGKILL) and start it again on the same file. No rate limits: the tests
  * refresh each session as fast as they can. `cleanup` removes the folder.
  */
-export async function sqliteServerWithSessions(count: number) {
+export async function sqliteServerWithSessions(count: number, extraEnv: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sfa-proc-'));
   const apiKey = 'process-test-key-0123456789';
   const env = {
@@ -153,6 +167,7 @@ export async function sqliteServerWithSessions(count: number) {
     ANONYMOUS_RATE_LIMIT: '0',
     REFRESH_RATE_LIMIT: '0',
     REFRESH_IP_RATE_LIMIT: '0',
+    ...extraEnv,
   };
   const post = (url: string, path: string, body?: object) => postToStore(url, apiKey, path, body);
   const server = await startServer(env);
@@ -163,6 +178,7 @@ export async function sqliteServerWithSessions(count: number) {
     server,
     tokens,
     post,
+    apiKey,
     dbFile: join(dir, 'auth.db'),
     restart: () => startServer(env),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

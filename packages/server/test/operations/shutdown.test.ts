@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { Client, type Dispatcher } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqliteServerWithSessions } from '../helpers/process.js';
 
@@ -55,6 +56,78 @@ describe('graceful shutdown on SIGTERM', () => {
           expect((await post(again.url, '/auth/refresh-token', { refresh_token: token })).status).toBe(200);
       } finally {
         await again.stop();
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    'drains first: a request sent on an open connection after the signal is answered (Connection: close) while /readyz fails',
+    async () => {
+      // A long drain, so the steps below fit in it however slow the machine; it ends early once
+      // the last connection has closed.
+      const opened = await sqliteServerWithSessions(0, { SHUTDOWN_DRAIN: '60000' });
+      const { server } = opened;
+      const cleanupFirst = cleanup;
+      cleanup = () => {
+        cleanupFirst?.();
+        opened.cleanup();
+      };
+      // Every request of this test goes over these two connections, so the drain ends as soon as
+      // both have closed.
+      const keptOpen = new Client(server.url);
+      const prober = new Client(server.url);
+      const call = (path: string, body?: object) =>
+        keptOpen.request({
+          method: 'POST',
+          path: `/api/v1/demo/storefront${path}`,
+          headers: body ? { 'content-type': 'application/json' } : { 'x-api-key': opened.apiKey },
+          ...(body ? { body: JSON.stringify(body) } : {}),
+        });
+      const tokenOf = async (res: Dispatcher.ResponseData) =>
+        ((await res.body.json()) as { content: { refresh_token: string } }).content.refresh_token;
+      try {
+        const anonymous = await call('/auth/anonymous');
+        expect(anonymous.statusCode).toBe(200);
+        const first = await call('/auth/refresh-token', { refresh_token: await tokenOf(anonymous) });
+        expect(first.statusCode).toBe(200);
+        const next = await tokenOf(first);
+        expect(first.headers['connection']).not.toBe('close');
+        // keptOpen's connection is idle now; the signal arrives while it is.
+        const stopped = server.stop('SIGTERM');
+        for (;;) {
+          const probe = await prober.request({ method: 'GET', path: '/readyz' });
+          await probe.body.dump();
+          if (probe.statusCode === 503) break;
+          expect(probe.statusCode).toBe(200);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        const late = await call('/auth/refresh-token', { refresh_token: next });
+        expect(late.statusCode).toBe(200);
+        expect(late.headers['connection']).toBe('close');
+        await late.body.dump();
+        await prober.close();
+        expect(await stopped).toBe(0);
+        // The rotation it answered is durable.
+        const again = await opened.restart();
+        const check = new Client(again.url);
+        try {
+          const res = await check.request({
+            method: 'POST',
+            path: '/api/v1/demo/storefront/auth/refresh-token',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ refresh_token: next }),
+          });
+          await res.body.dump();
+          expect(res.statusCode).toBe(200);
+        } finally {
+          await check.close();
+          // No connection left open: the drain ends at once, and the exit is clean.
+          expect(await again.stop()).toBe(0);
+        }
+      } finally {
+        await keptOpen.close().catch(() => {});
+        await prober.close().catch(() => {});
       }
     },
     SLOW,
