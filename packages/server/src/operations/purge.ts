@@ -27,10 +27,18 @@ export async function purge(operator: OperatorStore, options: PurgeOptions): Pro
     dpop_proofs: 0,
   };
   for (const kind of ORDER) {
+    let after: number | undefined;
     for (;;) {
-      const n = await operator.purgeBatch(kind, options.now, batch, options.anonymousIdleMs);
-      counts[kind] += n;
-      if (n < batch) break;
+      const { deleted, next } = await operator.purgeBatch(
+        kind,
+        options.now,
+        batch,
+        options.anonymousIdleMs,
+        after,
+      );
+      counts[kind] += deleted;
+      if (next === undefined) break;
+      after = next;
       await yieldToEventLoop();
     }
   }

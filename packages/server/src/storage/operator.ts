@@ -45,10 +45,29 @@ export interface OperatorStore {
   /** Live, unexpired sessions now: the metrics' estimate of active sessions. */
   countActiveSessions(now: number): Promise<number>;
   /**
-   * Deletes at most `limit` rows of one kind that nothing alive needs; answers how many. Called in
-   * a loop with small limits so that each statement holds locks only briefly (see purge.ts).
+   * Deletes at most `limit` rows of one kind that nothing alive needs, and looks at about that many
+   * where the backend walks the table; called in a loop with small limits so that each statement
+   * holds locks only briefly (see purge.ts). `after` is the previous batch's `next` (undefined for
+   * the first); `next` is undefined once nothing is left to look at.
    */
-  purgeBatch(kind: PurgeKind, now: number, limit: number, anonymousIdleMs: number): Promise<number>;
+  purgeBatch(
+    kind: PurgeKind,
+    now: number,
+    limit: number,
+    anonymousIdleMs: number,
+    after?: number,
+  ): Promise<PurgeBatch>;
+}
+
+export interface PurgeBatch {
+  deleted: number;
+  /** Where the next batch of the same run starts; undefined when the run is over for this kind. */
+  next?: number;
+}
+
+/** The batch of a backend that finds its rows by an index: done once a batch comes back short. */
+export function indexedBatch(deleted: number, limit: number): PurgeBatch {
+  return deleted < limit ? { deleted } : { deleted, next: 0 };
 }
 
 export interface SessionFilter {

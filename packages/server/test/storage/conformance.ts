@@ -881,8 +881,10 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
       // The same jti under another key is another proof.
       expect(await store.recordDpopProof('jkt-2', jti, T0 + 60_000)).toBe(true);
       const operator = store.operator();
-      expect(await operator.purgeBatch('dpop_proofs', T0 + 59_999, 10, DAY)).toBe(0);
-      expect(await operator.purgeBatch('dpop_proofs', T0 + 60_000, 10, DAY)).toBeGreaterThanOrEqual(2);
+      expect((await operator.purgeBatch('dpop_proofs', T0 + 59_999, 10, DAY)).deleted).toBe(0);
+      expect((await operator.purgeBatch('dpop_proofs', T0 + 60_000, 10, DAY)).deleted).toBeGreaterThanOrEqual(
+        2,
+      );
       expect(await store.recordDpopProof('jkt-1', jti, T0 + 120_000)).toBe(true);
     });
 

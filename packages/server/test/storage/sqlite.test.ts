@@ -140,6 +140,86 @@ describe('SQLite connection settings for many live sessions', () => {
     expect(result?.checkpointed).toBe(result?.log);
   });
 
+  // Every refresh moves idle_expires_at: an index on it cost each refresh a page of its own
+  // (migration 12, docs/storage.md "A million sessions").
+  it('keeps no index on a column every refresh changes', () => {
+    const indexed = store.sqlite
+      .prepare(
+        "SELECT DISTINCT ii.name AS col FROM sqlite_master m, pragma_index_info(m.name) ii WHERE m.type = 'index' AND m.tbl_name = 'sessions'",
+      )
+      .all()
+      .map((row) => (row as { col: string }).col);
+    expect(indexed).toContain('user_id');
+    for (const changed of ['idle_expires_at', 'generation', 'rotated_at'])
+      expect(indexed).not.toContain(changed);
+  });
+
+  it('purges sessions through rowid windows, never a scan of the whole table', async () => {
+    const users = [];
+    for (let i = 0; i < 3; i++) {
+      const user = newAnonymousUser('demo', T0);
+      await store.createUser(user);
+      users.push(user);
+    }
+    const now = T0 + DAY;
+    let expired = 0;
+    for (let i = 0; i < 1000; i++) {
+      const gone = i % 7 === 0;
+      if (gone) expired++;
+      await store.createSession(
+        sessionRecord('demo', users[i % 3]!.id, gone ? { idleExpiresAt: now - i } : {}),
+      );
+    }
+    const plans = [
+      store.sqlite
+        .prepare(
+          'EXPLAIN QUERY PLAN SELECT max(rowid) AS last FROM (SELECT rowid FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?)',
+        )
+        .all(0, 100),
+      store.sqlite
+        .prepare(
+          'EXPLAIN QUERY PLAN DELETE FROM sessions WHERE rowid > ? AND rowid <= ? AND (idle_expires_at <= ? OR absolute_expires_at <= ?)',
+        )
+        .all(0, 100, now, now),
+    ].map((rows) => rows.map((row) => (row as { detail: string }).detail).join('; '));
+    for (const plan of plans) {
+      expect(plan).toMatch(/SEARCH \w+ USING INTEGER PRIMARY KEY \(rowid>\?/);
+      expect(plan).not.toMatch(/SCAN sessions(?! USING INTEGER PRIMARY KEY)/);
+    }
+    const op = store.operator();
+    let after: number | undefined;
+    let deleted = 0;
+    let batches = 0;
+    for (;;) {
+      const batch = await op.purgeBatch('sessions', now, 100, DAY, after);
+      expect(batch.deleted).toBeLessThanOrEqual(100);
+      deleted += batch.deleted;
+      batches++;
+      if (batch.next === undefined) break;
+      after = batch.next;
+    }
+    // Ten windows of 100 rows and the empty one that ends the walk.
+    expect(batches).toBe(11);
+    expect(deleted).toBe(expired);
+    expect(store.sqlite.prepare('SELECT count(*) AS n FROM sessions').get()).toEqual({ n: 1000 - expired });
+  });
+
+  it('counts active sessions on the worker connection, which sees what the serving one committed', async () => {
+    const user = newAnonymousUser('demo', T0);
+    await store.createUser(user);
+    for (let i = 0; i < 5; i++) await store.createSession(sessionRecord('demo', user.id));
+    const reads: string[] = [];
+    const checkpointer = store.checkpointer!;
+    const read = checkpointer.read.bind(checkpointer);
+    checkpointer.read = (sql, params) => {
+      reads.push(sql);
+      return read(sql, params);
+    };
+    expect(await store.operator().countActiveSessions(T0)).toBe(5);
+    expect(reads).toHaveLength(1);
+    await expect(checkpointer.read('SELECT nope FROM nowhere', [])).rejects.toThrow(/no such/);
+  });
+
   it('has no checkpointer for an in-memory database', async () => {
     const memory = new SqliteDatabase({ path: ':memory:' });
     expect(memory.checkpointer).toBeUndefined();

@@ -1,7 +1,9 @@
 import type pg from 'pg';
 import type * as model from '../../model.js';
 import {
+  indexedBatch,
   type OperatorStore,
+  type PurgeBatch,
   type PurgeKind,
   SECURITY_EVENT_RETENTION_MS,
   type SessionFilter,
@@ -141,9 +143,14 @@ export class PostgresOperator implements OperatorStore {
     return Number(rows[0]?.['n'] ?? 0);
   }
 
-  async purgeBatch(kind: PurgeKind, now: number, limit: number, anonymousIdleMs: number): Promise<number> {
+  async purgeBatch(
+    kind: PurgeKind,
+    now: number,
+    limit: number,
+    anonymousIdleMs: number,
+  ): Promise<PurgeBatch> {
     const values = kind === 'anonymous_users' ? [now, limit, anonymousIdleMs] : [now, limit];
     const { rowCount } = await this.query(PURGE[kind], values);
-    return rowCount ?? 0;
+    return indexedBatch(rowCount ?? 0, limit);
   }
 }

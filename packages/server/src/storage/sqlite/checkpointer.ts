@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Copies the WAL back into the database file from a worker thread with its own connection, so
- * the serving connection never does it inside a commit.
+ * the serving connection never does it inside a commit; the same connection answers the reads
+ * that scan whole tables (`read`).
  *
  * With SQLite's automatic checkpoint (every 1000 pages) the commit that crosses the threshold
  * copies those pages, and fsyncs, on the event loop. With many live sessions each refresh dirties
@@ -32,13 +33,24 @@ const checkpoint = () => {
   return { log: row.log, checkpointed: row.checkpointed };
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
+const statements = new Map();
+const read = (sql, params) => {
+  let statement = statements.get(sql);
+  if (!statement) statements.set(sql, (statement = db.prepare(sql)));
+  return statement.get(...params);
+};
 parentPort.on('message', (message) => {
   if (message === 'close') {
     clearInterval(timer);
     db.close();
     parentPort.close();
-  } else {
-    parentPort.postMessage({ id: message.id, result: checkpoint() });
+    return;
+  }
+  try {
+    const result = message.sql === undefined ? checkpoint() : read(message.sql, message.params);
+    parentPort.postMessage({ id: message.id, result });
+  } catch (error) {
+    parentPort.postMessage({ id: message.id, error: String(error && error.message) });
   }
 });
 `;
@@ -48,7 +60,7 @@ export class BackgroundCheckpointer {
   private readonly exited: Promise<unknown>;
   private readonly waiting = new Map<
     number,
-    { resolve(result: CheckpointResult): void; reject(error: Error): void }
+    { resolve(result: unknown): void; reject(error: Error): void }
   >();
   private nextId = 0;
 
@@ -60,9 +72,11 @@ export class BackgroundCheckpointer {
     });
     this.worker.unref();
     this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
-    this.worker.on('message', ({ id, result }: { id: number; result: CheckpointResult }) => {
-      this.waiting.get(id)?.resolve(result);
+    this.worker.on('message', ({ id, result, error }: { id: number; result: unknown; error?: string }) => {
+      const call = this.waiting.get(id);
       this.waiting.delete(id);
+      if (error === undefined) call?.resolve(result);
+      else call?.reject(new Error(error));
     });
     this.worker.on('error', (error) => {
       for (const call of this.waiting.values()) call.reject(error);
@@ -73,10 +87,23 @@ export class BackgroundCheckpointer {
 
   /** One checkpoint now, answered when done (the periodic ones go on regardless). */
   checkpoint(): Promise<CheckpointResult> {
+    return this.call({}) as Promise<CheckpointResult>;
+  }
+
+  /**
+   * One row of a read on the worker's connection, for a query that walks a whole table (a count of
+   * a million sessions takes tens of milliseconds): the event loop goes on serving meanwhile. The
+   * worker reads the last committed state (WAL readers never wait for the writer).
+   */
+  read(sql: string, params: ReadonlyArray<number | string>): Promise<unknown> {
+    return this.call({ sql, params });
+  }
+
+  private call(message: { sql?: string; params?: ReadonlyArray<number | string> }): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id });
+      this.worker.postMessage({ id, ...message });
     });
   }
 

@@ -214,4 +214,21 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX dpop_proofs_expiry ON dpop_proofs(expires_at);
     `,
   },
+  {
+    version: 12,
+    name: 'no index on sessions.idle_expires_at',
+    /*
+     * Every refresh moves its session's idle_expires_at, so with this index every refresh also
+     * deleted an entry on a page of its own somewhere in an index of every session and inserted one
+     * at its end: one more page dirtied, written to the WAL and checkpointed per refresh, and with a
+     * million sessions one more page read from outside the page cache. Measured in-process on one
+     * file (docs/storage.md): a refresh's statements took about twice as long over a million live
+     * sessions as over 10k with the index, and much less of a difference without. PostgreSQL never
+     * had it (its migration 3). The purge finds idle-expired sessions by walking the table in rowid
+     * windows instead (sqlite/operator.ts), and the active-sessions metric counts off the event loop.
+     */
+    sql: `
+      DROP INDEX IF EXISTS sessions_idle_expiry;
+    `,
+  },
 ];

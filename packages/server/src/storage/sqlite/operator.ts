@@ -1,17 +1,18 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type * as model from '../../model.js';
 import {
+  indexedBatch,
   type OperatorStore,
+  type PurgeBatch,
   type PurgeKind,
   SECURITY_EVENT_RETENTION_MS,
   type SessionFilter,
 } from '../operator.js';
 import * as mapping from '../rows.js';
+import type { BackgroundCheckpointer } from './checkpointer.js';
 import { sqliteDialect as D } from './dialect.js';
 
-const PURGE: Record<PurgeKind, string> = {
-  sessions: `DELETE FROM sessions WHERE rowid IN (
-      SELECT rowid FROM sessions WHERE idle_expires_at <= @now OR absolute_expires_at <= @now LIMIT @limit)`,
+const PURGE: Record<Exclude<PurgeKind, 'sessions'>, string> = {
   anonymous_users: `DELETE FROM users WHERE rowid IN (
       SELECT u.rowid FROM users u WHERE u.is_anonymous = 1 AND u.created_at <= @now - @anonymousIdleMs
          AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id) LIMIT @limit)`,
@@ -23,8 +24,26 @@ const PURGE: Record<PurgeKind, string> = {
       SELECT jkt, jti FROM dpop_proofs WHERE expires_at <= @now LIMIT @limit)`,
 };
 
+/**
+ * Sessions are purged by walking the table in windows of rowids: with no index on
+ * idle_expires_at (migration 12) a search for expired sessions would read every page of the
+ * table in one statement, on the event loop. A window is found through the rowid B-tree and
+ * only its rows are read; rowids only grow, so sessions created during the walk lie past it.
+ */
+const SESSION_WINDOW_END =
+  'SELECT max(rowid) AS last FROM (SELECT rowid FROM sessions WHERE rowid > ? ORDER BY rowid LIMIT ?)';
+const PURGE_SESSION_WINDOW = `DELETE FROM sessions WHERE rowid > @after AND rowid <= @last
+    AND (idle_expires_at <= @now OR absolute_expires_at <= @now)`;
+
+const COUNT_ACTIVE_SESSIONS =
+  'SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?';
+
 export class SqliteOperator implements OperatorStore {
-  constructor(private readonly sqlite: BetterSqlite3.Database) {}
+  /** `background`: the worker's connection, for the reads that walk a whole table (none for `:memory:`). */
+  constructor(
+    private readonly sqlite: BetterSqlite3.Database,
+    private readonly background?: BackgroundCheckpointer,
+  ) {}
 
   async listStores(): Promise<model.StoreRecord[]> {
     return (
@@ -101,17 +120,30 @@ export class SqliteOperator implements OperatorStore {
   }
 
   async countActiveSessions(now: number): Promise<number> {
-    const row = this.sqlite
-      .prepare(
-        'SELECT count(*) AS n FROM sessions WHERE revoked_at IS NULL AND idle_expires_at > ? AND absolute_expires_at > ?',
-      )
-      .get(now, now) as { n: number };
+    // A walk of the whole table (no index covers it since migration 12): off the event loop.
+    const row = (
+      this.background
+        ? await this.background.read(COUNT_ACTIVE_SESSIONS, [now, now])
+        : this.sqlite.prepare(COUNT_ACTIVE_SESSIONS).get(now, now)
+    ) as { n: number };
     return row.n;
   }
 
-  async purgeBatch(kind: PurgeKind, now: number, limit: number, anonymousIdleMs: number): Promise<number> {
+  async purgeBatch(
+    kind: PurgeKind,
+    now: number,
+    limit: number,
+    anonymousIdleMs: number,
+    after = 0,
+  ): Promise<PurgeBatch> {
+    if (kind === 'sessions') {
+      const { last } = this.sqlite.prepare(SESSION_WINDOW_END).get(after, limit) as { last: number | null };
+      if (last === null) return { deleted: 0 };
+      const deleted = this.sqlite.prepare(PURGE_SESSION_WINDOW).run({ after, last, now }).changes;
+      return { deleted, next: last };
+    }
     const values: Record<string, number> = { now, limit };
     if (kind === 'anonymous_users') values['anonymousIdleMs'] = anonymousIdleMs;
-    return this.sqlite.prepare(PURGE[kind]).run(values).changes;
+    return indexedBatch(this.sqlite.prepare(PURGE[kind]).run(values).changes, limit);
   }
 }

@@ -55,7 +55,7 @@ export class SqliteDatabase implements Database {
   }
 
   operator(): OperatorStore {
-    return new SqliteOperator(this.sqlite);
+    return new SqliteOperator(this.sqlite, this.checkpointer);
   }
 
   private get q() {
