@@ -219,7 +219,7 @@ const OPTIONS = {
   purgeInterval: {
     env: 'PURGE_INTERVAL',
     schema: { type: 'integer', minimum: 0, maximum: 604800, default: 3600 },
-    doc: 'Seconds between scheduled purges (expired sessions, abandoned anonymous users, dead OTPs); `0` disables.',
+    doc: 'Seconds between scheduled purges (expired sessions, abandoned anonymous users, dead OTPs, old deliveries and events: see Purge below); `0` disables.',
   },
   metricsEnabled: {
     env: 'METRICS_ENABLED',

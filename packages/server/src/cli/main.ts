@@ -482,7 +482,7 @@ const SUMMARIES: Record<string, string> = {
   'keys rewrap': 'store every signing key again under KEY_ENCRYPTION_KEY',
   'store audience': "show or set the aud of the store's access tokens",
   'store require-dpop': 'show or set whether new sessions must be DPoP-bound (RFC 9449)',
-  purge: 'delete expired sessions, abandoned anonymous users, dead OTPs',
+  purge: 'delete expired sessions, abandoned anonymous users, dead OTPs, old deliveries and events',
   'limits show': 'every limit: its value for the store, and where it comes from',
   'limits set': "the store's own value of one limit (servers see it within KEY_RELOAD_INTERVAL)",
 };

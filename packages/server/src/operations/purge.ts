@@ -11,7 +11,15 @@ export interface PurgeOptions {
 
 export type PurgeCounts = Record<PurgeKind, number>;
 
-const ORDER: PurgeKind[] = ['sessions', 'anonymous_users', 'otps', 'security_events', 'dpop_proofs'];
+const ORDER: PurgeKind[] = [
+  'sessions',
+  'anonymous_users',
+  'otps',
+  'security_events',
+  'dpop_proofs',
+  'outbox',
+  'otp_backoff',
+];
 
 /**
  * Deletes what nothing alive needs, in small batches with a turn of the event loop between
@@ -25,6 +33,8 @@ export async function purge(operator: OperatorStore, options: PurgeOptions): Pro
     otps: 0,
     security_events: 0,
     dpop_proofs: 0,
+    outbox: 0,
+    otp_backoff: 0,
   };
   for (const kind of ORDER) {
     let after: number | undefined;

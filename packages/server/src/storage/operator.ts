@@ -84,7 +84,25 @@ export interface SessionFilter {
  * - `anonymous_users`: anonymous users with no session left, older than the idle lifetime.
  * - `otps`: consumed or expired one-time passwords.
  * - `security_events`: events older than 90 days.
+ * - `dpop_proofs`: proofs' jti past their iat window.
+ * - `outbox`: deliveries finished (delivered or given up) more than 7 days ago.
+ * - `otp_backoff`: OTP guess counters of keys with no failed guess, and no wait, for a day.
  */
-export type PurgeKind = 'sessions' | 'anonymous_users' | 'otps' | 'security_events' | 'dpop_proofs';
+export type PurgeKind =
+  | 'sessions'
+  | 'anonymous_users'
+  | 'otps'
+  | 'security_events'
+  | 'dpop_proofs'
+  | 'outbox'
+  | 'otp_backoff';
 
 export const SECURITY_EVENT_RETENTION_MS = 90 * 24 * 3600 * 1000;
+/** A finished delivery is kept this long, for whoever looks into an OTP that did not arrive. */
+export const OUTBOX_RETENTION_MS = 7 * 24 * 3600 * 1000;
+/**
+ * A key's failed OTP guesses are forgotten once its wait ended this long ago with no guess since.
+ * A guesser who keeps trying keeps the counter (each guess moves next_attempt_at); one who stops
+ * for a day gets the free allowance again, about ten guesses of a million codes.
+ */
+export const OTP_BACKOFF_RETENTION_MS = 24 * 3600 * 1000;

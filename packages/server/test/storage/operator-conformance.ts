@@ -1,8 +1,19 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ApiKeyRecord, OtpRecord, SigningKeyRecord, UserRecord } from '../../src/model.js';
+import type {
+  ApiKeyRecord,
+  OtpRecord,
+  OutboxMessage,
+  SigningKeyRecord,
+  UserRecord,
+} from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { Database } from '../../src/storage/contract.js';
-import { type OperatorStore, SECURITY_EVENT_RETENTION_MS } from '../../src/storage/operator.js';
+import {
+  type OperatorStore,
+  OTP_BACKOFF_RETENTION_MS,
+  OUTBOX_RETENTION_MS,
+  SECURITY_EVENT_RETENTION_MS,
+} from '../../src/storage/operator.js';
 import { generateSigningKey } from '../../src/tokens/keys.js';
 import { randomId } from '../../src/util/ids.js';
 import { DAY, type DatabaseFixture, sessionRecord, T0 } from './conformance.js';
@@ -290,6 +301,59 @@ export function describeOperatorStore(name: string, makeFixture: () => Promise<D
       expect((await op.purgeBatch('security_events', now, 10, DAY)).deleted).toBe(2);
       expect((await op.purgeBatch('security_events', now, 10, DAY)).deleted).toBe(0);
       expect((await op.purgeBatch('security_events', now + 1, 10, DAY)).deleted).toBe(1);
+    });
+
+    it('purges deliveries finished a week ago, never one still to deliver', async () => {
+      const otp = (id: string): OtpRecord => ({
+        id,
+        storeId,
+        action: 'login',
+        channel: 'email',
+        identifier: 'x@example.com',
+        userId: null,
+        codeHash: 'h',
+        attempts: 0,
+        expiresAt: T0 + 600_000,
+        consumedAt: null,
+        redeemedAt: null,
+        payload: {},
+        createdAt: T0,
+      });
+      const message = (id: string): OutboxMessage => ({
+        id,
+        storeId,
+        kind: 'otp',
+        payload: { to: 'x@example.com' },
+        attempts: 0,
+        nextAttemptAt: T0,
+        expiresAt: T0 + 600_000,
+        createdAt: T0,
+      });
+      for (const id of ['delivered', 'failed', 'late', 'pending'])
+        await db.createOtp(otp(randomId(32)), message(`m-${id}`));
+      expect(await db.finishOutbox('m-delivered', 'delivered', T0 + 1)).toBe(true);
+      expect(await db.finishOutbox('m-failed', 'failed', T0 + 2)).toBe(true);
+      expect(await db.finishOutbox('m-late', 'delivered', T0 + 3)).toBe(true);
+      const now = T0 + 2 + OUTBOX_RETENTION_MS;
+      expect((await op.purgeBatch('outbox', now, 10, DAY)).deleted).toBe(2);
+      expect((await op.purgeBatch('outbox', now, 10, DAY)).deleted).toBe(0);
+      // Only the undelivered message is left to claim, and the late one is still there to finish.
+      expect((await db.claimOutbox(now, 10, now + 1000)).map((m) => m.id)).toEqual(['m-pending']);
+      expect(await db.finishOutbox('m-late', 'delivered', now)).toBe(false);
+      expect((await op.purgeBatch('outbox', now + 1, 10, DAY)).deleted).toBe(1);
+    });
+
+    it('forgets OTP guess counters a day after their last wait, never one still waiting or recent', async () => {
+      const set = (key: string, failures: number, nextAttemptAt: number) =>
+        db.setBackoff(storeId, key, 0, { failures, nextAttemptAt });
+      expect(await set('quiet', 3, T0)).toBe(true);
+      expect(await set('recent', 3, T0 + DAY)).toBe(true);
+      expect(await set('waiting', 14, T0 + 10 * DAY)).toBe(true);
+      const now = T0 + OTP_BACKOFF_RETENTION_MS;
+      expect((await op.purgeBatch('otp_backoff', now, 10, DAY)).deleted).toBe(1);
+      expect(await db.getBackoff(storeId, 'quiet')).toEqual({ failures: 0, nextAttemptAt: 0 });
+      expect(await db.getBackoff(storeId, 'recent')).toEqual({ failures: 3, nextAttemptAt: T0 + DAY });
+      expect(await db.getBackoff(storeId, 'waiting')).toEqual({ failures: 14, nextAttemptAt: T0 + 10 * DAY });
     });
   });
 }

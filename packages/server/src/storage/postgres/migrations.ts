@@ -226,4 +226,13 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX dpop_proofs_expiry ON dpop_proofs(expires_at);
     `,
   },
+  {
+    version: 12,
+    name: 'indexes for purging the outbox and OTP back-off',
+    // Finished deliveries and forgotten OTP guess counters are purged (storage/operator.ts).
+    sql: `
+      CREATE INDEX outbox_finished ON outbox(done_at) WHERE done_at IS NOT NULL;
+      CREATE INDEX otp_backoff_next ON otp_backoff(next_attempt_at);
+    `,
+  },
 ];

@@ -3,6 +3,8 @@ import type * as model from '../../model.js';
 import {
   indexedBatch,
   type OperatorStore,
+  OTP_BACKOFF_RETENTION_MS,
+  OUTBOX_RETENTION_MS,
   type PurgeBatch,
   type PurgeKind,
   SECURITY_EVENT_RETENTION_MS,
@@ -29,6 +31,10 @@ const PURGE: Record<PurgeKind, string> = {
       SELECT id FROM security_events WHERE created_at <= $1 - ${SECURITY_EVENT_RETENTION_MS}::bigint LIMIT $2)`,
   dpop_proofs: `DELETE FROM dpop_proofs WHERE (jkt, jti) IN (
       SELECT jkt, jti FROM dpop_proofs WHERE expires_at <= $1 LIMIT $2)`,
+  outbox: `DELETE FROM outbox WHERE id IN (
+      SELECT id FROM outbox WHERE done_at IS NOT NULL AND done_at <= $1 - ${OUTBOX_RETENTION_MS}::bigint LIMIT $2)`,
+  otp_backoff: `DELETE FROM otp_backoff WHERE (store_id, key) IN (
+      SELECT store_id, key FROM otp_backoff WHERE next_attempt_at <= $1 - ${OTP_BACKOFF_RETENTION_MS}::bigint LIMIT $2)`,
 };
 
 export class PostgresOperator implements OperatorStore {

@@ -216,7 +216,7 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
   },
   {
     version: 12,
-    name: 'no index on sessions.idle_expires_at',
+    name: 'no index on sessions.idle_expires_at; indexes for purging the outbox and OTP back-off',
     /*
      * Every refresh moves its session's idle_expires_at, so with this index every refresh also
      * deleted an entry on a page of its own somewhere in an index of every session and inserted one
@@ -226,9 +226,13 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
      * sessions as over 10k with the index, and much less of a difference without. PostgreSQL never
      * had it (its migration 3). The purge finds idle-expired sessions by walking the table in rowid
      * windows instead (sqlite/operator.ts), and the active-sessions metric counts off the event loop.
+     * Finished deliveries and forgotten OTP guess counters are purged too, through indexes of their
+     * own (both written once per OTP or failed guess, not per refresh).
      */
     sql: `
       DROP INDEX IF EXISTS sessions_idle_expiry;
+      CREATE INDEX outbox_finished ON outbox(done_at) WHERE done_at IS NOT NULL;
+      CREATE INDEX otp_backoff_next ON otp_backoff(next_attempt_at);
     `,
   },
 ];

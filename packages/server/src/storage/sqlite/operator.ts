@@ -3,6 +3,8 @@ import type * as model from '../../model.js';
 import {
   indexedBatch,
   type OperatorStore,
+  OTP_BACKOFF_RETENTION_MS,
+  OUTBOX_RETENTION_MS,
   type PurgeBatch,
   type PurgeKind,
   SECURITY_EVENT_RETENTION_MS,
@@ -22,6 +24,10 @@ const PURGE: Record<Exclude<PurgeKind, 'sessions'>, string> = {
       SELECT id FROM security_events WHERE created_at <= @now - ${SECURITY_EVENT_RETENTION_MS} LIMIT @limit)`,
   dpop_proofs: `DELETE FROM dpop_proofs WHERE (jkt, jti) IN (
       SELECT jkt, jti FROM dpop_proofs WHERE expires_at <= @now LIMIT @limit)`,
+  outbox: `DELETE FROM outbox WHERE id IN (
+      SELECT id FROM outbox WHERE done_at IS NOT NULL AND done_at <= @now - ${OUTBOX_RETENTION_MS} LIMIT @limit)`,
+  otp_backoff: `DELETE FROM otp_backoff WHERE (store_id, key) IN (
+      SELECT store_id, key FROM otp_backoff WHERE next_attempt_at <= @now - ${OTP_BACKOFF_RETENTION_MS} LIMIT @limit)`,
 };
 
 /**

@@ -65,9 +65,9 @@ export class SqliteDatabase implements Database {
 
   private prepare() {
     const statements = this.prepareStatements();
-    // Each rotation updates and reads back; a group of them is one immediate transaction.
-    // The swap answers the row it wrote (RETURNING), so a rotation reads back only its user; a
-    // lost swap reads the session as it is now.
+    // Each rotation updates, then reads the session back with its user (the row's page is in the
+    // cache by then); a lost swap reads the session as it is now. A group of them is one immediate
+    // transaction.
     const rotateOne = (i: RotateInput): RotateResult | null => {
       const rotated = statements.rotate.run({ ...i, jkt: i.jkt ?? null }).changes === 1;
       const row = statements.getSession.get(i.sessionId) as mapping.Row | undefined;
