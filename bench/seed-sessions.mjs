@@ -30,10 +30,13 @@ const POLICY = {
   refreshReuseGrace: 30,
 };
 
-/** A SQLite file with the store `demo` created by the server itself. */
-export async function templateDatabase(dir) {
-  const path = join(dir, 'template.db');
-  const server = await startAuthServer({}, path);
+/**
+ * A SQLite file with the store `demo` created by the server itself: by the build `main` when given,
+ * so that the file has that build's schema (its migrations, its indexes).
+ */
+export async function templateDatabase(dir, main = undefined) {
+  const path = join(dir, main ? 'template-before.db' : 'template.db');
+  const server = await startAuthServer({}, path, ...(main ? [main] : []));
   await server.stop();
   return path;
 }
