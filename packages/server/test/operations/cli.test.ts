@@ -167,7 +167,9 @@ function cliSuite(database: () => Promise<{ url: string; done(): Promise<void> }
       expect(Object.keys(purged.json()).sort()).toEqual([
         'anonymous_users',
         'dpop_proofs',
+        'otp_backoff',
         'otps',
+        'outbox',
         'security_events',
         'sessions',
       ]);
