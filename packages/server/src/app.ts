@@ -8,6 +8,7 @@ import { AddressModel } from './http/client-address.js';
 import { errorHandler, notFoundHandler } from './http/errors.js';
 import { RequestLogController } from './http/logging.js';
 import { discardBody } from './http/oversize.js';
+import { registerPublicUrl } from './http/public-url.js';
 import { registerRoutes } from './routes/index.js';
 import { randomId } from './util/ids.js';
 
@@ -133,6 +134,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     );
     done();
   });
+  registerPublicUrl(app, config.publicUrl);
   await registerRoutes(app, services);
   return app;
 }

@@ -259,7 +259,7 @@ const OPTIONS = {
   publicUrl: {
     env: 'PUBLIC_URL',
     schema: { type: 'string', pattern: '^https?://[^/?#]+(/[^?#]*)?$' },
-    doc: "The URL clients reach the server at (`https://auth.example.com`, with a path prefix if a proxy adds one): DPoP proofs' `htu` is checked against it plus the request path. Unset: the request's own scheme and `Host` (`X-Forwarded-Proto`/`-Host` from proxies `TRUST_PROXY` trusts).",
+    doc: "The URL clients reach the server at (`https://auth.example.com`, with a path prefix if a proxy adds one): DPoP proofs' `htu` is checked against it plus the request path, and the URLs the server hands out (`profile_image_url`) start with it. Unset: the request's own scheme and `Host` (`X-Forwarded-Proto`/`-Host` from proxies `TRUST_PROXY` trusts).",
   },
   keyReloadInterval: {
     env: 'KEY_RELOAD_INTERVAL',

@@ -11,6 +11,7 @@ import {
   verifyDpopProof,
 } from '../tokens/dpop.js';
 import { decodeSegment } from '../tokens/jwt.js';
+import { publicBase } from './public-url.js';
 import type { Services } from './services.js';
 import { authorizationOf, STORE_PREFIX, tenantOf } from './tenant.js';
 
@@ -58,12 +59,8 @@ function boundKeyOf(token: string): string | null {
 const refuse = invalidProof;
 
 /** The URL this request was sent to, as a proof's htu must name it. */
-export function requestUrl(services: Services, request: FastifyRequest): string {
-  const path = request.url.split('?', 1)[0] ?? '/';
-  const base = services.config.publicUrl;
-  if (base) return `${base.replace(/\/+$/, '')}${path}`;
-  // request.protocol and request.host read X-Forwarded-Proto/-Host only from proxies TRUST_PROXY trusts.
-  return `${request.protocol}://${request.host}${path}`;
+export function requestUrl(request: FastifyRequest): string {
+  return `${publicBase(request)}${request.url.split('?', 1)[0] ?? '/'}`;
 }
 
 /** Registers the hook on every store route (before the routes, so it applies to all of them). */
@@ -101,7 +98,7 @@ async function verifiedProof(
   const maxAge = services.config.dpopProofMaxAge;
   const proof = verifyDpopProof(header, {
     htm: request.method,
-    htu: requestUrl(services, request),
+    htu: requestUrl(request),
     now,
     maxAge,
     accessToken,

@@ -1,14 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import { DEFAULT_NOTIFICATION_PREFERENCES } from '../../accounts/records.js';
+import { publicBase } from '../../http/public-url.js';
 import type { UserAccount, UserRecord } from '../../model.js';
 
 /**
  * Where a user's profile image is served: one stable URL per user (a replaced image keeps it; its
- * ETag changes). Absolute, since a storefront on another origin puts it in an `<img>`; the origin is
- * the one the request came to (behind a proxy, with TRUST_PROXY, the one it forwarded).
+ * ETag changes). Absolute, since a storefront on another origin puts it in an `<img>`: under
+ * PUBLIC_URL when set, else on the origin the request came to (behind a proxy, with TRUST_PROXY,
+ * the one it forwarded).
  */
 export function profileImageUrl(request: FastifyRequest, storeId: string, userId: string): string {
-  return `${request.protocol}://${request.host}/api/v1/${storeId}/storefront/profile-images/${encodeURIComponent(userId)}`;
+  return `${publicBase(request)}/api/v1/${storeId}/storefront/profile-images/${encodeURIComponent(userId)}`;
 }
 
 /**
