@@ -17,23 +17,31 @@ export function databaseReplayStore(db: Database): ProofReplayStore {
 
 /**
  * In Redis (REDIS_URL): `SET NX` with the window as expiry, one round trip and no purge. While
- * Redis cannot be reached the database answers, so proofs are still checked across instances (a
- * proof accepted during the outage is remembered only there; its window is at most
- * DPOP_PROOF_MAX_AGE).
+ * Redis cannot be reached the database answers, so proofs are still checked across instances.
+ * A proof accepted through the database during an outage is not in Redis: until the last of those
+ * windows has closed, a proof Redis accepts is checked against the database too, so such a proof
+ * is not accepted a second time once Redis is back. (A proof Redis accepted just before an outage
+ * can still be replayed once during it, on the database, within DPOP_PROOF_MAX_AGE; so can one
+ * accepted on the database by an instance cut off from a Redis that others still reach.)
  */
 export function redisReplayStore(
-  redis: Redis,
+  redis: Pick<Redis, 'set'>,
   fallback: ProofReplayStore,
   now: () => number,
 ): ProofReplayStore {
+  let fallbackUntil = 0;
   return {
     async accept(jkt, jti, expiresAt) {
       const ttl = Math.max(1, expiresAt - now());
+      let accepted: boolean;
       try {
-        return (await redis.set(`dpop:${jkt}:${jti}`, '1', 'PX', ttl, 'NX')) === 'OK';
+        accepted = (await redis.set(`dpop:${jkt}:${jti}`, '1', 'PX', ttl, 'NX')) === 'OK';
       } catch {
+        fallbackUntil = Math.max(fallbackUntil, expiresAt);
         return fallback.accept(jkt, jti, expiresAt);
       }
+      if (accepted && now() < fallbackUntil) return fallback.accept(jkt, jti, expiresAt);
+      return accepted;
     },
   };
 }
