@@ -65,25 +65,37 @@ export function requestUrl(request: FastifyRequest): string {
 
 /** Registers the hook on every store route (before the routes, so it applies to all of them). */
 export function registerDpop(app: FastifyInstance, services: Services): void {
-  app.addHook('preHandler', async (request, reply) => {
+  // A callback hook: it runs on every request, and most carry no proof, so the common case costs
+  // no promise; only a request with something to check goes through `checkProof`.
+  app.addHook('preHandler', (request, reply, done) => {
     const route = request.routeOptions.url;
-    if (!route?.startsWith(STORE_PREFIX)) return;
+    if (!route?.startsWith(STORE_PREFIX)) return done();
     const header = request.headers.dpop;
     // The refresh endpoint ignores Authorization (the refresh token is its credential): its proof has no ath.
     const authorization = route === REFRESH_ROUTE ? null : authorizationOf(request);
     const boundKey = authorization ? boundKeyOf(authorization.token) : null;
-    if (header === undefined && authorization?.scheme !== 'dpop' && boundKey === null) return;
-
-    if (boundKey !== null && authorization?.scheme === 'bearer')
-      throw refuse('a DPoP-bound access token must be sent with the DPoP scheme and a proof');
-    if (header === undefined) throw refuse('the DPoP header is missing');
-    if (typeof header !== 'string') throw refuse('more than one DPoP header');
-    const tenant = await tenantOf(services, request);
-    const proof = await verifiedProof(services, tenant, request, reply, header, authorization?.token);
-    if (boundKey !== null && proof.jkt !== boundKey)
-      throw refuse("the proof's key is not the one the access token is bound to");
-    proofs.set(request, proof);
+    if (header === undefined && authorization?.scheme !== 'dpop' && boundKey === null) return done();
+    checkProof(services, request, reply, header, authorization, boundKey).then(() => done(), done);
   });
+}
+
+async function checkProof(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  header: string | string[] | undefined,
+  authorization: ReturnType<typeof authorizationOf>,
+  boundKey: string | null,
+): Promise<void> {
+  if (boundKey !== null && authorization?.scheme === 'bearer')
+    throw refuse('a DPoP-bound access token must be sent with the DPoP scheme and a proof');
+  if (header === undefined) throw refuse('the DPoP header is missing');
+  if (typeof header !== 'string') throw refuse('more than one DPoP header');
+  const tenant = await tenantOf(services, request);
+  const proof = await verifiedProof(services, tenant, request, reply, header, authorization?.token);
+  if (boundKey !== null && proof.jkt !== boundKey)
+    throw refuse("the proof's key is not the one the access token is bound to");
+  proofs.set(request, proof);
 }
 
 async function verifiedProof(
