@@ -50,16 +50,17 @@ async function main(): Promise<void> {
   }
   const keyCheck = await checkSigningKeys(db, operator, keyWrap, systemClock.now());
   for (const warning of startUpWarnings(config, keyCheck)) app.log.warn(`WARNING: ${warning}`);
-  await app.listen({ port: config.port, host: config.host });
-  ready = true;
-  app.log.info({ store_id: config.storeId, created }, 'store ready');
   if (generatedApiKey) {
     log.flushSync();
     // Shown once, on the terminal rather than in the structured log: the log never holds a key.
+    // Before listening, so that whoever waits for "Server listening" or /readyz has it already.
     process.stdout.write(
       `\nCreated store "${config.storeId}". Its API key (shown once, stored only as a hash):\n\n  ${generatedApiKey}\n\n`,
     );
   }
+  await app.listen({ port: config.port, host: config.host });
+  ready = true;
+  app.log.info({ store_id: config.storeId, created }, 'store ready');
 
   // Scheduled purge, so storage stays bounded when every visitor gets a session. Small batches
   // (operations/purge.ts) keep refreshes flowing while it runs; instances may overlap harmlessly.
