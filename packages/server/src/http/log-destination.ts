@@ -16,9 +16,14 @@ export interface BatchedLog extends DestinationStream {
  * the access log (about 6% of a refresh's CPU in `npm run bench`'s profile). Batched, a line waits
  * at most LOG_FLUSH_MS, and pino writes out what is waiting when the process exits, including
  * through `process.exit`; only a SIGKILL or a crash of the runtime itself can lose the last batch.
+ *
+ * Each batch is written synchronously, as pino's default writes each line: with asynchronous
+ * writes a batch still in flight on the thread pool when the process exited (or when flushSync
+ * ran) was overtaken by the synchronous write of the lines after it, and the log came out of order
+ * (seen in CI on Node 20).
  */
 export function batchedStdout(fd = 1): BatchedLog {
-  const out = pino.destination({ dest: fd, sync: false, minLength: LOG_BATCH_BYTES });
+  const out = pino.destination({ dest: fd, sync: true, minLength: LOG_BATCH_BYTES });
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     timer = undefined;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import fs, { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,30 @@ describe('the batched log destination', () => {
       timeout: 20_000,
       interval: 20,
     });
+  });
+
+  // Nothing is ever in flight: every batch is written before write() returns, never handed to the
+  // thread pool, so no later write (a flushSync, the flush at exit) can overtake one and put the
+  // log out of order.
+  it('writes every batch synchronously, in order', async () => {
+    const asyncWrites = vi.spyOn(fs, 'write');
+    try {
+      const log = batchedStdout(fd);
+      const written = lines(Math.ceil((LOG_BATCH_BYTES * 3) / 24));
+      for (const line of written) log.write(line);
+      expect(readFileSync(file, 'utf8').length).toBeGreaterThanOrEqual(LOG_BATCH_BYTES * 2);
+      log.flushSync();
+      expect(readFileSync(file, 'utf8')).toBe(written.join(''));
+      const more = lines(3, written.length);
+      for (const line of more) log.write(line);
+      await vi.waitFor(() => expect(readFileSync(file, 'utf8')).toBe([...written, ...more].join('')), {
+        timeout: 20_000,
+        interval: 20,
+      });
+      expect(asyncWrites).not.toHaveBeenCalled();
+    } finally {
+      asyncWrites.mockRestore();
+    }
   });
 
   it('writes what is waiting at once on flushSync', () => {
