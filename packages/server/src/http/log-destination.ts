@@ -10,12 +10,26 @@ export interface BatchedLog extends DestinationStream {
   flushSync(): void;
 }
 
+/** The destinations made here, flushed synchronously when the process exits. */
+const pending = new Set<{ flushSync(): void }>();
+
+function flushAllAtExit(): void {
+  for (const out of pending) {
+    try {
+      out.flushSync();
+    } catch {
+      // A closed descriptor at exit: nothing more can be written to it.
+    }
+  }
+}
+
 /**
  * Standard output for the server's log, written in batches. pino's default destination makes one
  * synchronous write(2) per line; with a line per request that system call was the largest cost of
  * the access log (about 6% of a refresh's CPU in `npm run bench`'s profile). Batched, a line waits
- * at most LOG_FLUSH_MS, and pino writes out what is waiting when the process exits, including
- * through `process.exit`; only a SIGKILL or a crash of the runtime itself can lose the last batch.
+ * at most LOG_FLUSH_MS, and what is waiting is written when the process exits (an `exit` listener,
+ * so `process.exit` and an uncaught exception too); only a SIGKILL or a crash of the runtime itself
+ * can lose the last batch.
  *
  * Each batch is written synchronously, as pino's default writes each line: with asynchronous
  * writes a batch still in flight on the thread pool when the process exited (or when flushSync
@@ -24,6 +38,9 @@ export interface BatchedLog extends DestinationStream {
  */
 export function batchedStdout(fd = 1): BatchedLog {
   const out = pino.destination({ dest: fd, sync: true, minLength: LOG_BATCH_BYTES });
+  // pino flushes at exit only the destinations it writes asynchronously: this one is flushed here.
+  if (pending.size === 0) process.once('exit', flushAllAtExit);
+  pending.add(out);
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     timer = undefined;
