@@ -46,6 +46,26 @@ export function sessionRecord(
   };
 }
 
+/** An OTP for a login by email, in flight since T0 and alive for a minute. */
+export function otpRecord(storeId: string, overrides: Partial<OtpRecord> = {}): OtpRecord {
+  return {
+    id: randomId(32),
+    storeId,
+    action: 'login',
+    channel: 'email',
+    identifier: 'x@example.com',
+    userId: null,
+    codeHash: 'h',
+    attempts: 0,
+    expiresAt: T0 + 60_000,
+    consumedAt: null,
+    redeemedAt: null,
+    payload: {},
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
 /**
  * The storage contract's conformance suite, written once and run against every backend
  * (test/storage/sqlite.test.ts, test/storage/postgres.test.ts), including the races that decide

@@ -16,7 +16,7 @@ import {
 } from '../../src/storage/operator.js';
 import { generateSigningKey } from '../../src/tokens/keys.js';
 import { randomId } from '../../src/util/ids.js';
-import { DAY, type DatabaseFixture, sessionRecord, T0 } from './conformance.js';
+import { DAY, type DatabaseFixture, otpRecord, sessionRecord, T0 } from './conformance.js';
 
 /**
  * The operator contract's conformance suite (CLI, purge, metrics), run against every backend from
@@ -262,22 +262,7 @@ export function describeOperatorStore(name: string, makeFixture: () => Promise<D
     });
 
     it('purges consumed and expired OTPs, and security events past their retention', async () => {
-      const otp = (overrides: Partial<OtpRecord>): OtpRecord => ({
-        id: randomId(32),
-        storeId,
-        action: 'login',
-        channel: 'email',
-        identifier: 'x@example.com',
-        userId: null,
-        codeHash: 'h',
-        attempts: 0,
-        expiresAt: T0 + 60_000,
-        consumedAt: null,
-        redeemedAt: null,
-        payload: {},
-        createdAt: T0,
-        ...overrides,
-      });
+      const otp = (overrides: Partial<OtpRecord>) => otpRecord(storeId, overrides);
       const alive = otp({});
       await db.createOtp(alive, null);
       await db.createOtp(otp({ consumedAt: T0 + 1 }), null);
@@ -304,21 +289,7 @@ export function describeOperatorStore(name: string, makeFixture: () => Promise<D
     });
 
     it('purges deliveries finished a week ago, never one still to deliver', async () => {
-      const otp = (id: string): OtpRecord => ({
-        id,
-        storeId,
-        action: 'login',
-        channel: 'email',
-        identifier: 'x@example.com',
-        userId: null,
-        codeHash: 'h',
-        attempts: 0,
-        expiresAt: T0 + 600_000,
-        consumedAt: null,
-        redeemedAt: null,
-        payload: {},
-        createdAt: T0,
-      });
+      const otp = (id: string) => otpRecord(storeId, { id, expiresAt: T0 + 600_000 });
       const message = (id: string): OutboxMessage => ({
         id,
         storeId,
