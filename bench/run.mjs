@@ -113,8 +113,8 @@ try {
       const template = await templateDatabase(dir, main);
       const small = join(dir, `live-10k${suffix ? '-before' : ''}.db`);
       const large = join(dir, `live-1m${suffix ? '-before' : ''}.db`);
-      const smallPool = await seedDatabase(template, small, { live: POOL, pool: POOL });
-      const largePool = await seedDatabase(template, large, { live: LIVE, pool: POOL });
+      const smallPool = await seedDatabase(template, small, { live: POOL, pool: POOL }, main);
+      const largePool = await seedDatabase(template, large, { live: LIVE, pool: POOL }, main);
       console.error(`  seeded${suffix} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       const s10k = await start(startAuthServer({}, small, main));
       const s1m = await start(startAuthServer({}, large, main));

@@ -11,16 +11,22 @@
 // pool is scattered over the table and its indexes as real traffic leaves it.
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startAuthServer } from './lib.mjs';
 
-const dist = new URL('../packages/server/dist/', import.meta.url);
-const load = (path) => import(new URL(path, dist).href);
-const { SqliteDatabase } = await load('storage/sqlite/store.js');
-const { TenantDirectory } = await load('tenants/directory.js');
-const { limitValuesOf, loadConfig } = await load('config.js');
-const { newAnonymousUser } = await load('sessions/anonymous.js');
-const { openSession } = await load('sessions/create.js');
-const { randomId } = await load('util/ids.js');
+/** The modules seeding uses, from the build `main` belongs to (this checkout's by default). */
+async function buildModules(main) {
+  const dist = main ? pathToFileURL(main) : new URL('../packages/server/dist/main.js', import.meta.url);
+  const load = (path) => import(new URL(path, dist).href);
+  return {
+    ...(await load('storage/sqlite/store.js')),
+    ...(await load('tenants/directory.js')),
+    ...(await load('config.js')),
+    ...(await load('sessions/anonymous.js')),
+    ...(await load('sessions/create.js')),
+    ...(await load('util/ids.js')),
+  };
+}
 
 // The server's defaults (config.ts): the sessions are as long-lived as real ones.
 const POLICY = {
@@ -43,9 +49,19 @@ export async function templateDatabase(dir, main = undefined) {
 
 /**
  * Copies `template` to `path` and fills it with `live` sessions, of which `pool` (spread evenly)
- * get refresh tokens. Answers the pool's refresh tokens.
+ * get refresh tokens, with the code of the build `main` (whose schema the template has). Answers
+ * the pool's refresh tokens.
  */
-export async function seedDatabase(template, path, { live, pool }) {
+export async function seedDatabase(template, path, { live, pool }, main = undefined) {
+  const {
+    SqliteDatabase,
+    TenantDirectory,
+    limitValuesOf,
+    loadConfig,
+    newAnonymousUser,
+    openSession,
+    randomId,
+  } = await buildModules(main);
   copyFileSync(template, path);
   const store = new SqliteDatabase({ path });
   store.sqlite.pragma('synchronous = OFF');

@@ -303,6 +303,17 @@ export function userFromRow(row: Row, d: Dialect): model.UserRecord {
   };
 }
 
+/**
+ * The user as SQLite's `sessions.subject` holds it (migration 13): a JSON array of the USER
+ * columns in their order, copied from the users row by triggers.
+ */
+export function userFromSubject(subject: unknown, d: Dialect): model.UserRecord {
+  const values = JSON.parse(text(subject)) as unknown[];
+  const row: Row = {};
+  for (let i = 0; i < USER.length; i++) row[USER[i] as string] = values[i];
+  return userFromRow(row, d);
+}
+
 export const userValues = (u: model.UserRecord, d: Dialect): unknown[] => [
   u.id,
   u.storeId,

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations.js';
 import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
 import { appPerTest, makeTestApp, type TestApp } from '../helpers/app.js';
 import { call, DEBUG, PASSWORD, registerCustomer } from '../helpers/customers.js';
+import { sqliteAtVersion } from '../helpers/legacy-sqlite.js';
 import { emailSquatter, preHijackScenarios, VICTIM_EMAIL } from './pre-hijack.js';
 
 describe('identifiers are claimed only when proven (SQLite file)', () => {
@@ -38,20 +38,13 @@ describe('accounts written before identifiers needed proof (migration 4)', () =>
     dir = mkdtempSync(join(tmpdir(), 'sfa-legacy-'));
     const path = join(dir, 'auth.db');
     // A database as migration 3 left it, with a phone customer who typed the owner's email.
-    const legacy = new SqliteDatabase({ path });
-    legacy.sqlite.exec(
-      'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)',
-    );
-    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= 3)) {
-      legacy.sqlite.exec(m.sql);
-      legacy.sqlite.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
-    }
-    legacy.sqlite.exec(`INSERT INTO stores (id, name, created_at) VALUES ('demo', 'demo', 0);
+    const legacy = sqliteAtVersion(path, 3);
+    legacy.exec(`INSERT INTO stores (id, name, created_at) VALUES ('demo', 'demo', 0);
       INSERT INTO users (id, store_id, is_anonymous, email, phone, country_code, is_email_verified,
         is_phone_verified, created_at, modified_at, password_hash, status, login_methods)
       VALUES ('legacy-squatter', 'demo', 0, '${VICTIM_EMAIL}', '9876500009', '+91', 0, 1, 0, 0,
         'not-a-real-hash', 'active', '["phone","password"]');`);
-    await legacy.close();
+    legacy.close();
 
     t = await makeTestApp({ OTP_DEBUG: 'true' }, { dir, db: new SqliteDatabase({ path }) });
     expect(

@@ -668,6 +668,63 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
         expect(await store.deleteUser(a.user.id)).toBe(false);
       });
 
+      it("a refresh answers the user as the users row is now, after any sequence of the user's writes", async () => {
+        // SQLite answers a rotation's user from a copy on the session row (migration 13's
+        // triggers); this is what keeps that copy honest against every write of a user.
+        const text = fc.option(fc.string({ maxLength: 12 }), { nil: null });
+        const write = fc.oneof(
+          fc.record(
+            {
+              firstName: text,
+              lastName: text,
+              email: fc.option(fc.constantFrom('p1@example.com', 'p2@example.com'), { nil: null }),
+              phone: text,
+              countryCode: fc.option(fc.constantFrom('+1', '+91'), { nil: null }),
+              isEmailVerified: fc.boolean(),
+              isPhoneVerified: fc.boolean(),
+            },
+            { requiredKeys: [] },
+          ),
+          fc.constantFrom('claim email', 'claim phone', 'password', 'rotate only'),
+        );
+        let step = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(write, { minLength: 1, maxLength: 6 }), async (writes) => {
+            const a = account();
+            await store.createAccount(a);
+            const session = sessionRecord(storeId, a.user.id);
+            await store.createSession(session);
+            let generation = 0;
+            for (const w of writes) {
+              const now = T0 + ++step;
+              const unique = randomId(6);
+              if (w === 'claim email')
+                await other.claimIdentifier(a.user.id, { email: `${unique}@example.com` }, now);
+              else if (w === 'claim phone')
+                await other.claimIdentifier(a.user.id, { phone: unique, countryCode: '+1' }, now);
+              else if (w === 'password') await other.setPasswordHash(a.user.id, `hash-${unique}`, now);
+              else if (w !== 'rotate only') {
+                // The shared emails collide on purpose: a refused update must leave the copy as is too.
+                const patch = w.email ? { ...w, email: `${unique}-${w.email}` } : w;
+                await other.updateUser(a.user.id, patch, now);
+              }
+              const rotated = await store.rotateSession({
+                sessionId: session.id,
+                storeId,
+                userId: a.user.id,
+                generation,
+                now,
+                idleExpiresAt: now + DAY,
+              });
+              generation += 1;
+              expect(rotated?.rotated).toBe(true);
+              expect(rotated?.user).toEqual(await other.getUser(a.user.id));
+            }
+          }),
+          { numRuns: 25 },
+        );
+      });
+
       /** A live login OTP sent to x@example.com, code hash `right`, valid for a minute from T0. */
       function otpRecord(overrides: Partial<OtpRecord> & { id: string }): OtpRecord {
         return {

@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { RotateInput } from '../../src/storage/contract.js';
+import * as rows from '../../src/storage/rows.js';
 import {
   BACKSTOP_CHECKPOINT_PAGES,
   MMAP_SIZE,
   PAGE_CACHE_KIB,
 } from '../../src/storage/sqlite/checkpointer.js';
+import { sqliteDialect } from '../../src/storage/sqlite/dialect.js';
 import { SqliteDatabase } from '../../src/storage/sqlite/store.js';
+import { sqliteAtVersion } from '../helpers/legacy-sqlite.js';
 import { DAY, type DatabaseFixture, describeDatabase, sessionRecord, T0 } from './conformance.js';
 import { describeOperatorStore } from './operator-conformance.js';
 
@@ -152,6 +155,37 @@ describe('SQLite connection settings for many live sessions', () => {
     expect(indexed).toContain('user_id');
     for (const changed of ['idle_expires_at', 'generation', 'rotated_at'])
       expect(indexed).not.toContain(changed);
+  });
+
+  // Migration 13: a refresh reads its user from the session row, so one B-tree walk fewer twice.
+  it('copies the user of every session already there when migrating, and refreshes without reading users', async () => {
+    const legacyDir = mkdtempSync(join(tmpdir(), 'sfa-subject-'));
+    const path = join(legacyDir, 'auth.db');
+    try {
+      const legacy = sqliteAtVersion(path, 12);
+      const user = { ...newAnonymousUser('demo', T0), firstName: 'Ada' };
+      const session = sessionRecord('demo', user.id);
+      const insert = (table: string, columns: string, values: unknown[]) =>
+        legacy
+          .prepare(`INSERT INTO ${table} (${columns}) VALUES (${values.map(() => '?').join(', ')})`)
+          .run(...values);
+      insert('stores', 'id, name, created_at', ['demo', 'demo', T0]);
+      insert('users', rows.USER_COLUMNS, rows.userValues(user, sqliteDialect));
+      insert('sessions', rows.SESSION_COLUMNS, rows.sessionValues(session));
+      legacy.close();
+
+      const upgraded = new SqliteDatabase({ path });
+      await upgraded.migrate();
+      const result = await upgraded.rotateSession({ ...rotation(session.id), userId: user.id });
+      expect(result).toMatchObject({ rotated: true, user });
+      // The user comes from the copy: with its trigger gone, a write of users no longer shows.
+      upgraded.sqlite.exec("DROP TRIGGER users_subject_update; UPDATE users SET first_name = 'Grace'");
+      const again = await upgraded.rotateSession({ ...rotation(session.id, 1), userId: user.id });
+      expect(again).toMatchObject({ rotated: true, user: { firstName: 'Ada' } });
+      await upgraded.close();
+    } finally {
+      rmSync(legacyDir, { recursive: true, force: true });
+    }
   });
 
   it('purges sessions through rowid windows, never a scan of the whole table', async () => {

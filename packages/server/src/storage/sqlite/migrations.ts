@@ -235,4 +235,36 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX otp_backoff_next ON otp_backoff(next_attempt_at);
     `,
   },
+  {
+    version: 13,
+    name: "a copy of each session's user on its row, kept by triggers",
+    /*
+     * A refresh mints the access token from the session and its user. Reading the user meant two
+     * more B-tree walks per refresh (the users id index, then the row), and with a million live
+     * sessions the leaf page of each is outside the page cache: a read from the kernel per walk.
+     * `sessions.subject` holds the user's columns (the order of rows.ts USER, as a JSON array), so
+     * the refresh reads back only the row it has just updated, whose page is in the cache.
+     * Triggers keep it exact in the same transaction as any write of those columns, whoever makes it
+     * (this server, the CLI, an operator's SQL): on a new session, and on every update of the
+     * user's columns to each of that user's sessions (through sessions_user). Deleting a user
+     * deletes its sessions (the foreign key). PostgreSQL keeps the join: its reads do not grow with
+     * the table in the same way (docs/storage.md). A later migration that adds a user column must
+     * recreate these triggers with it; the storage conformance suite compares every refresh's user
+     * with the users row.
+     */
+    sql: `
+      ALTER TABLE sessions ADD COLUMN subject TEXT;
+      UPDATE sessions SET subject =
+        (SELECT json_array(u.id, u.store_id, u.is_anonymous, u.email, u.phone, u.country_code, u.first_name, u.last_name, u.customer_id, u.customer_group_id, u.is_email_verified, u.is_phone_verified, u.created_at, u.modified_at) FROM users u WHERE u.id = sessions.user_id);
+      CREATE TRIGGER sessions_subject_insert AFTER INSERT ON sessions
+      BEGIN
+        UPDATE sessions SET subject = (SELECT json_array(u.id, u.store_id, u.is_anonymous, u.email, u.phone, u.country_code, u.first_name, u.last_name, u.customer_id, u.customer_group_id, u.is_email_verified, u.is_phone_verified, u.created_at, u.modified_at) FROM users u WHERE u.id = NEW.user_id)
+          WHERE rowid = NEW.rowid;
+      END;
+      CREATE TRIGGER users_subject_update AFTER UPDATE OF id, store_id, is_anonymous, email, phone, country_code, first_name, last_name, customer_id, customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at ON users
+      BEGIN
+        UPDATE sessions SET subject = json_array(NEW.id, NEW.store_id, NEW.is_anonymous, NEW.email, NEW.phone, NEW.country_code, NEW.first_name, NEW.last_name, NEW.customer_id, NEW.customer_group_id, NEW.is_email_verified, NEW.is_phone_verified, NEW.created_at, NEW.modified_at) WHERE user_id = NEW.id;
+      END;
+    `,
+  },
 ];

@@ -65,14 +65,18 @@ export class SqliteDatabase implements Database {
 
   private prepare() {
     const statements = this.prepareStatements();
-    // Each rotation updates, then reads the session back with its user (the row's page is in the
-    // cache by then); a lost swap reads the session as it is now. A group of them is one immediate
-    // transaction.
+    // Each rotation updates, then reads the session back with the copy of its user the row holds
+    // (migration 13): one page, in the cache since the update. A lost swap reads the session as it
+    // is now. A group of them is one immediate transaction.
     const rotateOne = (i: RotateInput): RotateResult | null => {
       const rotated = statements.rotate.run({ ...i, jkt: i.jkt ?? null }).changes === 1;
-      const row = statements.getSession.get(i.sessionId) as mapping.Row | undefined;
+      const row = statements.getRotated.get(i.sessionId) as mapping.Row | undefined;
       return row
-        ? { rotated, session: mapping.sessionFromRow(row, 's_'), user: mapping.userFromRow(row, D) }
+        ? {
+            rotated,
+            session: mapping.sessionFromRow(row, 's_'),
+            user: mapping.userFromSubject(row['subject'], D),
+          }
         : null;
     };
     // Built once: better-sqlite3 wraps a new function per transaction() call.
@@ -106,6 +110,9 @@ export class SqliteDatabase implements Database {
       ),
       getSession: db.prepare(
         `SELECT ${mapping.SESSION_COLUMNS_AS_S}, ${mapping.USER_COLUMNS_OF_U} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
+      ),
+      getRotated: db.prepare(
+        `SELECT ${mapping.SESSION_COLUMNS_AS_S}, s.subject FROM sessions s WHERE s.id = ?`,
       ),
       // The compare-and-swap: zero rows changed means another request won, or the session is over.
       rotate: db.prepare(
