@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type * as model from '../../model.js';
 import type {
@@ -30,13 +29,6 @@ export interface SqliteOptions {
   synchronous?: 'NORMAL' | 'FULL';
 }
 
-/** Parses `sqlite:<path>`; answers null for other URLs. */
-export function sqlitePathFromUrl(url: string): string | null {
-  if (!url.startsWith('sqlite:')) return null;
-  const rest = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-  return rest === ':memory:' ? rest : resolve(rest);
-}
-
 export class SqliteDatabase implements Database {
   readonly sqlite: BetterSqlite3.Database;
   readonly checkpointer: BackgroundCheckpointer | undefined;
@@ -65,16 +57,16 @@ export class SqliteDatabase implements Database {
 
   private prepare() {
     const statements = this.prepareStatements();
-    // Each rotation updates, then reads the session back with the copy of its user the row holds
-    // (migration 13): one page, in the cache since the update. A lost swap reads the session as it
-    // is now. A group of them is one immediate transaction.
+    // A won swap answers its row, with the copy of its user the row holds (migration 13), through
+    // RETURNING: one statement. A lost swap reads the session as it is now. A group of them is one
+    // immediate transaction.
     const rotateOne = (i: RotateInput): RotateResult | null => {
-      const rotated = statements.rotate.run({ ...i, jkt: i.jkt ?? null }).changes === 1;
-      const row = statements.getRotated.get(i.sessionId) as mapping.Row | undefined;
+      const swapped = statements.rotate.get({ ...i, jkt: i.jkt ?? null }) as mapping.Row | undefined;
+      const row = swapped ?? (statements.getRotated.get(i.sessionId) as mapping.Row | undefined);
       return row
         ? {
-            rotated,
-            session: mapping.sessionFromRow(row, 's_'),
+            rotated: swapped !== undefined,
+            session: mapping.sessionFromRow(row),
             user: mapping.userFromSubject(row['subject'], D),
           }
         : null;
@@ -111,10 +103,8 @@ export class SqliteDatabase implements Database {
       getSession: db.prepare(
         `SELECT ${mapping.SESSION_COLUMNS_AS_S}, ${mapping.USER_COLUMNS_OF_U} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
       ),
-      getRotated: db.prepare(
-        `SELECT ${mapping.SESSION_COLUMNS_AS_S}, s.subject FROM sessions s WHERE s.id = ?`,
-      ),
-      // The compare-and-swap: zero rows changed means another request won, or the session is over.
+      getRotated: db.prepare(`SELECT ${mapping.SESSION_COLUMNS}, subject FROM sessions WHERE id = ?`),
+      // The compare-and-swap: no row answered means another request won, or the session is over.
       rotate: db.prepare(
         `UPDATE sessions
             SET generation = generation + 1, rotated_at = @now,
@@ -122,7 +112,8 @@ export class SqliteDatabase implements Database {
           WHERE id = @sessionId AND generation = @generation AND revoked_at IS NULL
             AND store_id = @storeId AND user_id = @userId
             AND idle_expires_at > @now AND absolute_expires_at > @now
-            AND (jkt IS NULL OR jkt = @jkt)`,
+            AND (jkt IS NULL OR jkt = @jkt)
+        RETURNING ${mapping.SESSION_COLUMNS}, subject`,
       ),
       recordDpopProof: db.prepare(mapping.INSERT_DPOP_PROOF(D)),
       revoke: db.prepare(
