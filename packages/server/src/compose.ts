@@ -62,6 +62,7 @@ export function compose(options: ComposeOptions, log: FastifyBaseLogger): Compos
       refreshTokenTtl: config.refreshTokenTtl,
       sessionMaxAge: config.sessionMaxAge,
       refreshReuseGrace: config.refreshReuseGrace,
+      maxSessionsPerUser: config.maxSessionsPerUser,
     },
     rateLimiter: limiter.rateLimiter,
     onSecurityEvent: securityEventSink(

@@ -91,6 +91,11 @@ const OPTIONS = {
     schema: { type: 'integer', minimum: 1, maximum: 157680000, default: 7776000 },
     doc: 'Absolute lifetime of a session (90 days), never extended.',
   },
+  maxSessionsPerUser: {
+    env: 'MAX_SESSIONS_PER_USER',
+    schema: { type: 'integer', minimum: 1, maximum: 100000, default: 100 },
+    doc: "Sessions one customer account holds at once (devices, browsers): a sign-in past it revokes the account's oldest session (`revoked_reason` `session_limit`; its next refresh answers SESSION_REVOKED). Bounds what one account can make every later write of it cost.",
+  },
   refreshReuseGrace: {
     env: 'REFRESH_REUSE_GRACE',
     schema: { type: 'integer', minimum: 0, maximum: 300, default: 30 },

@@ -64,7 +64,9 @@ export type RevokeReason =
   | 'login'
   | 'user_deleted'
   | 'user_deactivated'
-  | 'password_reset';
+  | 'password_reset'
+  /** Revoked by a newer sign-in of the same account past MAX_SESSIONS_PER_USER. */
+  | 'session_limit';
 
 export interface SessionRecord {
   id: string;

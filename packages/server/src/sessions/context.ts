@@ -9,6 +9,8 @@ export interface SessionPolicy {
   refreshTokenTtl: number;
   sessionMaxAge: number;
   refreshReuseGrace: number;
+  /** Sessions not revoked that one customer holds at once; a new one past it revokes the oldest. */
+  maxSessionsPerUser: number;
 }
 
 /** Receives security events (reuse detected, family revoked) after they are stored. */

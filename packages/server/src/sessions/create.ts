@@ -28,7 +28,10 @@ export async function openSession(
     // Bound only here, at creation, never by a refresh: a thief must not bind a victim's session.
     jkt: ctx.dpopJkt ?? null,
   };
-  await ctx.db.createSession(session);
+  // A customer holds at most maxSessionsPerUser sessions: past it their oldest is revoked, so no
+  // account can pile up rows that each later write of the account must touch (the SQLite copy of
+  // the user on each session, migration 13). An anonymous user has only the session made with it.
+  await ctx.db.createSession(session, user.isAnonymous ? undefined : ctx.policy.maxSessionsPerUser);
   const tokens = issueTokenPair(
     tenant.keyring,
     tokenPolicyOf(tenant, ctx.policy.accessTokenTtl),

@@ -135,8 +135,12 @@ export interface Database {
   /** The user with this id, anonymous or not, or null. */
   getUser(id: string): Promise<UserRecord | null>;
 
-  /** Inserts a session; its user must exist. */
-  createSession(session: SessionRecord): Promise<void>;
+  /**
+   * Inserts a session; its user must exist. With `keep`, the user's sessions not revoked beyond the
+   * `keep` newest (by creation, this one included) are then revoked as `session_limit`, at the new
+   * session's creation time. Answers how many that revoked.
+   */
+  createSession(session: SessionRecord, keep?: number): Promise<number>;
   /** The session with its user, in one read, whatever its state (revoked and expired included); null when gone. */
   getSession(id: string): Promise<SessionWithUser | null>;
   /**

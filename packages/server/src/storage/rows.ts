@@ -24,6 +24,8 @@ export interface Dialect {
    * writer at a time makes every claim see the claims before it.
    */
   readonly skipLocked: string;
+  /** The LIMIT that limits nothing, for an OFFSET alone: `-1` in SQLite, `ALL` in PostgreSQL. */
+  readonly noLimit: string;
 }
 
 /** The placeholders of `count` parameters from the `first`-th: `?, ?, ?` or `$1, $2, $3`. */
@@ -723,3 +725,15 @@ export const RETRY_OUTBOX = (d: Dialect) =>
 export const FINISH_OUTBOX = (d: Dialect) =>
   `UPDATE outbox SET done_at = ${d.param(1)}, outcome = ${d.param(2)}, payload = '{}'
     WHERE id = ${d.param(3)} AND done_at IS NULL`;
+
+/**
+ * Revokes a user's sessions not yet revoked beyond the newest `keep` (by creation, then id), as
+ * `session_limit`: what MAX_SESSIONS_PER_USER bounds. Through the `sessions_user` index, so it
+ * reads only that user's sessions; a session revoked meanwhile (a concurrent sign-in) keeps its
+ * first revocation. Parameters: now, user id, keep.
+ */
+export const REVOKE_BEYOND_NEWEST = (d: Dialect) =>
+  `UPDATE sessions SET revoked_at = ${d.param(1)}, revoked_reason = 'session_limit'
+    WHERE revoked_at IS NULL AND id IN (
+      SELECT id FROM sessions WHERE user_id = ${d.param(2)} AND revoked_at IS NULL
+       ORDER BY created_at DESC, id DESC LIMIT ${d.noLimit} OFFSET ${d.param(3)})`;

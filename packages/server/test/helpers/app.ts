@@ -148,6 +148,7 @@ export function sessionContext(t: TestApp): SessionContext {
       refreshTokenTtl: t.config.refreshTokenTtl,
       sessionMaxAge: t.config.sessionMaxAge,
       refreshReuseGrace: t.config.refreshReuseGrace,
+      maxSessionsPerUser: t.config.maxSessionsPerUser,
     },
     onSecurityEvent: () => {},
   };

@@ -355,6 +355,47 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
       expect(found?.session.revokedReason).toBe('logout');
     });
 
+    it("a new session past `keep` revokes the user's oldest not revoked, as session_limit, and no one else's", async () => {
+      const u = user();
+      const bystander = await newSession();
+      await store.createUser(u);
+      const made: SessionRecord[] = [];
+      const revokedBy: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const session = sessionRecord(storeId, u.id, { createdAt: T0 + i, rotatedAt: T0 + i });
+        made.push(session);
+        // The second handle writes every other one: the limit counts what either wrote.
+        revokedBy.push(await (i % 2 ? other : store).createSession(session, 3));
+        // A session revoked otherwise no longer counts towards the limit.
+        if (i === 1) await store.revokeSession(session.id, 'logout', T0 + 1);
+      }
+      // 0, 1 (logged out: not counted), 2, 3 are the live ones when the fifth (4) arrives: 0 goes.
+      expect(revokedBy).toEqual([0, 0, 0, 0, 1]);
+      const states = await Promise.all(made.map(async (m) => (await other.getSession(m.id))?.session));
+      expect(states.map((s) => s?.revokedReason ?? null)).toEqual([
+        'session_limit',
+        'logout',
+        null,
+        null,
+        null,
+      ]);
+      expect(states[0]?.revokedAt).toBe(T0 + 4);
+      expect(states[1]?.revokedAt).toBe(T0 + 1);
+      // Without `keep`, nothing is revoked, however many there are.
+      expect(await store.createSession(sessionRecord(storeId, u.id, { createdAt: T0 + 9 }))).toBe(0);
+      expect((await store.getSession(bystander.session.id))?.session.revokedAt).toBeNull();
+      const rotated = await store.rotateSession({
+        sessionId: made[0]!.id,
+        storeId,
+        userId: u.id,
+        generation: 0,
+        now: T0 + 10,
+        idleExpiresAt: T0 + 20 * DAY,
+        jkt: null,
+      });
+      expect(rotated?.rotated).toBe(false);
+    });
+
     it('records a security event', async () => {
       await expect(
         store.recordSecurityEvent({
@@ -397,6 +438,7 @@ export function describeDatabase(name: string, makeFixture: () => Promise<Databa
           refreshTokenTtl: 30 * 86400,
           sessionMaxAge: 90 * 86400,
           refreshReuseGrace: grace,
+          maxSessionsPerUser: 100,
         },
         onSecurityEvent: () => {},
       });

@@ -188,6 +188,45 @@ describe('SQLite connection settings for many live sessions', () => {
     }
   });
 
+  // Migration 14: a write of a user costs one row per session it still holds, not per session it
+  // ever had (with MAX_SESSIONS_PER_USER, at most that many).
+  it("rewrites the user's copy only on sessions not revoked, on a file migrated from 13", async () => {
+    const legacyDir = mkdtempSync(join(tmpdir(), 'sfa-subject-'));
+    const path = join(legacyDir, 'auth.db');
+    try {
+      const legacy = sqliteAtVersion(path, 13);
+      const user = { ...newAnonymousUser('demo', T0), firstName: 'Ada' };
+      const live = sessionRecord('demo', user.id);
+      const revoked = sessionRecord('demo', user.id, { revokedAt: T0, revokedReason: 'logout' });
+      const insert = (table: string, columns: string, values: unknown[]) =>
+        legacy
+          .prepare(`INSERT INTO ${table} (${columns}) VALUES (${values.map(() => '?').join(', ')})`)
+          .run(...values);
+      insert('stores', 'id, name, created_at', ['demo', 'demo', T0]);
+      insert('users', rows.USER_COLUMNS, rows.userValues(user, sqliteDialect));
+      for (const s of [live, revoked]) insert('sessions', rows.SESSION_COLUMNS, rows.sessionValues(s));
+      legacy.close();
+
+      const upgraded = new SqliteDatabase({ path });
+      await upgraded.migrate();
+      expect(await upgraded.updateUser(user.id, { firstName: 'Grace' }, T0 + 1)).toBe('updated');
+      const copy = (id: string) =>
+        rows.userFromSubject(
+          (upgraded.sqlite.prepare('SELECT subject FROM sessions WHERE id = ?').get(id) as rows.Row)[
+            'subject'
+          ],
+          sqliteDialect,
+        ).firstName;
+      expect(copy(live.id)).toBe('Grace');
+      expect(copy(revoked.id)).toBe('Ada');
+      const result = await upgraded.rotateSession({ ...rotation(live.id), userId: user.id });
+      expect(result).toMatchObject({ rotated: true, user: { firstName: 'Grace' } });
+      await upgraded.close();
+    } finally {
+      rmSync(legacyDir, { recursive: true, force: true });
+    }
+  });
+
   it('purges sessions through rowid windows, never a scan of the whole table', async () => {
     const users = [];
     for (let i = 0; i < 3; i++) {

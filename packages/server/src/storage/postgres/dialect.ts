@@ -7,4 +7,5 @@ export const postgresDialect: Dialect = {
   readJson: (value) => value ?? null,
   param: (n) => `$${n}`,
   skipLocked: ' FOR UPDATE SKIP LOCKED',
+  noLimit: 'ALL',
 };

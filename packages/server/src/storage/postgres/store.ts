@@ -129,6 +129,7 @@ const SQL = {
     )
     SELECT count(*)::integer AS n FROM d`,
   deleteUser: 'DELETE FROM users WHERE id = $1',
+  revokeBeyondNewest: mapping.REVOKE_BEYOND_NEWEST(D),
   revokeUserSessions: `UPDATE sessions SET revoked_at = $1, revoked_reason = $2
     WHERE user_id = $3 AND revoked_at IS NULL AND id IS DISTINCT FROM $4`,
   createOtp: `INSERT INTO otps (${mapping.OTP_COLUMNS}) VALUES (${mapping.params(D, mapping.OTP_COLUMN_COUNT)})`,
@@ -311,8 +312,15 @@ export class PostgresDatabase implements Database {
     return row ? mapping.userFromRow(row, D) : null;
   }
 
-  async createSession(session: model.SessionRecord): Promise<void> {
+  /**
+   * Two statements rather than a transaction (two more round trips): a failure between them leaves
+   * the user one session past the limit until their next sign-in, and concurrent sign-ins each
+   * revoke what is past the limit once both sessions are in.
+   */
+  async createSession(session: model.SessionRecord, keep?: number): Promise<number> {
     await this.run('createSession', mapping.sessionValues(session));
+    if (keep === undefined) return 0;
+    return (await this.run('revokeBeyondNewest', [session.createdAt, session.userId, keep])).rowCount ?? 0;
   }
 
   async getSession(id: string): Promise<model.SessionWithUser | null> {

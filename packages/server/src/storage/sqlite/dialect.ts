@@ -7,4 +7,5 @@ export const sqliteDialect: Dialect = {
   readJson: (value) => (typeof value === 'string' ? JSON.parse(value) : null),
   param: () => '?',
   skipLocked: '',
+  noLimit: '-1',
 };

@@ -267,4 +267,22 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       END;
     `,
   },
+  {
+    version: 14,
+    name: 'the copy of a user is kept only on sessions not revoked',
+    /*
+     * Migration 13's update trigger rewrote every session of the user, revoked ones too, until the
+     * purge removed them: a write of an account cost one row per session it had ever had. Revoked
+     * sessions never refresh again (the swap refuses them, and the refresh answers SESSION_REVOKED
+     * before it uses the user), so their copy may stay as it was; with MAX_SESSIONS_PER_USER the
+     * sessions left to rewrite are at most that many.
+     */
+    sql: `
+      DROP TRIGGER users_subject_update;
+      CREATE TRIGGER users_subject_update AFTER UPDATE OF id, store_id, is_anonymous, email, phone, country_code, first_name, last_name, customer_id, customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at ON users
+      BEGIN
+        UPDATE sessions SET subject = json_array(NEW.id, NEW.store_id, NEW.is_anonymous, NEW.email, NEW.phone, NEW.country_code, NEW.first_name, NEW.last_name, NEW.customer_id, NEW.customer_group_id, NEW.is_email_verified, NEW.is_phone_verified, NEW.created_at, NEW.modified_at) WHERE user_id = NEW.id AND revoked_at IS NULL;
+      END;
+    `,
+  },
 ];

@@ -73,7 +73,13 @@ export class SqliteDatabase implements Database {
     };
     // Built once: better-sqlite3 wraps a new function per transaction() call.
     const rotateGroup = this.sqlite.transaction((inputs: RotateInput[]) => inputs.map(rotateOne));
-    return { ...statements, rotateGroup };
+    // The new session and the revocations of the user's oldest past `keep`, in one transaction.
+    const openSession = this.sqlite.transaction((session: model.SessionRecord, keep?: number) => {
+      statements.createSession.run(...mapping.sessionValues(session));
+      if (keep === undefined) return 0;
+      return statements.revokeBeyondNewest.run(session.createdAt, session.userId, keep).changes;
+    });
+    return { ...statements, rotateGroup, openSession };
   }
 
   private prepareStatements() {
@@ -115,6 +121,7 @@ export class SqliteDatabase implements Database {
             AND (jkt IS NULL OR jkt = @jkt)
         RETURNING ${mapping.SESSION_COLUMNS}, subject`,
       ),
+      revokeBeyondNewest: db.prepare(mapping.REVOKE_BEYOND_NEWEST(D)),
       recordDpopProof: db.prepare(mapping.INSERT_DPOP_PROOF(D)),
       revoke: db.prepare(
         'UPDATE sessions SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL',
@@ -253,8 +260,8 @@ export class SqliteDatabase implements Database {
     return row ? mapping.userFromRow(row, D) : null;
   }
 
-  async createSession(session: model.SessionRecord): Promise<void> {
-    this.q.createSession.run(...mapping.sessionValues(session));
+  async createSession(session: model.SessionRecord, keep?: number): Promise<number> {
+    return this.q.openSession(session, keep);
   }
 
   async getSession(id: string): Promise<model.SessionWithUser | null> {
