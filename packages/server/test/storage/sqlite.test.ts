@@ -157,6 +157,26 @@ describe('SQLite connection settings for many live sessions', () => {
       expect(indexed).not.toContain(changed);
   });
 
+  // Migration 14: what a user holds is found without reading what they held once (revoked sessions
+  // stay until they expire), by a sign-in past MAX_SESSIONS_PER_USER and by a write of the user.
+  it("finds a user's sessions not revoked through an index of those alone", () => {
+    const plan = (sql: string, ...params: unknown[]) =>
+      (store.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>)
+        .map((row) => row.detail)
+        .join('\n');
+    expect(plan(rows.REVOKE_BEYOND_NEWEST(sqliteDialect), T0, 'user-a', 3)).toContain(
+      'USING INDEX sessions_user_live',
+    );
+    // The statement of the users_subject_update trigger, on its own.
+    const { sql } = store.sqlite
+      .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'users_subject_update'")
+      .get() as { sql: string };
+    expect(sql).toContain('WHERE user_id = NEW.id AND revoked_at IS NULL');
+    expect(
+      plan("UPDATE sessions SET subject = '[]' WHERE user_id = ? AND revoked_at IS NULL", 'user-a'),
+    ).toContain('USING INDEX sessions_user_live');
+  });
+
   // Migration 13: a refresh reads its user from the session row, so one B-tree walk fewer twice.
   it('copies the user of every session already there when migrating, and refreshes without reading users', async () => {
     const legacyDir = mkdtempSync(join(tmpdir(), 'sfa-subject-'));

@@ -269,15 +269,18 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
   },
   {
     version: 14,
-    name: 'the copy of a user is kept only on sessions not revoked',
+    name: 'the sessions a user holds: an index of them, the copy of the user kept on them only',
     /*
      * Migration 13's update trigger rewrote every session of the user, revoked ones too, until the
      * purge removed them: a write of an account cost one row per session it had ever had. Revoked
      * sessions never refresh again (the swap refuses them, and the refresh answers SESSION_REVOKED
      * before it uses the user), so their copy may stay as it was; with MAX_SESSIONS_PER_USER the
-     * sessions left to rewrite are at most that many.
+     * sessions left to rewrite are at most that many. `sessions_user_live` lists only those, newest
+     * last, so neither the trigger nor a sign-in's revocation of the oldest reads the revoked ones
+     * (a refresh changes none of its columns).
      */
     sql: `
+      CREATE INDEX sessions_user_live ON sessions(user_id, created_at) WHERE revoked_at IS NULL;
       DROP TRIGGER users_subject_update;
       CREATE TRIGGER users_subject_update AFTER UPDATE OF id, store_id, is_anonymous, email, phone, country_code, first_name, last_name, customer_id, customer_group_id, is_email_verified, is_phone_verified, created_at, modified_at ON users
       BEGIN
