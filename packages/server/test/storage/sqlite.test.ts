@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SessionRecord, UserRecord } from '../../src/model.js';
 import { newAnonymousUser } from '../../src/sessions/anonymous.js';
 import type { RotateInput } from '../../src/storage/contract.js';
 import * as rows from '../../src/storage/rows.js';
@@ -43,6 +44,40 @@ const rotation = (sessionId: string, generation = 0): RotateInput => ({
   now: T0 + 1000,
   idleExpiresAt: T0 + 31 * DAY,
 });
+
+/**
+ * A file as the migrations up to `version` left it, holding store `demo`, `user` and `sessions`
+ * (written by the driver alone), then opened and migrated by the store for `use`.
+ */
+async function withFileAt(
+  version: number,
+  user: UserRecord,
+  sessions: SessionRecord[],
+  use: (upgraded: SqliteDatabase) => Promise<void>,
+): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sfa-legacy-'));
+  const path = join(dir, 'auth.db');
+  try {
+    const legacy = sqliteAtVersion(path, version);
+    const insert = (table: string, columns: string, values: unknown[]) =>
+      legacy
+        .prepare(`INSERT INTO ${table} (${columns}) VALUES (${values.map(() => '?').join(', ')})`)
+        .run(...values);
+    insert('stores', 'id, name, created_at', ['demo', 'demo', T0]);
+    insert('users', rows.USER_COLUMNS, rows.userValues(user, sqliteDialect));
+    for (const session of sessions) insert('sessions', rows.SESSION_COLUMNS, rows.sessionValues(session));
+    legacy.close();
+    const upgraded = new SqliteDatabase({ path });
+    try {
+      await upgraded.migrate();
+      await use(upgraded);
+    } finally {
+      await upgraded.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 describe('SQLite grouped rotations (group commit)', () => {
   let dir: string;
@@ -179,56 +214,25 @@ describe('SQLite connection settings for many live sessions', () => {
 
   // Migration 13: a refresh reads its user from the session row, so one B-tree walk fewer twice.
   it('copies the user of every session already there when migrating, and refreshes without reading users', async () => {
-    const legacyDir = mkdtempSync(join(tmpdir(), 'sfa-subject-'));
-    const path = join(legacyDir, 'auth.db');
-    try {
-      const legacy = sqliteAtVersion(path, 12);
-      const user = { ...newAnonymousUser('demo', T0), firstName: 'Ada' };
-      const session = sessionRecord('demo', user.id);
-      const insert = (table: string, columns: string, values: unknown[]) =>
-        legacy
-          .prepare(`INSERT INTO ${table} (${columns}) VALUES (${values.map(() => '?').join(', ')})`)
-          .run(...values);
-      insert('stores', 'id, name, created_at', ['demo', 'demo', T0]);
-      insert('users', rows.USER_COLUMNS, rows.userValues(user, sqliteDialect));
-      insert('sessions', rows.SESSION_COLUMNS, rows.sessionValues(session));
-      legacy.close();
-
-      const upgraded = new SqliteDatabase({ path });
-      await upgraded.migrate();
+    const user = { ...newAnonymousUser('demo', T0), firstName: 'Ada' };
+    const session = sessionRecord('demo', user.id);
+    await withFileAt(12, user, [session], async (upgraded) => {
       const result = await upgraded.rotateSession({ ...rotation(session.id), userId: user.id });
       expect(result).toMatchObject({ rotated: true, user });
       // The user comes from the copy: with its trigger gone, a write of users no longer shows.
       upgraded.sqlite.exec("DROP TRIGGER users_subject_update; UPDATE users SET first_name = 'Grace'");
       const again = await upgraded.rotateSession({ ...rotation(session.id, 1), userId: user.id });
       expect(again).toMatchObject({ rotated: true, user: { firstName: 'Ada' } });
-      await upgraded.close();
-    } finally {
-      rmSync(legacyDir, { recursive: true, force: true });
-    }
+    });
   });
 
   // Migration 14: a write of a user costs one row per session it still holds, not per session it
   // ever had (with MAX_SESSIONS_PER_USER, at most that many).
   it("rewrites the user's copy only on sessions not revoked, on a file migrated from 13", async () => {
-    const legacyDir = mkdtempSync(join(tmpdir(), 'sfa-subject-'));
-    const path = join(legacyDir, 'auth.db');
-    try {
-      const legacy = sqliteAtVersion(path, 13);
-      const user = { ...newAnonymousUser('demo', T0), firstName: 'Ada' };
-      const live = sessionRecord('demo', user.id);
-      const revoked = sessionRecord('demo', user.id, { revokedAt: T0, revokedReason: 'logout' });
-      const insert = (table: string, columns: string, values: unknown[]) =>
-        legacy
-          .prepare(`INSERT INTO ${table} (${columns}) VALUES (${values.map(() => '?').join(', ')})`)
-          .run(...values);
-      insert('stores', 'id, name, created_at', ['demo', 'demo', T0]);
-      insert('users', rows.USER_COLUMNS, rows.userValues(user, sqliteDialect));
-      for (const s of [live, revoked]) insert('sessions', rows.SESSION_COLUMNS, rows.sessionValues(s));
-      legacy.close();
-
-      const upgraded = new SqliteDatabase({ path });
-      await upgraded.migrate();
+    const user = { ...newAnonymousUser('demo', T0), firstName: 'Ada' };
+    const live = sessionRecord('demo', user.id);
+    const revoked = sessionRecord('demo', user.id, { revokedAt: T0, revokedReason: 'logout' });
+    await withFileAt(13, user, [live, revoked], async (upgraded) => {
       expect(await upgraded.updateUser(user.id, { firstName: 'Grace' }, T0 + 1)).toBe('updated');
       const copy = (id: string) =>
         rows.userFromSubject(
@@ -241,10 +245,7 @@ describe('SQLite connection settings for many live sessions', () => {
       expect(copy(revoked.id)).toBe('Ada');
       const result = await upgraded.rotateSession({ ...rotation(live.id), userId: user.id });
       expect(result).toMatchObject({ rotated: true, user: { firstName: 'Grace' } });
-      await upgraded.close();
-    } finally {
-      rmSync(legacyDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('purges sessions through rowid windows, never a scan of the whole table', async () => {
