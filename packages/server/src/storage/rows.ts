@@ -728,7 +728,7 @@ export const FINISH_OUTBOX = (d: Dialect) =>
 
 /**
  * Revokes a user's sessions not yet revoked beyond the newest `keep` (by creation, then id), as
- * `session_limit`: what MAX_SESSIONS_PER_USER bounds. Through the `sessions_user` index, so it
+ * `session_limit`: what MAX_SESSIONS_PER_USER bounds. Through the `sessions_user_live` index, so it
  * reads only that user's sessions; a session revoked meanwhile (a concurrent sign-in) keeps its
  * first revocation. Parameters: now, user id, keep.
  */
